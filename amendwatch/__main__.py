@@ -1,0 +1,3 @@
+from amendwatch.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Differ stage: align sections of two versions, word-level text diff, classification."""

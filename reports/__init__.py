@@ -1,0 +1,1 @@
+"""Reports stage: drafted amendment entries, the weekly digest, rendering (Jinja2)."""

@@ -1,0 +1,94 @@
+"""Frozen dataclasses that enter and leave the reports stage.
+
+The store produces ``DetectedChange`` and ``FailedCheck`` rows for a period; the reports
+stage turns them into ``AmendmentEntry`` drafts and a ``Digest``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from differ.models import ChapterDiff
+from scraper.models import PublishedEntry
+
+EntryCategory = Literal["updated", "new", "removed"]
+
+
+@dataclass(frozen=True)
+class DetectedChange:
+    """A stored ChapterDiff with what a report needs to present it as evidence."""
+
+    change_id: int
+    manual: str
+    chapter_title: str
+    chapter_url: str
+    detected_at: datetime
+    diff: ChapterDiff
+    old_content_hash: str | None = None
+    new_content_hash: str | None = None
+    chapter_number: str | None = None
+    summary: str = ""  # for new chapters: the scope / introduction text
+
+
+@dataclass(frozen=True)
+class FailedCheck:
+    """A fetch during the period that failed or was suspect: shown as "not checked"."""
+
+    manual: str
+    url: str
+    observed_at: datetime
+    status: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class AmendmentEntry:
+    manual: str
+    period: str  # "2022-03" or "2022-03-01..2022-03-31"
+    category: EntryCategory
+    chapter_title: str
+    details: str
+    sections_cited: tuple[str, ...] = ()
+    change_ids: tuple[int, ...] = ()
+    chapter_url: str = ""
+
+
+@dataclass(frozen=True)
+class Period:
+    """A half-open interval [start, end) with its human label."""
+
+    start: datetime
+    end: datetime
+    label: str
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    """Publisher's declared entries compared with what was detected."""
+
+    manual: str
+    matched: tuple[tuple[PublishedEntry, int], ...]  # (declared entry, change_id)
+    declared_only: tuple[PublishedEntry, ...]
+    detected_only: tuple[int, ...]  # change ids ("silent changes")
+
+
+@dataclass(frozen=True)
+class WeekCount:
+    week: str  # "2026-W47"
+    manual: str
+    changes: int
+
+
+@dataclass(frozen=True)
+class Digest:
+    """The weekly compliance report's content, ready to render."""
+
+    period: Period
+    changes: tuple[DetectedChange, ...]
+    failures: tuple[FailedCheck, ...]
+    history: tuple[WeekCount, ...] = ()
+    reconciliations: tuple[Reconciliation, ...] = ()
+    generated_at: datetime | None = None
+    kind: Literal["digest"] = "digest"

@@ -1,0 +1,1 @@
+"""Scraper stage: fetch, discover, extract, sections and the publisher's Amendments page."""

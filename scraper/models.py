@@ -1,0 +1,147 @@
+"""Frozen dataclasses that leave the scraper stage."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+
+@dataclass(frozen=True)
+class Page:
+    """One HTTP observation (or a failed attempt at one).
+
+    ``status`` is 0 when no HTTP answer was received (connection error, timeout);
+    ``error`` then says what happened. ``redirects`` lists the URLs passed through.
+    """
+
+    url: str
+    final_url: str
+    status: int
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+    fetched_at: datetime
+    error: str | None = None
+    redirects: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and 200 <= self.status < 300
+
+    def header(self, name: str) -> str | None:
+        lowered = name.lower()
+        for key, value in self.headers:
+            if key.lower() == lowered:
+                return value
+        return None
+
+    @property
+    def body_hash(self) -> str:
+        return hashlib.sha256(self.body).hexdigest()
+
+
+@dataclass(frozen=True)
+class Link:
+    text: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Section:
+    """A numbered (or unnumbered) block of a chapter.
+
+    ``number`` is "8", "7.4.1", "Appendix 1" or None; ``path`` is the chain of keys
+    (number, or title when unnumbered) from the top-level ancestor down to this section.
+    """
+
+    number: str | None
+    title: str
+    level: int
+    path: tuple[str, ...]
+    text: str
+    links: tuple[Link, ...] = ()
+
+    @property
+    def key(self) -> str:
+        return self.number if self.number else self.title
+
+    @property
+    def label(self) -> str:
+        """How the house style cites it: "Section 8, Pre-birth Conferences" or the title."""
+        if self.number is None:
+            return self.title
+        if self.number[:1].isdigit():
+            return f"Section {self.number}, {self.title}" if self.title else f"Section {self.number}"
+        return f"{self.number}, {self.title}" if self.title else self.number
+
+
+@dataclass(frozen=True)
+class Chapter:
+    """What extraction and sectioning make of one chapter page."""
+
+    url: str
+    title: str
+    sections: tuple[Section, ...]
+    links: tuple[Link, ...] = ()
+
+    def content_json(self) -> str:
+        """Canonical serialisation of the content that matters for versioning."""
+        payload = {
+            "title": self.title,
+            "sections": [
+                {
+                    "number": s.number,
+                    "title": s.title,
+                    "level": s.level,
+                    "path": list(s.path),
+                    "text": s.text,
+                    "links": [[link.text, link.url] for link in s.links],
+                }
+                for s in self.sections
+            ],
+        }
+        return json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+    @property
+    def content_hash(self) -> str:
+        return hashlib.sha256(self.content_json().encode("utf-8")).hexdigest()
+
+    @property
+    def text(self) -> str:
+        return "\n\n".join(s.text for s in self.sections)
+
+
+@dataclass(frozen=True)
+class ChapterRef:
+    """A chapter as listed on a manual's contents page."""
+
+    url: str
+    title: str
+    number: str | None = None
+    part: str | None = None
+
+
+@dataclass(frozen=True)
+class Contents:
+    """A parsed contents page: the ordered chapter list of a manual."""
+
+    url: str
+    title: str
+    chapters: tuple[ChapterRef, ...]
+
+
+PublishedCategory = Literal["updated", "new", "removed"]
+
+
+@dataclass(frozen=True)
+class PublishedEntry:
+    """One entry of a publisher's own Amendments page."""
+
+    month: str  # "2022-03"
+    category: PublishedCategory
+    chapter: str
+    details: str
+    sections: tuple[str, ...] = ()  # "Section 8, Prebirth Conferences"
+    links: tuple[str, ...] = ()  # titles of linked documents named in the entry

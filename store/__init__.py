@@ -1,0 +1,1 @@
+"""Store: SQLite (sqlite-utils) with migrations, evidence chain and history queries."""
