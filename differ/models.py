@@ -39,6 +39,11 @@ class SectionChange:
     similarity: float = 0.0
     # what compliance officers look for first: "number", "date", "duration", "obligation"
     flags: frozenset[str] = frozenset()
+    # links whose text stayed and URL changed, as (old, new); both sides are also in
+    # links_removed / links_added
+    links_retargeted: tuple[tuple[Link, Link], ...] = ()
+    # why a section appeared or went, e.g. "split from Section 3, Referrals"
+    note: str = ""
 
     @property
     def inserted(self) -> str:
@@ -108,6 +113,11 @@ def section_change_to_json(change: SectionChange) -> dict[str, Any]:
         "cosmetic": change.cosmetic,
         "similarity": round(change.similarity, 4),
         "flags": sorted(change.flags),
+        "links_retargeted": [
+            {"text": new.text, "old_url": old.url, "new_url": new.url}
+            for old, new in change.links_retargeted
+        ],
+        "note": change.note,
     }
 
 

@@ -62,6 +62,10 @@ class Period:
     start: datetime
     end: datetime
     label: str
+    key: str = ""  # "2026-11", "2026-W47" or "2026-11-01..2026-11-30"
+
+    def contains(self, moment: datetime) -> bool:
+        return self.start <= moment < self.end
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,18 @@ class Reconciliation:
     matched: tuple[tuple[PublishedEntry, int], ...]  # (declared entry, change_id)
     declared_only: tuple[PublishedEntry, ...]
     detected_only: tuple[int, ...]  # change ids ("silent changes")
+    sections: tuple[SectionCheck, ...] = ()  # cited sections of matched entries
+
+
+@dataclass(frozen=True)
+class SectionCheck:
+    """One section a declared entry cites, and whether a change to it was detected."""
+
+    chapter: str
+    cited: str  # "Section 8, Prebirth Conferences" as the publisher wrote it
+    change_id: int
+    detected: bool
+    matched_label: str = ""  # the detected section's label, when found
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,275 @@
+"""The Python API that the CLI, the scheduler and the demo are thin layers over.
+
+``Amendwatch`` holds the injected database, settings, clock and HTTP transport; each
+method is one user-level operation and returns frozen dataclasses or rendered text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+from scraper.amendments import parse_amendments
+from sqlite_utils import Database
+
+from amendwatch.config import Settings
+from amendwatch.errors import AmendwatchError, FetchError, InputError, NotFoundError
+from amendwatch.pipeline import ChapterOutcome, SnapshotResult, snapshot_manual
+from differ.chapter import diff_chapters
+from differ.models import chapter_diff_to_json
+from reports import render
+from reports.digest import build_digest
+from reports.draft import draft_entries
+from reports.models import AmendmentEntry, DetectedChange, Period
+from reports.periods import parse_when
+from scraper.fetch import FetchRequest, decode_body, fetch_pages
+from scraper.models import PublishedEntry
+from store import drafts, evidence, history, lifecycle, manuals, runs
+from store.db import open_db
+from store.models import (
+    AsOf,
+    ChapterRow,
+    HistoryEntry,
+    Manual,
+    RunRow,
+    SectionEvent,
+    StoredDraft,
+    StoredVersion,
+    VerifyResult,
+)
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class RunReport:
+    run_id: int
+    results: tuple[SnapshotResult, ...]
+    errors: tuple[str, ...]
+
+
+class Amendwatch:
+    """One open amendwatch database and what can be done with it."""
+
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        clock: Clock = utc_now,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.db = db
+        self.settings = settings
+        self.clock = clock
+        self.transport = transport
+
+    @classmethod
+    def open(cls, settings: Settings, clock: Clock = utc_now) -> Amendwatch:
+        return cls(open_db(settings.db_path), settings, clock)
+
+    def close(self) -> None:
+        self.db.close()
+
+    # manuals -------------------------------------------------------------------------
+    def add_manual(
+        self,
+        name: str,
+        contents_url: str,
+        amendments_url: str | None = None,
+        content_selector: str | None = None,
+    ) -> Manual:
+        return manuals.add_manual(
+            self.db,
+            name,
+            contents_url,
+            amendments_url=amendments_url,
+            content_selector=content_selector,
+            now=self.clock(),
+        )
+
+    def manuals(self) -> tuple[Manual, ...]:
+        return tuple(manuals.list_manuals(self.db))
+
+    def _select_manuals(self, names: Sequence[str]) -> list[Manual]:
+        if names:
+            return [manuals.get_manual(self.db, name) for name in names]
+        found = list(manuals.list_manuals(self.db))
+        if not found:
+            raise NotFoundError(
+                "no manuals to snapshot", "add one with `amendwatch manual add NAME URL`"
+            )
+        return found
+
+    # snapshot ------------------------------------------------------------------------
+    def snapshot(
+        self,
+        names: Sequence[str] = (),
+        *,
+        at: datetime | None = None,
+        kind: str = "snapshot",
+        progress: Callable[[ChapterOutcome], None] | None = None,
+    ) -> RunReport:
+        """Snapshot the named manuals (all when none named); one failing manual never
+        stops the others. ``at`` records the observations at a given time (backfills)."""
+        selected = self._select_manuals(names)
+        clock = (lambda: at) if at is not None else self.clock
+        if at is not None:
+            for manual in selected:
+                lifecycle.check_not_before(self.db, manual.id, at)
+        run_id = runs.start_run(self.db, kind, clock())
+        results: list[SnapshotResult] = []
+        errors: list[str] = []
+        for manual in selected:
+            try:
+                results.append(
+                    snapshot_manual(
+                        self.db,
+                        manual,
+                        self.settings,
+                        clock,
+                        transport=self.transport,
+                        run_id=run_id,
+                        progress=progress,
+                    )
+                )
+            except AmendwatchError as exc:
+                errors.append(f"{manual.name}: {exc}")
+        runs.finish_run(
+            self.db,
+            run_id,
+            now=clock(),
+            checked=sum(r.checked for r in results),
+            changed=sum(r.changed for r in results),
+            failed=sum(r.failed for r in results) + len(errors),
+            errors=errors,
+            status="ok" if not errors else "errors",
+        )
+        return RunReport(run_id, tuple(results), tuple(errors))
+
+    # changes, diff, history, show ------------------------------------------------------
+    def changes(self, period: Period, manual: str | None = None) -> tuple[DetectedChange, ...]:
+        if manual is not None:
+            manuals.get_manual(self.db, manual)
+        return history.changes_in(self.db, period.start, period.end, manual)
+
+    def changes_json(self, period: Period, manual: str | None = None) -> dict[str, Any]:
+        items = []
+        for change in self.changes(period, manual):
+            item = chapter_diff_to_json(change.diff)
+            item.update(
+                change_id=change.change_id,
+                manual=change.manual,
+                chapter_title=change.chapter_title,
+                detected_at=change.detected_at.isoformat(),
+            )
+            items.append(item)
+        return {"changes": items}
+
+    def find_chapter(self, ref: str) -> ChapterRow:
+        return history.find_chapter(self.db, ref)
+
+    def resolve_version(
+        self, chapter: ChapterRow, ref: str | None, *, latest: bool
+    ) -> StoredVersion:
+        """A version by id (``v12`` or ``12``), by date (the version as of then), or the
+        latest (``latest=True``) / the one before the latest when ``ref`` is None."""
+        if ref is not None:
+            digits = ref[1:] if ref[:1] in "vV" else ref
+            if digits.isdigit():
+                stored = history.get_version(self.db, int(digits))
+                if stored.chapter_id != chapter.id:
+                    raise InputError(f"version {digits} is not a version of {chapter.title!r}")
+                return stored
+            as_of = history.version_as_of(self.db, chapter.id, parse_when(ref))
+            if as_of.version is None:
+                raise NotFoundError(f"{chapter.title!r} was not yet observed on {ref}")
+            return as_of.version
+        entries = history.chapter_history(self.db, chapter.id)
+        if not entries:
+            raise NotFoundError(f"no versions stored for {chapter.title!r}")
+        index = -1 if latest or len(entries) == 1 else -2
+        return history.get_version(self.db, entries[index].version_id)
+
+    def diff(self, ref: str, from_ref: str | None, to_ref: str | None) -> DetectedChange:
+        chapter = self.find_chapter(ref)
+        old = self.resolve_version(chapter, from_ref, latest=False)
+        new = self.resolve_version(chapter, to_ref, latest=True)
+        diff = diff_chapters(old.chapter, new.chapter, old_version=old.id, new_version=new.id)
+        return DetectedChange(
+            change_id=0,
+            manual=lifecycle.manual_name(self.db, chapter.manual_id),
+            chapter_title=new.chapter.title,
+            chapter_url=chapter.url,
+            detected_at=new.valid_from,
+            diff=diff,
+            old_content_hash=old.content_hash,
+            new_content_hash=new.content_hash,
+            chapter_number=chapter.number,
+        )
+
+    def history(self, ref: str) -> tuple[ChapterRow, tuple[HistoryEntry, ...]]:
+        chapter = self.find_chapter(ref)
+        return chapter, tuple(history.chapter_history(self.db, chapter.id))
+
+    def section_timeline(
+        self, ref: str, section: str
+    ) -> tuple[ChapterRow, tuple[SectionEvent, ...]]:
+        chapter = self.find_chapter(ref)
+        return chapter, tuple(history.section_timeline(self.db, chapter.id, section))
+
+    def as_of(self, ref: str, at: datetime) -> tuple[ChapterRow, AsOf]:
+        chapter = self.find_chapter(ref)
+        return chapter, history.version_as_of(self.db, chapter.id, at)
+
+    def runs(self, limit: int = 20) -> tuple[RunRow, ...]:
+        return tuple(runs.list_runs(self.db, limit))
+
+    def edit_draft(self, draft_id: int, text: str, who: str) -> None:
+        drafts.edit_draft(self.db, draft_id, text, who, self.clock())
+
+    def set_draft_status(self, draft_id: int, status: str, who: str) -> None:
+        drafts.set_draft_status(self.db, draft_id, status, who, self.clock())
+
+    def get_draft(self, draft_id: int) -> StoredDraft:
+        return drafts.get_draft(self.db, draft_id)
+
+    # drafts and reports --------------------------------------------------------------
+    def draft(self, period: Period, manual: str | None = None) -> tuple[AmendmentEntry, ...]:
+        entries = draft_entries(self.changes(period, manual), period)
+        drafts.save_drafts(self.db, entries, period, self.clock())
+        return entries
+
+    def report(self, period: Period, manual: str | None = None, fmt: str = "html") -> str:
+        changes = self.changes(period, manual)
+        failures = history.failures_in(self.db, period.start, period.end, manual)
+        weekly = lifecycle.weekly_counts(self.db, period.end, weeks=13, manual=manual)
+        digest = build_digest(changes, failures, period, history=weekly, generated_at=self.clock())
+        return render.render_digest(digest, fmt)
+
+    def verify(self) -> VerifyResult:
+        return evidence.verify(self.db)
+
+    # the publisher's Amendments page -------------------------------------------------
+    def amendments(self, name_or_url: str) -> tuple[PublishedEntry, ...]:
+        url = name_or_url
+        if "://" not in name_or_url:
+            manual = manuals.get_manual(self.db, name_or_url)
+            if not manual.amendments_url:
+                raise InputError(
+                    f"manual {manual.name!r} has no Amendments page",
+                    "add it with `manual add ... --amendments-url URL`",
+                )
+            url = manual.amendments_url
+        (page,) = fetch_pages(
+            [FetchRequest(url)], self.settings.fetch, self.clock, transport=self.transport
+        )
+        if not page.ok:
+            raise FetchError(f"could not fetch {url}: {page.error or f'HTTP {page.status}'}")
+        return parse_amendments(decode_body(page), page.final_url or page.url)

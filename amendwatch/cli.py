@@ -1,0 +1,376 @@
+"""The command line: a thin click layer over :class:`amendwatch.api.Amendwatch`.
+
+Expected failures (``AmendwatchError``) become one-line ``click.ClickException``s with a
+hint of what to do next; nothing here prints a traceback for them.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from amendwatch import views
+from amendwatch.api import Amendwatch, utc_now
+from amendwatch.config import Settings, load_settings
+from amendwatch.errors import AmendwatchError, InputError
+from reports import render
+from reports.models import Period
+from reports.periods import month_of, parse_month, parse_range, parse_week, parse_when
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class AmendwatchGroup(click.Group):
+    """A click group that turns expected failures into one-line errors."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except AmendwatchError as exc:
+            raise click.ClickException(str(exc)) from exc
+
+
+@click.group(cls=AmendwatchGroup)
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="SQLite database (default ./amendwatch.db or $AMENDWATCH_DB).",
+)
+@click.version_option(package_name="amendwatch")
+@click.pass_context
+def cli(ctx: click.Context, db: str | None) -> None:
+    """Watch guidance manuals, keep every version, diff by section, draft amendments."""
+    ctx.obj = load_settings(db)
+
+
+@contextmanager
+def opened(ctx: click.Context) -> Iterator[Amendwatch]:
+    settings: Settings = ctx.find_root().obj
+    app = Amendwatch.open(settings)
+    try:
+        yield app
+    finally:
+        app.close()
+
+
+def emit(text: str, output: str | None) -> None:
+    """Write ``text`` to the ``-o`` file, or to standard output."""
+    if output:
+        try:
+            Path(output).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise InputError(
+                f"cannot write {output}: {exc.strerror}", "choose another -o path"
+            ) from exc
+        click.echo(f"wrote {output}", err=True)
+    else:
+        click.echo(text)
+
+
+def select_period(
+    ctx: click.Context, *, month: str | None, week: str | None, since: str | None, until: str | None
+) -> Period:
+    if month and (since or until):
+        raise InputError("give --period or --since/--until, not both")
+    if month:
+        return parse_month(month)
+    if week:
+        return parse_week(week)
+    if since or until:
+        now = utc_now()
+        return parse_range(since or "1970-01-01", until or now.date().isoformat())
+    return month_of(utc_now())
+
+
+# manual ------------------------------------------------------------------------------
+@cli.group()
+def manual() -> None:
+    """Add and list the manuals being watched."""
+
+
+@manual.command("add")
+@click.argument("name")
+@click.argument("contents_url")
+@click.option("--amendments-url", help="The publisher's own Amendments page.")
+@click.option("--content-selector", help="CSS selector of the chapter body on this site.")
+@click.pass_context
+def manual_add(
+    ctx: click.Context,
+    name: str,
+    contents_url: str,
+    amendments_url: str | None,
+    content_selector: str | None,
+) -> None:
+    """Watch the manual NAME whose contents page is CONTENTS_URL."""
+    with opened(ctx) as app:
+        added = app.add_manual(name, contents_url, amendments_url, content_selector)
+    click.echo(f"added manual {added.name}: {added.contents_url}")
+
+
+@manual.command("list")
+@click.pass_context
+def manual_list(ctx: click.Context) -> None:
+    """List the manuals being watched."""
+    with opened(ctx) as app:
+        found = app.manuals()
+    if not found:
+        click.echo("no manuals yet: add one with `amendwatch manual add NAME URL`")
+    for item in found:
+        click.echo(f"{item.name}\t{item.contents_url}\t{item.amendments_url or ''}")
+
+
+# snapshot ----------------------------------------------------------------------------
+@cli.command()
+@click.argument("names", nargs=-1)
+@click.option("--at", "at", help="Record the observations at this ISO time (replays, backfills).")
+@click.option("--quiet", is_flag=True, help="Print only the summary line.")
+@click.pass_context
+def snapshot(ctx: click.Context, names: tuple[str, ...], at: str | None, quiet: bool) -> None:
+    """Discover, fetch, extract, store and diff the chapters of the manuals (all by default)."""
+    when = parse_when(at) if at else None
+    with opened(ctx) as app:
+        report = views.run_snapshot(app, names, when, quiet=quiet)
+    click.echo(views.snapshot_summary(report))
+    if report.errors:
+        sys.exit(1)
+
+
+# changes / diff ----------------------------------------------------------------------
+@cli.command()
+@click.option("--since", help="From this date (inclusive), e.g. 2026-11-01.")
+@click.option("--until", help="Until this date (inclusive).")
+@click.option("--manual", "manual_name", help="Only this manual.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.pass_context
+def changes(
+    ctx: click.Context, since: str | None, until: str | None, manual_name: str | None, fmt: str
+) -> None:
+    """List detected changes, chapter by chapter and section by section."""
+    period = parse_range(since or "1970-01-01", until or utc_now().date().isoformat())
+    with opened(ctx) as app:
+        if fmt == "json":
+            click.echo(json.dumps(app.changes_json(period, manual_name), indent=2))
+        else:
+            click.echo(views.changes_text(app.changes(period, manual_name)))
+
+
+@cli.command()
+@click.argument("chapter")
+@click.option("--from", "from_ref", help="A date or a version id (default: the previous version).")
+@click.option("--to", "to_ref", help="A date or a version id (default: the latest version).")
+@click.option("--format", "fmt", type=click.Choice(["text", "html", "json"]), default="text")
+@click.option("-o", "--output", help="Write to this file.")
+@click.pass_context
+def diff(
+    ctx: click.Context,
+    chapter: str,
+    from_ref: str | None,
+    to_ref: str | None,
+    fmt: str,
+    output: str | None,
+) -> None:
+    """Show what changed in CHAPTER (a URL or part of its title) between two versions."""
+    with opened(ctx) as app:
+        change = app.diff(chapter, from_ref, to_ref)
+    emit(render.render_change(change, fmt), output)
+
+
+# draft -------------------------------------------------------------------------------
+@cli.group(invoke_without_command=True)
+@click.option("--period", "month", help="A month, YYYY-MM (default: the current month).")
+@click.option("--since", help="Start date of a custom range.")
+@click.option("--until", help="End date of a custom range (inclusive).")
+@click.option("--manual", "manual_name", help="Only this manual.")
+@click.option("--format", "fmt", type=click.Choice(["html", "md", "json"]), default="md")
+@click.option("-o", "--output", help="Write to this file.")
+@click.pass_context
+def draft(
+    ctx: click.Context,
+    month: str | None,
+    since: str | None,
+    until: str | None,
+    manual_name: str | None,
+    fmt: str,
+    output: str | None,
+) -> None:
+    """Draft the amendment entries of a period in the house style (and store them)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    period = select_period(ctx, month=month, week=None, since=since, until=until)
+    with opened(ctx) as app:
+        entries = app.draft(period, manual_name)
+    emit(render.render_drafts(entries, period, fmt), output)
+
+
+@draft.command("edit")
+@click.argument("draft_id", type=int)
+@click.option("--text", help="The new details text (default: open $EDITOR).")
+@click.option("--who", default="editor", help="Who made the edit (recorded).")
+@click.pass_context
+def draft_edit(ctx: click.Context, draft_id: int, text: str | None, who: str) -> None:
+    """Change the details of a drafted entry."""
+    with opened(ctx) as app:
+        views.edit_draft(app, draft_id, text, who)
+    click.echo(f"draft {draft_id} edited")
+
+
+@draft.command("approve")
+@click.argument("draft_id", type=int)
+@click.option("--who", default="editor")
+@click.pass_context
+def draft_approve(ctx: click.Context, draft_id: int, who: str) -> None:
+    """Approve a drafted entry for publication."""
+    with opened(ctx) as app:
+        views.set_draft_status(app, draft_id, "approved", who)
+    click.echo(f"draft {draft_id} approved")
+
+
+@draft.command("reject")
+@click.argument("draft_id", type=int)
+@click.option("--who", default="editor")
+@click.pass_context
+def draft_reject(ctx: click.Context, draft_id: int, who: str) -> None:
+    """Reject a drafted entry."""
+    with opened(ctx) as app:
+        views.set_draft_status(app, draft_id, "rejected", who)
+    click.echo(f"draft {draft_id} rejected")
+
+
+# report ------------------------------------------------------------------------------
+@cli.command()
+@click.option("--week", help="An ISO week, YYYY-Www (default: the last 7 days).")
+@click.option("--since", help="Start date of a custom range.")
+@click.option("--until", help="End date of a custom range (inclusive).")
+@click.option("--manual", "manual_name", help="Only this manual.")
+@click.option("--format", "fmt", type=click.Choice(["html", "md", "json"]), default="html")
+@click.option("-o", "--output", help="Write to this file.")
+@click.pass_context
+def report(
+    ctx: click.Context,
+    week: str | None,
+    since: str | None,
+    until: str | None,
+    manual_name: str | None,
+    fmt: str,
+    output: str | None,
+) -> None:
+    """The weekly compliance digest: what changed, with redlines, and what was not checked."""
+    if not (week or since or until):
+        now = utc_now()
+        since = (now - timedelta(days=6)).date().isoformat()
+        until = now.date().isoformat()
+    period = select_period(ctx, month=None, week=week, since=since, until=until)
+    with opened(ctx) as app:
+        text = app.report(period, manual_name, fmt)
+    emit(text, output)
+
+
+# the publisher's Amendments page -------------------------------------------------------
+@cli.command()
+@click.argument("name_or_url")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.pass_context
+def amendments(ctx: click.Context, name_or_url: str, fmt: str) -> None:
+    """Fetch and parse a publisher's own Amendments page (a manual NAME or a URL)."""
+    with opened(ctx) as app:
+        entries = app.amendments(name_or_url)
+    click.echo(views.published_entries(entries, fmt))
+
+
+# history / show ------------------------------------------------------------------------
+@cli.command()
+@click.argument("chapter")
+@click.option("--section", "section_ref", help="Follow one section: a number, title or lineage id.")
+@click.pass_context
+def history(ctx: click.Context, chapter: str, section_ref: str | None) -> None:
+    """Each version of CHAPTER with when it was seen, or one section's timeline."""
+    with opened(ctx) as app:
+        click.echo(views.history_text(app, chapter, section_ref))
+
+
+@cli.command()
+@click.argument("chapter")
+@click.option("--as-of", "as_of", required=True, help="A date or ISO time.")
+@click.option("--section", "section_ref", help="Only this section (number or title).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "html"]), default="text")
+@click.pass_context
+def show(ctx: click.Context, chapter: str, as_of: str, section_ref: str | None, fmt: str) -> None:
+    """The text of CHAPTER as it stood on a date, with honest bounds."""
+    with opened(ctx) as app:
+        click.echo(views.show_as_of(app, chapter, parse_when(as_of), section_ref, fmt))
+
+
+# verify / runs -------------------------------------------------------------------------
+@cli.command()
+@click.pass_context
+def verify(ctx: click.Context) -> None:
+    """Recompute the observation hash chain and every stored body's hash."""
+    with opened(ctx) as app:
+        result = app.verify()
+    if not result.ok:
+        for problem in result.problems:
+            click.echo(problem, err=True)
+        raise click.ClickException(
+            f"verify FAILED: {result.problems[0]} (keep this database as it is and investigate)"
+        )
+    click.echo(f"verify ok: {result.checked} observations and their bodies are intact")
+
+
+@cli.command()
+@click.option("--limit", default=20, show_default=True)
+@click.pass_context
+def runs(ctx: click.Context, limit: int) -> None:
+    """What each run checked, changed and failed."""
+    with opened(ctx) as app:
+        click.echo(views.runs_text(app, limit))
+
+
+# schedule ------------------------------------------------------------------------------
+@cli.group()
+def schedule() -> None:
+    """The long-running scheduler (APScheduler)."""
+
+
+@schedule.command("run")
+@click.option("--config", "config_path", default="amendwatch.toml", show_default=True)
+@click.pass_context
+def schedule_run(ctx: click.Context, config_path: str) -> None:
+    """Run snapshots and reports on the schedule of the config file until stopped."""
+    from amendwatch import scheduler  # noqa: PLC0415 - APScheduler loads only when used
+
+    scheduler.run_forever(ctx.find_root().obj, Path(config_path))
+
+
+@schedule.command("list")
+@click.option("--config", "config_path", default="amendwatch.toml", show_default=True)
+@click.pass_context
+def schedule_list(ctx: click.Context, config_path: str) -> None:
+    """Show every scheduled job and its next run."""
+    from amendwatch import scheduler  # noqa: PLC0415
+
+    for line in scheduler.describe_jobs(ctx.find_root().obj, Path(config_path)):
+        click.echo(line)
+
+
+# demo --------------------------------------------------------------------------------
+@cli.command()
+@click.option("--output", default="demo-output", show_default=True, help="Folder for the outputs.")
+@click.pass_context
+def demo(ctx: click.Context, output: str) -> None:
+    """Serve the bundled manual on 127.0.0.1 in three editions, snapshot each, draft and report."""
+    from amendwatch.demo.runner import run_demo  # noqa: PLC0415
+
+    summary = run_demo(ctx.find_root().obj, Path(output))
+    click.echo(summary)
+
+
+def main() -> None:
+    cli(prog_name="amendwatch")

@@ -1,0 +1,123 @@
+"""Configuration enters here, and only here: command-line options, environment, TOML.
+
+Nothing else in amendwatch reads ``os.environ``; the CLI calls :func:`load_settings` once
+and passes the frozen result down.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from amendwatch.errors import ConfigError
+from scraper.fetch import FetchPolicy
+
+DEFAULT_DB = "amendwatch.db"
+ENV_DB = "AMENDWATCH_DB"
+ENV_SMTP_PASSWORD = "AMENDWATCH_SMTP_PASSWORD"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a command needs to know about its environment."""
+
+    db_path: Path
+    fetch: FetchPolicy = field(default_factory=FetchPolicy)
+    min_fraction: float = 0.5  # a chapter shrinking below this share of its last version is suspect
+    confirm_changes: bool = True  # fetch a changed chapter again before accepting the change
+    confirm_delay: float = 0.0
+    removal_confirmations: int = 2  # consecutive runs a chapter must be gone before "removed"
+    smtp_password: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class ManualConfig:
+    name: str
+    contents_url: str
+    amendments_url: str | None = None
+    content_selector: str | None = None
+
+
+@dataclass(frozen=True)
+class ScheduleConfig:
+    """The scheduler's TOML file (``amendwatch.toml``)."""
+
+    timezone: str = "Europe/London"
+    snapshot: str = "0 2 * * *"  # crontab: daily at 02:00
+    pages: str = "0 * * * *"  # contents and Amendments pages: hourly
+    report: str = "0 7 * * mon"  # weekly report: Monday 07:00
+    report_dir: Path | None = None
+    misfire_grace_seconds: int = 3600
+    manuals: tuple[ManualConfig, ...] = ()
+    interval_seconds: float | None = None  # testing: run snapshots every N seconds instead
+
+
+def load_settings(db: str | None = None, env: Mapping[str, str] | None = None) -> Settings:
+    """Settings from the ``--db`` option, else ``$AMENDWATCH_DB``, else ``./amendwatch.db``."""
+    environ = os.environ if env is None else env
+    path = db or environ.get(ENV_DB) or DEFAULT_DB
+    return Settings(db_path=Path(path), smtp_password=environ.get(ENV_SMTP_PASSWORD))
+
+
+def load_schedule_config(path: Path) -> ScheduleConfig:
+    """Read and validate the scheduler's TOML file; ``ConfigError`` says what is wrong."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(
+            f"config file not found: {path}", "create it (see docs/schedule.md)"
+        ) from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}", "fix the line it names") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc}") from exc
+    return parse_schedule_config(raw, str(path))
+
+
+def parse_schedule_config(raw: Mapping[str, Any], source: str = "config") -> ScheduleConfig:
+    schedule = _table(raw, "schedule", source)
+    manuals = raw.get("manual", [])
+    if not isinstance(manuals, list):
+        raise ConfigError(f"{source}: [[manual]] must be an array of tables")
+    timezone = str(schedule.get("timezone", ScheduleConfig.timezone))
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(
+            f"{source}: unknown time zone {timezone!r}", "use e.g. Europe/London"
+        ) from exc
+    interval = schedule.get("interval_seconds")
+    report_dir = schedule.get("report_dir")
+    return ScheduleConfig(
+        timezone=timezone,
+        snapshot=str(schedule.get("snapshot", ScheduleConfig.snapshot)),
+        pages=str(schedule.get("pages", ScheduleConfig.pages)),
+        report=str(schedule.get("report", ScheduleConfig.report)),
+        report_dir=Path(report_dir) if report_dir else None,
+        misfire_grace_seconds=int(schedule.get("misfire_grace_seconds", 3600)),
+        manuals=tuple(_manual(m, source) for m in manuals),
+        interval_seconds=float(interval) if interval is not None else None,
+    )
+
+
+def _table(raw: Mapping[str, Any], key: str, source: str) -> Mapping[str, Any]:
+    value = raw.get(key, {})
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{source}: [{key}] must be a table")
+    return value
+
+
+def _manual(raw: object, source: str) -> ManualConfig:
+    if not isinstance(raw, Mapping) or "name" not in raw or "contents_url" not in raw:
+        raise ConfigError(f"{source}: each [[manual]] needs name and contents_url")
+    return ManualConfig(
+        name=str(raw["name"]),
+        contents_url=str(raw["contents_url"]),
+        amendments_url=raw.get("amendments_url"),
+        content_selector=raw.get("content_selector"),
+    )

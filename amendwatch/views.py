@@ -1,0 +1,219 @@
+"""Plain-text views for the command line (and rich progress while snapshotting)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import asdict
+from datetime import datetime
+
+import click
+from rich.progress import Progress
+
+from amendwatch.api import Amendwatch, RunReport
+from amendwatch.errors import InputError
+from differ.models import SectionChange
+from reports.models import DetectedChange
+from scraper.models import PublishedEntry, Section
+from store.models import AsOf
+
+
+def _day(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M") if moment else "—"
+
+
+def run_snapshot(
+    app: Amendwatch, names: Sequence[str], when: datetime | None, *, quiet: bool
+) -> RunReport:
+    """Snapshot with a progress bar on a terminal, plain otherwise."""
+    if quiet or not sys.stderr.isatty():
+        return app.snapshot(names, at=when)
+    with Progress(transient=True) as progress:
+        task = progress.add_task("checking chapters", total=None)
+        return app.snapshot(names, at=when, progress=lambda outcome: progress.advance(task))
+
+
+def snapshot_summary(report: RunReport) -> str:
+    lines = []
+    for result in report.results:
+        contents = "" if result.contents_ok else " (contents page failed: nothing marked removed)"
+        lines.append(
+            f"{result.manual}: checked {result.checked}, changed {result.changed}, "
+            f"not checked {result.failed}{contents}"
+        )
+        for outcome in result.outcomes:
+            if outcome.outcome in ("failed", "suspect"):
+                lines.append(f"  not checked: {outcome.url} ({outcome.reason})")
+    lines.extend(f"error: {error}" for error in report.errors)
+    lines.append(f"run {report.run_id}")
+    return "\n".join(lines)
+
+
+def _section_line(change: SectionChange) -> str:
+    kinds = ", ".join(sorted(change.kinds))
+    label = change.section.label
+    if change.old is not None and change.new is not None and change.old.label != label:
+        label = f"{label} (was {change.old.label})"
+    extra = " [cosmetic]" if change.cosmetic else ""
+    flags = f" [{', '.join(sorted(change.flags))}]" if change.flags else ""
+    return f"    {label}: {kinds}{extra}{flags}"
+
+
+def changes_text(changes: Sequence[DetectedChange]) -> str:
+    if not changes:
+        return "no changes in this period"
+    lines = []
+    for change in changes:
+        diff = change.diff
+        lines.append(
+            f"{_day(change.detected_at)}  {change.manual}  {change.chapter_title}  "
+            f"[{diff.kind}]  #{change.change_id}"
+        )
+        if diff.kind == "renamed":
+            lines.append(f"    renamed from {diff.old_title!r}")
+        for section in diff.sections:
+            lines.append(_section_line(section))
+            if section.inserted and not section.cosmetic:
+                lines.append(f"      + {section.inserted[:200]}")
+            if section.deleted and not section.cosmetic:
+                lines.append(f"      - {section.deleted[:200]}")
+            lines.extend(
+                f"      link added: {link.text} <{link.url}>" for link in section.links_added
+            )
+            lines.extend(
+                f"      link removed: {link.text} <{link.url}>" for link in section.links_removed
+            )
+    return "\n".join(lines)
+
+
+def edit_draft(app: Amendwatch, draft_id: int, text: str | None, who: str) -> None:
+    if text is None:
+        current = app.get_draft(draft_id)
+        text = click.edit(current.details)
+        if text is None:
+            raise InputError("the editor closed without saving: nothing changed")
+    app.edit_draft(draft_id, text.strip(), who)
+
+
+def set_draft_status(app: Amendwatch, draft_id: int, status: str, who: str) -> None:
+    app.set_draft_status(draft_id, status, who)
+
+
+def published_entries(entries: Sequence[PublishedEntry], fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps([asdict(entry) for entry in entries], indent=2, ensure_ascii=False)
+    lines = []
+    for entry in entries:
+        lines.append(f"{entry.month}  [{entry.category}]  {entry.chapter}")
+        lines.append(f"    {entry.details}")
+        lines.extend(f"    cites: {ref}" for ref in entry.sections)
+    return "\n".join(lines) if lines else "no entries found"
+
+
+def history_text(app: Amendwatch, ref: str, section_ref: str | None) -> str:
+    if section_ref is not None:
+        chapter, events = app.section_timeline(ref, section_ref)
+        lines = [f"{chapter.title}: section {section_ref}"]
+        for event in events:
+            state = "present" if event.present else "absent"
+            name = f"{event.number or ''} {event.title}".strip()
+            mark = "changed" if event.changed else "same"
+            lines.append(
+                f"  v{event.version_id}  {_day(event.valid_from)} .. {_day(event.valid_to)}"
+                f"  {state}  {name}  ({mark})  lineage {event.lineage_id}"
+            )
+        return "\n".join(lines)
+    chapter, entries = app.history(ref)
+    lines = [f"{chapter.title}  <{chapter.url}>"]
+    for entry in entries:
+        lines.append(
+            f"  v{entry.version_id}  from {_day(entry.valid_from)}  to {_day(entry.valid_to)}"
+            f"  last seen {_day(entry.last_seen)}  {entry.content_hash[:12]}  {entry.summary}"
+        )
+    return "\n".join(lines)
+
+
+def bounds_text(as_of: AsOf) -> str:
+    if as_of.version is None:
+        return as_of.reason or "not yet observed"
+    text = f"seen unchanged from {_day(as_of.seen_from)} to {_day(as_of.seen_until)}"
+    if as_of.next_change_at is not None:
+        text += f"; changed between {_day(as_of.seen_until)} and {_day(as_of.next_change_at)}"
+    return text
+
+
+def _sections_of(as_of: AsOf, section_ref: str | None) -> tuple[Section, ...]:
+    assert as_of.version is not None
+    sections = as_of.version.chapter.sections
+    if section_ref is None:
+        return sections
+    wanted = section_ref.lower()
+    found = tuple(
+        s for s in sections if (s.number or "").lower() == wanted or s.title.lower() == wanted
+    )
+    if not found:
+        raise InputError(f"no section {section_ref!r} in that version", "use a number or a title")
+    return found
+
+
+def show_as_of(app: Amendwatch, ref: str, at: datetime, section_ref: str | None, fmt: str) -> str:
+    chapter, as_of = app.as_of(ref, at)
+    if as_of.version is None:
+        if fmt == "json":
+            return json.dumps(
+                {
+                    "chapter": chapter.url,
+                    "as_of": at.isoformat(),
+                    "version": None,
+                    "reason": as_of.reason or "not yet observed",
+                }
+            )
+        return f"{chapter.title}: {as_of.reason or 'not yet observed'} on {_day(at)}"
+    sections = _sections_of(as_of, section_ref)
+    if fmt == "json":
+        return json.dumps(
+            {
+                "chapter": chapter.url,
+                "title": as_of.version.chapter.title,
+                "as_of": at.isoformat(),
+                "version": as_of.version.id,
+                "content_hash": as_of.version.content_hash,
+                "bounds": bounds_text(as_of),
+                "sections": [
+                    {
+                        "number": s.number,
+                        "title": s.title,
+                        "level": s.level,
+                        "path": list(s.path),
+                        "text": s.text,
+                        "links": [{"text": link.text, "url": link.url} for link in s.links],
+                    }
+                    for s in sections
+                ],
+            },
+            indent=2,
+            ensure_ascii=False,
+        )
+    if fmt == "html":
+        from reports.render import render_version  # noqa: PLC0415
+
+        return render_version(as_of.version.chapter, sections, bounds_text(as_of))
+    lines = [as_of.version.chapter.title, f"({bounds_text(as_of)}; version {as_of.version.id})", ""]
+    for section in sections:
+        lines.append(section.label)
+        lines.append(section.text)
+        lines.append("")
+    return "\n".join(lines)
+
+
+def runs_text(app: Amendwatch, limit: int) -> str:
+    rows = app.runs(limit)
+    if not rows:
+        return "no runs yet"
+    return "\n".join(
+        f"run {r.id}  {r.kind}  {_day(r.started_at)} .. {_day(r.finished_at)}  {r.status}  "
+        f"checked {r.checked} changed {r.changed} failed {r.failed}"
+        + (f"  errors: {'; '.join(r.errors)}" if r.errors else "")
+        for r in rows
+    )

@@ -1,0 +1,215 @@
+"""Diff two versions of a chapter section by section."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from amendwatch.errors import InputError
+from differ.align import Alignment, align_sections, number_key
+from differ.classify import flags_for, is_cosmetic, link_changes
+from differ.models import (
+    ADDED,
+    MODIFIED,
+    MOVED,
+    REMOVED,
+    RENAMED,
+    RENUMBERED,
+    ChapterDiff,
+    ChapterKind,
+    Edit,
+    SectionChange,
+)
+from differ.textdiff import diff_words
+from scraper.models import Chapter, Section
+
+THROUGHOUT = 0.6  # share of sections changed substantively for "revised throughout"
+SAME_CONTENT = 0.9  # similarity above which a chapter under a new URL is the same chapter
+
+
+def same_text(a: str, b: str) -> bool:
+    """Texts equal but for irrelevant whitespace (runs, leading and trailing)."""
+    return a == b or a.split() == b.split()
+
+
+def text_similarity(edits: Sequence[Edit], a: str, b: str) -> float:
+    """2 * unchanged characters / all characters, 0..1 (1.0 for two empty texts)."""
+    if not a.strip() and not b.strip():
+        return 1.0
+    equal = sum(len(e.text) for e in edits if e.op == 0)
+    return 2 * equal / (len(a) + len(b))
+
+
+def _note(
+    alignment: Alignment, old: Sequence[Section], new: Sequence[Section]
+) -> dict[tuple[int | None, int | None], str]:
+    """Notes for the extra sections of splits and merges, keyed (old index, new index)."""
+    notes: dict[tuple[int | None, int | None], str] = {}
+    for o, pieces in alignment.splits:
+        for n in pieces:
+            if n in alignment.added:
+                notes[(None, n)] = f"split from {old[o].label}"
+    for n, pieces in alignment.merges:
+        for o in pieces:
+            if o in alignment.removed:
+                notes[(o, None)] = f"merged into {new[n].label}"
+    return notes
+
+
+def _text_change(
+    old: Section | None, new: Section | None
+) -> tuple[tuple[Edit, ...], bool, float, frozenset[str]]:
+    """(edits, cosmetic, similarity, flags) of a section's text."""
+    a = old.text if old is not None else ""
+    b = new.text if new is not None else ""
+    if same_text(a, b):
+        return (), True, 1.0, frozenset()
+    edits = diff_words(a, b)
+    return edits, is_cosmetic(a, b), text_similarity(edits, a, b), flags_for(edits)
+
+
+def section_change(
+    old: Section | None, new: Section | None, *, moved: bool = False, note: str = ""
+) -> SectionChange | None:
+    """The change from ``old`` to ``new`` (either may be None), or None when nothing changed."""
+    kinds: set[str] = set()
+    if old is None:
+        kinds.add(ADDED)
+    elif new is None:
+        kinds.add(REMOVED)
+    else:
+        if not is_cosmetic(old.title, new.title):
+            kinds.add(RENAMED)
+        if number_key(old.number) != number_key(new.number):
+            kinds.add(RENUMBERED)
+        if moved:
+            kinds.add(MOVED)
+    edits, cosmetic, similarity, flags = _text_change(old, new)
+    added, removed, retargeted = link_changes(
+        old.links if old is not None else (), new.links if new is not None else ()
+    )
+    retitled = (  # a title change that is only cosmetic (case, quotes, dashes)
+        old is not None and new is not None and old.title.split() != new.title.split()
+    ) and RENAMED not in kinds
+    if old is not None and new is not None and (edits or added or removed or retitled):
+        kinds.add(MODIFIED)
+    if not kinds:
+        return None
+    return SectionChange(
+        kinds=frozenset(kinds),
+        old=old,
+        new=new,
+        edits=edits,
+        links_added=added,
+        links_removed=removed,
+        cosmetic=MODIFIED in kinds and cosmetic and not (added or removed),
+        similarity=similarity,
+        flags=flags,
+        links_retargeted=retargeted,
+        note=note,
+    )
+
+
+def _kind(old: Chapter | None, new: Chapter | None) -> ChapterKind:
+    if old is None:
+        return "new"
+    if new is None:
+        return "removed"
+    if " ".join(old.title.split()) != " ".join(new.title.split()):
+        return "renamed"
+    return "updated"
+
+
+def is_substantive(change: SectionChange) -> bool:
+    """Added, removed, or a wording/link change that is not cosmetic."""
+    if change.kinds & {ADDED, REMOVED}:
+        return True
+    return MODIFIED in change.kinds and not change.cosmetic
+
+
+def _changes(
+    old: Chapter | None, new: Chapter | None
+) -> tuple[tuple[SectionChange, ...], tuple[tuple[int, int], ...]]:
+    old_sections = old.sections if old is not None else ()
+    new_sections = new.sections if new is not None else ()
+    alignment = align_sections(old_sections, new_sections)
+    notes = _note(alignment, old_sections, new_sections)
+    ordered: list[tuple[tuple[int, int], SectionChange]] = []
+    for o, n in alignment.pairs:
+        found = section_change(old_sections[o], new_sections[n], moved=n in alignment.moved)
+        if found is not None:
+            ordered.append(((n, o), found))
+    for n in alignment.added:
+        found = section_change(None, new_sections[n], note=notes.get((None, n), ""))
+        if found is not None:
+            ordered.append(((n, -1), found))
+    for o in alignment.removed:
+        found = section_change(old_sections[o], None, note=notes.get((o, None), ""))
+        if found is not None:
+            ordered.append(((_removed_position(o, alignment), o), found))
+    ordered.sort(key=lambda item: item[0])
+    return tuple(change for _, change in ordered), alignment.pairs
+
+
+def _removed_position(o: int, alignment: Alignment) -> int:
+    """Where a removed section sorts in new order: after the new partner of its predecessor."""
+    before = [n for po, n in alignment.pairs if po < o]
+    return max(before) if before else -1
+
+
+def diff_chapters(
+    old: Chapter | None,
+    new: Chapter | None,
+    *,
+    old_version: int | None,
+    new_version: int | None,
+) -> ChapterDiff:
+    """What changed between two versions of a chapter (``None`` for "did not exist")."""
+    if old is None and new is None:
+        raise InputError("diff_chapters needs an old or a new chapter")
+    kind = _kind(old, new)
+    sections, pairs = _changes(old, new)
+    size = max(len(old.sections) if old else 0, len(new.sections) if new else 0)
+    substantive = sum(1 for change in sections if is_substantive(change))
+    url = new.url if new is not None else old.url if old is not None else ""
+    return ChapterDiff(
+        chapter_url=url,
+        kind=kind,
+        old_version=old_version,
+        new_version=new_version,
+        sections=sections,
+        old_title=old.title if old is not None else None,
+        new_title=new.title if new is not None else None,
+        pairs=pairs,
+        revised_throughout=kind == "updated" and size > 0 and substantive / size > THROUGHOUT,
+    )
+
+
+def chapter_similarity(a: Chapter, b: Chapter) -> float:
+    """How much of the two chapters' text (titles included) is the same, 0..1."""
+    text_a = a.title + "\n\n" + a.text
+    text_b = b.title + "\n\n" + b.text
+    return text_similarity(diff_words(text_a, text_b), text_a, text_b)
+
+
+def is_same_content(a: Chapter, b: Chapter, *, floor: float = SAME_CONTENT) -> bool:
+    """True when ``b`` (under another URL) is nearly the same chapter as ``a``."""
+    return chapter_similarity(a, b) > floor
+
+
+def diff_moved(
+    old: Chapter, new: Chapter, *, old_version: int | None, new_version: int | None
+) -> ChapterDiff:
+    """The diff of a chapter re-published under a new URL: kind "moved", ``old_url`` set."""
+    diff = diff_chapters(old, new, old_version=old_version, new_version=new_version)
+    return ChapterDiff(
+        chapter_url=new.url,
+        kind="moved",
+        old_version=old_version,
+        new_version=new_version,
+        sections=diff.sections,
+        old_title=diff.old_title,
+        new_title=diff.new_title,
+        pairs=diff.pairs,
+        revised_throughout=False,
+        old_url=old.url,
+    )

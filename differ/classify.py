@@ -1,0 +1,162 @@
+"""Classify changes: cosmetic or substantive, link changes, and flags for what matters most."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Sequence
+
+from differ.models import Edit
+from scraper.models import Link
+
+FLAG_NUMBER = "number"
+FLAG_DATE = "date"
+FLAG_DURATION = "duration"
+FLAG_OBLIGATION = "obligation"
+
+CONTEXT = 6  # words of unchanged text either side of a change examined for flags
+_DECIMAL_RE = re.compile(r"(?<=\d)[.,:/](?=\d)")
+_MONTHS = (
+    "january|february|march|april|may|june|july|august|september|october|november|december"
+    "|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
+)
+_NUMBER_WORDS = (
+    "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty"
+)
+NUMBER_RE = re.compile(rf"\b(?:\d+(?:[.,]\d+)*|{_NUMBER_WORDS})\b", re.IGNORECASE)
+DATE_RE = re.compile(
+    rf"\b(?:\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{_MONTHS})\.?\s+\d{{4}}"
+    rf"|(?:{_MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}"
+    rf"|(?:{_MONTHS})\.?\s+\d{{4}}"
+    r"|\d{1,2}/\d{1,2}/\d{2,4}"
+    r"|(?:19|20)\d{2})\b",
+    re.IGNORECASE,
+)
+DURATION_RE = re.compile(
+    rf"\b(?:\d+|{_NUMBER_WORDS}|a|an)\s+(?:\w+\s+)?"
+    r"(?:minute|hour|day|week|fortnight|month|year)s?\b",
+    re.IGNORECASE,
+)
+OBLIGATION_RE = re.compile(
+    r"\b(?:must|should|may|will|shall|might|could|can)(?:\s+not|n['’]t)?\b"
+    r"|\b(?:is|are)\s+(?:required|expected|obliged)\s+to\b",
+    re.IGNORECASE,
+)
+_QUOTES = "‘’“”'\"`´‚„«»"
+_DASHES = "-‐‑‒–—―−"
+
+
+def cosmetic_key(text: str) -> str:
+    """What is left of a text when whitespace, quotes, dashes, case and punctuation go."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    text = _DECIMAL_RE.sub("§", text)  # 1.5 and 15 differ; keep the separator between digits
+    return "".join(ch for ch in text if ch.isalnum() or ch == "§")
+
+
+def is_cosmetic(a: str, b: str) -> bool:
+    """True when ``a`` and ``b`` differ only in whitespace, quotes, dashes, case or punctuation."""
+    return cosmetic_key(a) == cosmetic_key(b)
+
+
+def _link_key(link: Link) -> tuple[str, str]:
+    return " ".join(link.text.split()).casefold(), link.url.strip()
+
+
+def link_changes(
+    old_links: Sequence[Link], new_links: Sequence[Link]
+) -> tuple[tuple[Link, ...], tuple[Link, ...], tuple[tuple[Link, Link], ...]]:
+    """(added, removed, retargeted) links; links compared as multisets of (text, URL).
+
+    A retargeted link (same text, new URL) is listed as a pair (old, new) and its two sides also
+    appear in ``removed`` and ``added``.
+    """
+    old_count = Counter(_link_key(link) for link in old_links)
+    new_count = Counter(_link_key(link) for link in new_links)
+    removed = _excess(old_links, old_count - new_count)
+    added = _excess(new_links, new_count - old_count)
+    retargeted: list[tuple[Link, Link]] = []
+    used: set[int] = set()
+    for old in removed:
+        for index, new in enumerate(added):
+            if index not in used and _link_key(new)[0] == _link_key(old)[0]:
+                used.add(index)
+                retargeted.append((old, new))
+                break
+    return added, removed, tuple(retargeted)
+
+
+def _excess(links: Sequence[Link], extra: Counter[tuple[str, str]]) -> tuple[Link, ...]:
+    left = Counter(extra)
+    found: list[Link] = []
+    for link in links:
+        key = _link_key(link)
+        if left[key] > 0:
+            left[key] -= 1
+            found.append(link)
+    return tuple(found)
+
+
+def _words_at(text: str, count: int, *, tail: bool) -> str:
+    """The first (or last) ``count`` words of ``text``, keeping a partial word at the cut."""
+    parts = re.split(r"(\s+)", text)
+    kept, seen = [], 0
+    for part in reversed(parts) if tail else parts:
+        if part and not part.isspace():
+            seen += 1
+            if seen > count:
+                break
+        kept.append(part)
+    return "".join(reversed(kept) if tail else kept)
+
+
+def hunks(edits: Sequence[Edit], context: int = CONTEXT) -> Iterable[tuple[str, str]]:
+    """Each run of changes as (old side, new side), with ``context`` words around it."""
+    a = "".join(e.text for e in edits if e.op != 1)
+    b = "".join(e.text for e in edits if e.op != -1)
+    pos_a = pos_b = index = 0
+    reach = context * 40  # characters enough for ``context`` words
+    while index < len(edits):
+        if edits[index].op == 0:
+            pos_a += len(edits[index].text)
+            pos_b += len(edits[index].text)
+            index += 1
+            continue
+        start_a, start_b = pos_a, pos_b
+        while index < len(edits) and edits[index].op != 0:
+            if edits[index].op == -1:
+                pos_a += len(edits[index].text)
+            else:
+                pos_b += len(edits[index].text)
+            index += 1
+        yield (
+            _words_at(a[max(0, start_a - reach) : start_a], context, tail=True)
+            + a[start_a:pos_a]
+            + _words_at(a[pos_a : pos_a + reach], context, tail=False),
+            _words_at(b[max(0, start_b - reach) : start_b], context, tail=True)
+            + b[start_b:pos_b]
+            + _words_at(b[pos_b : pos_b + reach], context, tail=False),
+        )
+
+
+def _found(pattern: re.Pattern[str], text: str) -> Counter[str]:
+    return Counter(" ".join(m.group().casefold().split()) for m in pattern.finditer(text))
+
+
+def flags_for(edits: Sequence[Edit]) -> frozenset[str]:
+    """Flags for the changes in ``edits``: "number", "date", "duration", "obligation"."""
+    patterns = {
+        FLAG_NUMBER: NUMBER_RE,
+        FLAG_DATE: DATE_RE,
+        FLAG_DURATION: DURATION_RE,
+        FLAG_OBLIGATION: OBLIGATION_RE,
+    }
+    flags: set[str] = set()
+    for old_side, new_side in hunks(edits):
+        for flag, pattern in patterns.items():
+            old_text, new_text = old_side, new_side
+            if flag == FLAG_NUMBER:  # a changed date is a "date", not also a "number"
+                old_text, new_text = DATE_RE.sub(" ", old_text), DATE_RE.sub(" ", new_text)
+            if flag not in flags and _found(pattern, old_text) != _found(pattern, new_text):
+                flags.add(flag)
+    return frozenset(flags)

@@ -1,0 +1,240 @@
+"""Word-level text diff: diff-match-patch over word tokens, with a fallback for degenerate results.
+
+Every word, whitespace run and punctuation mark becomes one token; each distinct token is mapped
+to one unicode character (as diff-match-patch's line mode does for lines), the character strings
+are diffed, mapped back and cleaned up semantically. When diff-match-patch gives up (its timeout
+turns the result into one whole delete plus one whole insert although the texts share most of
+their words) the diff is redone with ``difflib.SequenceMatcher`` over the same tokens.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections import Counter
+from collections.abc import Sequence
+
+from diff_match_patch import diff_match_patch
+
+from differ.models import Edit
+
+TOKEN_RE = re.compile(r"\w+|\s+|[^\w\s]", re.UNICODE)
+SENTENCE_RE = re.compile(r"[^.!?\n]*(?:[.!?]+|\n|$)")
+DIFF_TIMEOUT = 1.0  # seconds diff-match-patch may spend before it settles for a coarse diff
+_FIRST_CHAR = 0x100  # keep clear of control characters
+_SURROGATES = range(0xD800, 0xE000)
+
+
+def tokenize(text: str) -> list[str]:
+    """Split ``text`` into words, whitespace runs and single punctuation marks (lossless)."""
+    return TOKEN_RE.findall(text)
+
+
+def _encode(tokens: Sequence[str], table: dict[str, str], alphabet: list[str]) -> str | None:
+    chars: list[str] = []
+    for token in tokens:
+        char = table.get(token)
+        if char is None:
+            code = _FIRST_CHAR + len(alphabet)
+            if code >= _SURROGATES.start:
+                code += len(_SURROGATES)
+            if code > 0x10FFFF:
+                return None
+            char = chr(code)
+            table[token] = char
+            alphabet.append(token)
+        chars.append(char)
+    return "".join(chars)
+
+
+def _merge(edits: list[Edit]) -> tuple[Edit, ...]:
+    """Join neighbours: each run of changes becomes one delete then one insert."""
+    merged: list[Edit] = []
+    deleted: list[str] = []
+    inserted: list[str] = []
+
+    def flush() -> None:
+        if deleted:
+            merged.append(Edit(-1, "".join(deleted)))
+        if inserted:
+            merged.append(Edit(1, "".join(inserted)))
+        deleted.clear()
+        inserted.clear()
+
+    for edit in edits:
+        if not edit.text:
+            continue
+        if edit.op == 0:
+            flush()
+            if merged and merged[-1].op == 0:
+                merged[-1] = Edit(0, merged[-1].text + edit.text)
+            else:
+                merged.append(edit)
+        else:
+            (deleted if edit.op == -1 else inserted).append(edit.text)
+    flush()
+    return tuple(merged)
+
+
+def _key(token: str) -> str:
+    """Whitespace runs compare equal whatever they hold (irrelevant whitespace)."""
+    return " " if token.isspace() else token
+
+
+def _dmp_diff(tokens_a: list[str], tokens_b: list[str]) -> list[Edit] | None:
+    table: dict[str, str] = {}
+    alphabet: list[str] = []
+    chars_a = _encode([_key(t) for t in tokens_a], table, alphabet)
+    chars_b = _encode([_key(t) for t in tokens_b], table, alphabet)
+    if chars_a is None or chars_b is None:
+        return None
+    dmp = diff_match_patch()
+    dmp.Diff_Timeout = DIFF_TIMEOUT
+    diffs = dmp.diff_main(chars_a, chars_b, False)
+    # semantic cleanup at token level, so that the result does not depend on whitespace
+    dmp.diff_cleanupSemantic(diffs)
+    return _map_back(diffs, tokens_a, tokens_b)
+
+
+def _map_back(diffs: list[tuple[int, str]], tokens_a: list[str], tokens_b: list[str]) -> list[Edit]:
+    """Token-character diffs back to text edits (whitespace that differs becomes an edit)."""
+    edits: list[Edit] = []
+    pos_a = pos_b = 0
+    for op, chars in diffs:
+        size = len(chars)
+        if op < 0:
+            edits.append(Edit(-1, "".join(tokens_a[pos_a : pos_a + size])))
+            pos_a += size
+        elif op > 0:
+            edits.append(Edit(1, "".join(tokens_b[pos_b : pos_b + size])))
+            pos_b += size
+        else:
+            edits.extend(_equal_run(tokens_a[pos_a : pos_a + size], tokens_b[pos_b : pos_b + size]))
+            pos_a += size
+            pos_b += size
+    return edits
+
+
+def _equal_run(run_a: list[str], run_b: list[str]) -> list[Edit]:
+    edits: list[Edit] = []
+    for token_a, token_b in zip(run_a, run_b, strict=True):
+        if token_a == token_b:
+            edits.append(Edit(0, token_a))
+        else:
+            edits.extend((Edit(-1, token_a), Edit(1, token_b)))
+    return edits
+
+
+def _matcher_diff(tokens_a: list[str], tokens_b: list[str]) -> list[Edit]:
+    keys_a, keys_b = [_key(t) for t in tokens_a], [_key(t) for t in tokens_b]
+    matcher = difflib.SequenceMatcher(None, keys_a, keys_b, autojunk=False)
+    edits: list[Edit] = []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            edits.extend(_equal_run(tokens_a[i1:i2], tokens_b[j1:j2]))
+            continue
+        edits.append(Edit(-1, "".join(tokens_a[i1:i2])))
+        edits.append(Edit(1, "".join(tokens_b[j1:j2])))
+    return edits
+
+
+def word_overlap(tokens_a: Sequence[str], tokens_b: Sequence[str]) -> float:
+    """Share of words (as a multiset, whitespace ignored) common to both token lists, 0..1."""
+    words_a = Counter(t for t in tokens_a if not t.isspace())
+    words_b = Counter(t for t in tokens_b if not t.isspace())
+    total = max(sum(words_a.values()), sum(words_b.values()))
+    if total == 0:
+        return 1.0
+    return sum((words_a & words_b).values()) / total
+
+
+def is_degenerate(edits: Sequence[Edit], a: str, b: str) -> bool:
+    """A whole-text delete plus a whole-text insert between texts that share most words."""
+    if not a.strip() or not b.strip():
+        return False
+    equal = sum(len(e.text) for e in edits if e.op == 0 and e.text.strip())
+    if equal > 0.2 * min(len(a), len(b)):
+        return False
+    return word_overlap(tokenize(a), tokenize(b)) > 0.5
+
+
+def diff_words(a: str, b: str) -> tuple[Edit, ...]:
+    """Word-level diff of ``a`` into ``b``.
+
+    Joining the texts of the edits with op != 1 gives ``a``; with op != -1 gives ``b``.
+    """
+    if a == b:
+        return (Edit(0, a),) if a else ()
+    start, end_a, end_b = _common_ends(a, b)
+    mid_a, mid_b = a[start:end_a], b[start:end_b]
+    tokens_a, tokens_b = tokenize(mid_a), tokenize(mid_b)
+    edits = _dmp_diff(tokens_a, tokens_b)
+    if edits is None or is_degenerate(edits, mid_a, mid_b):
+        edits = _matcher_diff(tokens_a, tokens_b)
+    return _merge([Edit(0, a[:start]), *edits, Edit(0, a[end_a:])])
+
+
+def _common_prefix(a: str, b: str) -> int:
+    low, high = 0, min(len(a), len(b))
+    while low < high:  # binary search: slice comparisons run in C
+        mid = (low + high + 1) // 2
+        if a[:mid] == b[:mid]:
+            low = mid
+        else:
+            high = mid - 1
+    return low
+
+
+def _common_ends(a: str, b: str) -> tuple[int, int, int]:
+    """Common prefix and suffix, cut back to whitespace so that no word is split."""
+    prefix = _common_prefix(a, b)
+    while prefix > 0 and not a[prefix - 1].isspace():
+        prefix -= 1
+    suffix = _common_prefix(a[prefix:][::-1], b[prefix:][::-1])
+    while suffix > 0 and not a[len(a) - suffix].isspace():
+        suffix -= 1
+    return prefix, len(a) - suffix, len(b) - suffix
+
+
+def _sentence_spans(text: str) -> list[tuple[int, int]]:
+    spans = []
+    for match in SENTENCE_RE.finditer(text):
+        if match.group().strip():
+            spans.append((match.start(), match.end()))
+    return spans
+
+
+def _touched(text: str, ranges: Sequence[tuple[int, int]]) -> tuple[str, ...]:
+    found: list[str] = []
+    for start, end in _sentence_spans(text):
+        for r_start, r_end in ranges:
+            # an empty range (an insertion point) touches the sentence it falls in
+            if r_start < end and (r_end > start or (r_start == r_end and r_start >= start)):
+                sentence = " ".join(text[start:end].split())
+                if sentence not in found:
+                    found.append(sentence)
+                break
+    return tuple(found)
+
+
+def sentences_touched(
+    a: str, b: str, edits: Sequence[Edit]
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The whole sentences of ``a`` holding deletions and of ``b`` holding insertions."""
+    deleted: list[tuple[int, int]] = []
+    inserted: list[tuple[int, int]] = []
+    pos_a = pos_b = 0
+    for edit in edits:
+        size = len(edit.text)
+        if edit.op == 0:
+            pos_a += size
+            pos_b += size
+        elif edit.op == -1:
+            if edit.text.strip():
+                deleted.append((pos_a, pos_a + size))
+            pos_a += size
+        else:
+            if edit.text.strip():
+                inserted.append((pos_b, pos_b + size))
+            pos_b += size
+    return _touched(a, deleted), _touched(b, inserted)

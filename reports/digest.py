@@ -1,0 +1,267 @@
+"""The weekly compliance digest: its content, counts, redlines and chart geometry."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+from urllib.parse import urlsplit
+
+from differ.models import ChapterDiff, Edit, SectionChange
+from reports.models import (
+    DetectedChange,
+    Digest,
+    FailedCheck,
+    Period,
+    Reconciliation,
+    WeekCount,
+)
+from reports.periods import week_key
+from scraper.models import Link
+
+ELLIPSIS = "…"
+QUARTER_WEEKS = 13
+_FLAGGED = re.compile(
+    r"\d|\b(must|shall|should|required|requires|mandatory|days?|weeks?|months?|hours?)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A piece of a redline: op -1 deleted, 0 unchanged (maybe elided), 1 inserted."""
+
+    op: Literal[-1, 0, 1]
+    text: str
+    flagged: bool = False  # a number, duration or obligation word in changed text
+
+
+@dataclass(frozen=True)
+class SummaryCounts:
+    chapters_changed: int
+    chapters_new: int
+    chapters_removed: int
+    chapters_renamed: int
+    sections_changed: int
+    links_changed: int
+    cosmetic_changes: int
+    pages_not_checked: int
+
+
+@dataclass(frozen=True)
+class SectionView:
+    label: str
+    old_label: str
+    kinds: tuple[str, ...]
+    segments: tuple[Segment, ...]
+    links_added: tuple[Link, ...]
+    links_removed: tuple[Link, ...]
+    flags: tuple[str, ...]
+    cosmetic: bool
+
+
+@dataclass(frozen=True)
+class ChapterView:
+    change: DetectedChange
+    href: str | None  # only http(s); anything else is shown as text
+    sections: tuple[SectionView, ...]
+    cosmetic: tuple[SectionView, ...]
+
+
+@dataclass(frozen=True)
+class ManualView:
+    manual: str
+    chapters: tuple[ChapterView, ...]
+
+
+@dataclass(frozen=True)
+class Bar:
+    week: str
+    count: int
+    x: int
+    y: int
+    height: int
+
+
+@dataclass(frozen=True)
+class Chart:
+    manual: str
+    bars: tuple[Bar, ...]
+    peak: int
+    width: int
+    height: int
+    bar_width: int
+
+
+def build_digest(
+    changes: Sequence[DetectedChange],
+    failures: Sequence[FailedCheck],
+    period: Period,
+    *,
+    history: Sequence[WeekCount] = (),
+    reconciliations: Sequence[Reconciliation] = (),
+    generated_at: datetime | None = None,
+) -> Digest:
+    """The digest of ``period``: its non-empty changes and failed checks, in a stable order."""
+    kept = sorted(
+        (c for c in changes if period.contains(c.detected_at) and not c.diff.is_empty),
+        key=lambda c: (c.manual, c.chapter_title.lower(), c.detected_at, c.change_id),
+    )
+    failed = sorted(
+        (f for f in failures if period.contains(f.observed_at)),
+        key=lambda f: (f.manual, f.url, f.observed_at),
+    )
+    return Digest(
+        period=period,
+        changes=tuple(kept),
+        failures=tuple(failed),
+        history=tuple(history),
+        reconciliations=tuple(reconciliations),
+        generated_at=generated_at,
+    )
+
+
+def weekly_counts(changes: Iterable[DetectedChange]) -> tuple[WeekCount, ...]:
+    """Changes per (ISO week, manual): the history a digest's chart is drawn from."""
+    counts: dict[tuple[str, str], int] = {}
+    for change in changes:
+        if change.diff.is_empty:
+            continue
+        key = (week_key(change.detected_at), change.manual)
+        counts[key] = counts.get(key, 0) + 1
+    return tuple(WeekCount(week, manual, n) for (week, manual), n in sorted(counts.items()))
+
+
+def summary_counts(digest: Digest) -> SummaryCounts:
+    chapters = {(c.manual, c.chapter_url) for c in digest.changes}
+    kinds = {(c.manual, c.chapter_url, c.diff.kind) for c in digest.changes}
+    sections = [s for c in digest.changes for s in c.diff.sections]
+    return SummaryCounts(
+        chapters_changed=len(chapters),
+        chapters_new=sum(1 for k in kinds if k[2] == "new"),
+        chapters_removed=sum(1 for k in kinds if k[2] == "removed"),
+        chapters_renamed=sum(1 for k in kinds if k[2] == "renamed"),
+        sections_changed=sum(1 for s in sections if not s.cosmetic),
+        links_changed=sum(len(s.links_added) + len(s.links_removed) for s in sections),
+        cosmetic_changes=sum(1 for s in sections if s.cosmetic),
+        pages_not_checked=len({(f.manual, f.url) for f in digest.failures}),
+    )
+
+
+def redline(edits: Sequence[Edit], context_words: int = 12) -> tuple[Segment, ...]:
+    """The edits with unchanged runs cut to ``context_words`` words around each change."""
+    if not any(e.op != 0 for e in edits):
+        return ()
+    segments: list[Segment] = []
+    last = len(edits) - 1
+    for index, edit in enumerate(edits):
+        if edit.op != 0:
+            flagged = _FLAGGED.search(edit.text) is not None
+            segments.append(Segment(edit.op, edit.text, flagged))
+            continue
+        keep_head = index > 0
+        keep_tail = index < last
+        segments.append(Segment(0, _elide(edit.text, context_words, keep_head, keep_tail)))
+    return tuple(segments)
+
+
+def _elide(text: str, words: int, keep_head: bool, keep_tail: bool) -> str:
+    parts = re.split(r"(\s+)", text)
+    tokens = [p for p in parts if p and not p.isspace()]
+    limit = words * (int(keep_head) + int(keep_tail))
+    if len(tokens) <= max(limit, 1) or not (keep_head or keep_tail):
+        return text if keep_head or keep_tail else ""
+    head = _first_words(parts, words).rstrip() if keep_head else ""
+    tail = _first_words(parts[::-1], words, reverse=True).lstrip() if keep_tail else ""
+    if keep_head and keep_tail:
+        return f"{head} {ELLIPSIS} {tail}"
+    return f"{head} {ELLIPSIS}" if keep_head else f"{ELLIPSIS} {tail}"
+
+
+def _first_words(parts: Sequence[str], count: int, *, reverse: bool = False) -> str:
+    """Leading (or, for reversed parts, trailing) ``count`` words, keeping the adjoining space."""
+    taken: list[str] = []
+    seen = 0
+    for part in parts:
+        if part and not part.isspace():
+            if seen == count:
+                break
+            seen += 1
+        taken.append(part)
+    ordered = taken[::-1] if reverse else taken
+    return "".join(ordered) if count else ""
+
+
+def safe_href(url: str) -> str | None:
+    """``url`` when it is an absolute http(s) URL, else None (render it as text)."""
+    candidate = url.strip()
+    try:
+        parts = urlsplit(candidate)
+    except ValueError:
+        return None
+    if parts.scheme.lower() in {"http", "https"} and parts.netloc:
+        return candidate
+    return None
+
+
+def manual_views(
+    changes: Sequence[DetectedChange], context_words: int = 12
+) -> tuple[ManualView, ...]:
+    """Changes grouped manual -> chapter -> section, ready for the templates."""
+    manuals: dict[str, list[ChapterView]] = {}
+    for change in changes:
+        views = [section_view(s, context_words) for s in change.diff.sections]
+        chapter = ChapterView(
+            change=change,
+            href=safe_href(change.chapter_url),
+            sections=tuple(v for v in views if not v.cosmetic),
+            cosmetic=tuple(v for v in views if v.cosmetic),
+        )
+        manuals.setdefault(change.manual, []).append(chapter)
+    return tuple(ManualView(name, tuple(chapters)) for name, chapters in manuals.items())
+
+
+def section_view(change: SectionChange, context_words: int = 12) -> SectionView:
+    old_label = change.old.label if change.old is not None else ""
+    return SectionView(
+        label=change.section.label,
+        old_label=old_label if old_label != change.section.label else "",
+        kinds=tuple(sorted(change.kinds)),
+        segments=redline(change.edits, context_words),
+        links_added=change.links_added,
+        links_removed=change.links_removed,
+        flags=tuple(sorted(change.flags)),
+        cosmetic=change.cosmetic and not (change.links_added or change.links_removed),
+    )
+
+
+def chapter_heading(diff: ChapterDiff, title: str) -> str:
+    if diff.kind == "renamed" and diff.old_title and diff.old_title != title:
+        return f"{title} (formerly {diff.old_title})"
+    return title
+
+
+def charts(digest: Digest, weeks: int = QUARTER_WEEKS) -> tuple[Chart, ...]:
+    """Bars of changes per week for the quarter ending with the digest's period, per manual."""
+    last = digest.period.end - timedelta(microseconds=1)
+    keys = [week_key(last - timedelta(weeks=n)) for n in range(weeks - 1, -1, -1)]
+    manuals = sorted({w.manual for w in digest.history} | {c.manual for c in digest.changes})
+    result = []
+    for manual in manuals:
+        counts = {w.week: w.changes for w in digest.history if w.manual == manual}
+        result.append(_chart(manual, [(k, counts.get(k, 0)) for k in keys]))
+    return tuple(result)
+
+
+def _chart(manual: str, counts: Sequence[tuple[str, int]]) -> Chart:
+    bar_width, gap, height = 24, 6, 80
+    peak = max((n for _, n in counts), default=0)
+    bars = []
+    for index, (week, count) in enumerate(counts):
+        bar_height = round(height * count / peak) if peak else 0
+        x = index * (bar_width + gap)
+        bars.append(Bar(week, count, x, height - bar_height, bar_height))
+    width = len(counts) * (bar_width + gap)
+    return Chart(manual, tuple(bars), peak, width, height, bar_width)

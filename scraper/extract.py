@@ -1,0 +1,176 @@
+"""Find a chapter's main content, strip the site furniture and split it into sections."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from bs4 import BeautifulSoup, Tag
+from bs4.element import Comment
+from soupsieve import SelectorSyntaxError
+
+from amendwatch.errors import ExtractError
+from scraper.models import Chapter, Link
+from scraper.sections import split_sections
+from scraper.text import normalise_line, normalise_text
+
+__all__ = ["extract_chapter", "find_body", "normalise_text", "parse_html", "strip_furniture"]
+
+_NEVER_CONTENT = ("script", "style", "noscript", "template", "link", "meta", "svg", "iframe")
+_FURNITURE_TAGS = ("nav", "header", "footer", "form", "aside", "button", "input", "select")
+_BODY_CANDIDATES = (
+    "main",
+    "[role=main]",
+    "article",
+    "#content",
+    "#main-content",
+    "#maincontent",
+    ".main-content",
+    ".content",
+    "#main",
+    ".page-content",
+    ".entry-content",
+)
+_FURNITURE_NAME = re.compile(
+    r"(^|[-_\s])(skip|skip-?link|logo|breadcrumbs?|cookies?|cookie-?banner|consent|search|"
+    r"print|share|social|sidebar|side-?bar|related-?(chapters|links|pages|content)|"
+    r"toolbar|page-?tools|tools|last-?updated|build(-?info)?|site-?footer|site-?header|"
+    r"back-?to-?top|alert-?banner)([-_\s]|$)",
+    re.I,
+)
+_FOOTER_TEXT = re.compile(
+    r"^(page\s+)?last\s+(updated|modified|reviewed|built)\b|^build\s*(no\.?|number|#|:|\d)"
+    r"|^(version|release)\s*[:#]?\s*[\w.-]*\d|^generated\s+(at|on)\b",
+    re.I,
+)
+_SKIP_TEXT = re.compile(r"^(skip to|jump to) (main )?(content|navigation)", re.I)
+_CONTENTS_TEXT = re.compile(r"^(chapter\s+)?contents:?$|^in this chapter:?$", re.I)
+
+
+def parse_html(html: bytes | str) -> BeautifulSoup:
+    return BeautifulSoup(html, "lxml")
+
+
+def _names(tag: Tag) -> str:
+    classes = tag.get("class") or []
+    ident = tag.get("id") or ""
+    joined = " ".join(classes) if isinstance(classes, list) else str(classes)
+    return f"{joined} {ident}".strip()
+
+
+def _is_inpage_contents(tag: Tag) -> bool:
+    """A list of links that all point into the page (#...): a generated contents list."""
+    if tag.name not in ("ul", "ol"):
+        return False
+    anchors = tag.find_all("a")
+    if len(anchors) < 2:
+        return False
+    return all(str(a.get("href", "")).startswith("#") for a in anchors)
+
+
+def strip_furniture(root: Tag, ignore: Sequence[str] = ()) -> None:
+    """Remove navigation, banners, tools, footers and ``ignore`` matches from ``root``."""
+    for comment in root.find_all(string=lambda s: isinstance(s, Comment)):
+        comment.extract()
+    for selector in ignore:
+        try:
+            matches = root.select(selector)
+        except SelectorSyntaxError as exc:
+            raise ExtractError(f"invalid ignore selector {selector!r}") from exc
+        for tag in matches:
+            tag.decompose()
+    for tag in root.find_all(_NEVER_CONTENT):
+        tag.decompose()
+    for tag in root.find_all(_FURNITURE_TAGS):
+        if tag.decomposed:
+            continue
+        if tag.name == "header" and tag.find("h1") is not None:
+            tag.unwrap()  # an article header that carries the chapter title
+        else:
+            tag.decompose()
+    for tag in root.find_all(True):
+        if tag.decomposed:
+            continue
+        if _FURNITURE_NAME.search(_names(tag)) or tag.get("role") in ("navigation", "search"):
+            tag.decompose()
+    _strip_small_furniture(root)
+
+
+def _strip_small_furniture(root: Tag) -> None:
+    for tag in root.find_all(["a", "p", "div", "span", "small", "ul", "ol"]):
+        if tag.decomposed:
+            continue
+        text = normalise_line(tag.get_text(" "))
+        if tag.name == "a" and _SKIP_TEXT.match(text):
+            tag.decompose()
+        elif _is_inpage_contents(tag):
+            label = tag.find_previous_sibling()
+            if isinstance(label, Tag) and _CONTENTS_TEXT.match(normalise_line(label.get_text())):
+                label.decompose()
+            tag.decompose()
+        elif len(text) <= 160 and _FOOTER_TEXT.match(text):
+            tag.decompose()
+
+
+def _text_length(tag: Tag) -> int:
+    return len(normalise_line(tag.get_text(" ")))
+
+
+def find_body(soup: BeautifulSoup, selector: str | None) -> Tag:
+    """The element holding the chapter: ``selector`` if given, else a heuristic."""
+    if selector is not None:
+        try:
+            found = soup.select_one(selector)
+        except SelectorSyntaxError as exc:
+            raise ExtractError(f"invalid content selector {selector!r}") from exc
+        if found is None:
+            raise ExtractError(f"the content selector {selector!r} matched nothing")
+        return found
+    for candidate in _BODY_CANDIDATES:
+        for found in soup.select(candidate):
+            if _text_length(found) >= 40:
+                return found
+    scores: dict[int, tuple[int, Tag]] = {}
+    for para in soup.find_all("p"):
+        parent = para.parent
+        if isinstance(parent, Tag):
+            score = scores.get(id(parent), (0, parent))[0] + _text_length(para)
+            scores[id(parent)] = (score, parent)
+    if scores:
+        return max(scores.values(), key=lambda pair: pair[0])[1]
+    body = soup.body
+    if body is None:
+        raise ExtractError("the page has no body")
+    return body
+
+
+def _title_of(soup: BeautifulSoup, body: Tag) -> str:
+    heading = body.find("h1")
+    if isinstance(heading, Tag):
+        title = normalise_line(heading.get_text(" "))
+        heading.decompose()
+        if title:
+            return title
+    if soup.title is not None:
+        return normalise_line(soup.title.get_text(" "))
+    return ""
+
+
+def extract_chapter(
+    html: bytes | str, url: str, *, selector: str | None = None, ignore: Sequence[str] = ()
+) -> Chapter:
+    """Extract one chapter page into a ``Chapter`` (raises ``ExtractError`` without content)."""
+    soup = parse_html(html)
+    for tag in soup.find_all(_NEVER_CONTENT):
+        tag.decompose()
+    body = find_body(soup, selector)
+    strip_furniture(body, ignore)
+    title = _title_of(soup, body)
+    sections = split_sections(body, url)
+    if not sections:
+        raise ExtractError(f"no chapter content found at {url}")
+    links: dict[tuple[str, str], Link] = {}
+    for section in sections:
+        for link in section.links:
+            links.setdefault((link.text, link.url), link)
+    return Chapter(url=url, title=title, sections=sections, links=tuple(links.values()))

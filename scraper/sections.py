@@ -1,0 +1,238 @@
+"""Split a chapter body into numbered (and unnumbered) sections."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import urljoin
+
+from bs4 import NavigableString, Tag
+from bs4.element import Comment, PageElement
+
+from scraper.models import Link, Section
+from scraper.text import normalise_line, title_case
+
+HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+_BLOCK_TAGS = frozenset(
+    {"p", "div", "li", "ul", "ol", "dl", "dt", "dd", "table", "thead", "tbody", "tfoot", "tr",
+     "td", "th", "caption", "blockquote", "pre", "section", "article", "main", "figure",
+     "figcaption", "address", "hr", "br", "details", "summary", *HEADING_TAGS}
+)  # fmt: skip
+#: Capitalised box headings of procedures manuals, recognised even without bold.
+BOX_TITLES = frozenset(
+    {"SCOPE OF THIS CHAPTER", "RELATED CHAPTERS", "RELATED GUIDANCE", "AMENDMENT",
+     "AMENDMENTS", "RELEVANT GUIDANCE", "RELATED CHAPTERS AND GUIDANCE", "CONTENTS",
+     "FURTHER INFORMATION", "RELEVANT CHAPTERS"}
+)  # fmt: skip
+_NUMBERED = re.compile(
+    r"^(?:Section\s+)?(\d{1,3}(?:\.\d{1,3})*)(?:\.(?!\d))?(?:\s*[:.\-–—)]\s*|\s+|$)(.*)$", re.S
+)
+_APPENDIX = re.compile(r"^(Appendix\s+(?:\d{1,3}|[A-Z]))\b\s*[:.\-–—]?\s*(.*)$", re.S | re.I)
+_SPACE_BEFORE_PUNCT = re.compile(r"\s+([.,;:!?)\]’”])")
+_PARA_NUMBER = re.compile(r"^(\d{1,3}(?:\.\d{1,3})+)\.?\s+(\S.*)$", re.S)
+
+
+@dataclass(frozen=True)
+class Block:
+    """One paragraph-like piece of the body, in document order."""
+
+    text: str
+    heading_level: int = 0  # 0 for text; 1-6 for headings (bold paragraphs count as 2)
+    links: tuple[Link, ...] = ()
+
+
+def parse_heading(text: str) -> tuple[str | None, str]:
+    """ "8. Pre-birth Conferences" -> ("8", "Pre-birth Conferences"); "Appendix 1: X" ->
+    ("Appendix 1", "X"); "RELATED GUIDANCE" -> (None, "Related Guidance")."""
+    text = text.strip()
+    match = _APPENDIX.match(text)
+    if match:
+        number = " ".join(match.group(1).split())
+        return number[:1].upper() + number[1:], title_case(match.group(2).strip())
+    match = _NUMBERED.match(text)
+    if match and (match.group(2) or text[:1].isdigit()):
+        return match.group(1), title_case(match.group(2).strip())
+    return None, title_case(text)
+
+
+def inline_text(tag: Tag) -> str:
+    """Text of a heading or link on one line; separate spans are joined by a space."""
+    return _SPACE_BEFORE_PUNCT.sub(r"\1", normalise_line(tag.get_text(" ")))
+
+
+def _link_of(tag: Tag, base_url: str) -> Link | None:
+    href = tag.get("href")
+    if not isinstance(href, str):
+        return None
+    href = href.strip()
+    if not href or href.startswith("#") or href.lower().startswith("javascript:"):
+        return None
+    return Link(inline_text(tag), urljoin(base_url, href))
+
+
+def _links_in(tag: Tag, base_url: str) -> tuple[Link, ...]:
+    found = [_link_of(a, base_url) for a in tag.find_all("a")]
+    return tuple(link for link in found if link is not None)
+
+
+def is_bold_heading(tag: Tag) -> bool:
+    """A paragraph whose only content is one <strong>/<b> (a heading written as bold)."""
+    children = [c for c in tag.children if not (isinstance(c, NavigableString) and not c.strip())]
+    if len(children) != 1 or not isinstance(children[0], Tag):
+        return False
+    if children[0].name not in ("strong", "b"):
+        return False
+    text = inline_text(tag)
+    return 0 < len(text) <= 150 and not text.endswith((".", ":", ";", ","))
+
+
+class _Collector:
+    """Accumulates inline text into blocks while walking the tree."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        self.blocks: list[Block] = []
+        self.parts: list[str] = []
+        self.links: list[Link] = []
+
+    def flush(self) -> None:
+        text = normalise_line("".join(self.parts))
+        if text:
+            self.blocks.append(Block(text, 0, tuple(self.links)))
+        self.parts, self.links = [], []
+
+    def heading(self, tag: Tag, level: int) -> None:
+        self.flush()
+        text = inline_text(tag)
+        if text:
+            self.blocks.append(Block(text, level, _links_in(tag, self.base_url)))
+
+    def walk(self, node: PageElement) -> None:
+        if isinstance(node, Comment):
+            return
+        if isinstance(node, NavigableString):
+            self.parts.append(str(node))
+            return
+        if not isinstance(node, Tag):
+            return
+        if node.name in HEADING_TAGS:
+            self.heading(node, int(node.name[1]))
+            return
+        if node.name == "p" and is_bold_heading(node):
+            self.heading(node, 2)
+            return
+        is_block = node.name in _BLOCK_TAGS
+        if is_block:
+            self.flush()
+        if node.name == "a":
+            link = _link_of(node, self.base_url)
+            if link is not None:
+                self.links.append(link)
+        for child in node.children:
+            self.walk(child)
+        if is_block:
+            self.flush()
+
+
+def body_blocks(root: Tag, base_url: str) -> tuple[Block, ...]:
+    """The body as paragraph and heading blocks, in document order."""
+    collector = _Collector(base_url)
+    for child in root.children:
+        collector.walk(child)
+    collector.flush()
+    return tuple(_promote_box_titles(collector.blocks))
+
+
+def _promote_box_titles(blocks: list[Block]) -> list[Block]:
+    return [
+        Block(b.text, 2, b.links) if b.heading_level == 0 and b.text in BOX_TITLES else b
+        for b in blocks
+    ]
+
+
+@dataclass(frozen=True)
+class _Draft:
+    number: str | None
+    title: str
+    level: int
+    lines: tuple[str, ...] = ()
+    links: tuple[Link, ...] = ()
+
+
+def _level_of(number: str | None, heading_level: int) -> int:
+    if number and number[0].isdigit():
+        return number.count(".") + 1
+    if number:  # Appendix
+        return 1
+    return max(1, heading_level - 1)
+
+
+def _paragraph_section(block: Block, current: _Draft | None) -> _Draft | None:
+    """A paragraph "7.4.1 The chair ..." inside section 7.4 becomes section 7.4.1."""
+    match = _PARA_NUMBER.match(block.text)
+    if not match or current is None or not current.number:
+        return None
+    number = match.group(1)
+    if not number.startswith(current.number + ".") and not (
+        current.number[0].isdigit()
+        and number.rsplit(".", 1)[0] == current.number.rsplit(".", 1)[0]
+        and "." in current.number
+    ):
+        return None
+    return _Draft(number, "", number.count(".") + 1, (match.group(2),), block.links)
+
+
+def _drafts(blocks: tuple[Block, ...]) -> list[_Draft]:
+    drafts: list[_Draft] = []
+    current: _Draft | None = None
+    for block in blocks:
+        if block.heading_level:
+            number, title = parse_heading(block.text)
+            current = _Draft(number, title, _level_of(number, block.heading_level))
+            current = _Draft(current.number, current.title, current.level, (), block.links)
+            drafts.append(current)
+            continue
+        promoted = _paragraph_section(block, current)
+        if promoted is not None:
+            current = promoted
+            drafts.append(current)
+            continue
+        if current is None:
+            current = _Draft(None, "Introduction", 1)
+            drafts.append(current)
+        current = _Draft(
+            current.number,
+            current.title,
+            current.level,
+            (*current.lines, block.text),
+            (*current.links, *block.links),
+        )
+        drafts[-1] = current
+    return drafts
+
+
+def _with_paths(drafts: list[_Draft]) -> tuple[Section, ...]:
+    sections: list[Section] = []
+    stack: list[tuple[int, str]] = []
+    for draft in drafts:
+        key = draft.number or draft.title
+        while stack and stack[-1][0] >= draft.level:
+            stack.pop()
+        path = (*(k for _, k in stack), key)
+        stack.append((draft.level, key))
+        sections.append(
+            Section(
+                number=draft.number,
+                title=draft.title,
+                level=draft.level,
+                path=path,
+                text="\n".join(draft.lines),
+                links=draft.links,
+            )
+        )
+    return tuple(sections)
+
+
+def split_sections(root: Tag, base_url: str) -> tuple[Section, ...]:
+    """Split ``root`` (furniture and chapter title already removed) into sections."""
+    return _with_paths(_drafts(body_blocks(root, base_url)))

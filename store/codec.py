@@ -1,0 +1,137 @@
+"""Full-fidelity JSON for the stored dataclasses: ChapterDiff and Chapter content.
+
+``diff_from_json(diff_to_json(d)) == d`` for every ChapterDiff (floats round-trip exactly
+through JSON; frozensets become sorted lists).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, cast
+
+from differ.models import ChapterDiff, ChapterKind, Edit, EditOp, SectionChange
+from scraper.models import Chapter, Link, Section
+
+
+def links_to_json(links: tuple[Link, ...]) -> list[list[str]]:
+    return [[link.text, link.url] for link in links]
+
+
+def links_from_json(data: list[list[str]]) -> tuple[Link, ...]:
+    return tuple(Link(text=text, url=url) for text, url in data)
+
+
+def section_to_json(section: Section) -> dict[str, Any]:
+    return {
+        "number": section.number,
+        "title": section.title,
+        "level": section.level,
+        "path": list(section.path),
+        "text": section.text,
+        "links": links_to_json(section.links),
+    }
+
+
+def section_from_json(data: dict[str, Any]) -> Section:
+    return Section(
+        number=data["number"],
+        title=data["title"],
+        level=int(data["level"]),
+        path=tuple(data["path"]),
+        text=data["text"],
+        links=links_from_json(data.get("links", [])),
+    )
+
+
+def _opt_section_to_json(section: Section | None) -> dict[str, Any] | None:
+    return None if section is None else section_to_json(section)
+
+
+def _opt_section_from_json(data: dict[str, Any] | None) -> Section | None:
+    return None if data is None else section_from_json(data)
+
+
+def section_change_to_json(change: SectionChange) -> dict[str, Any]:
+    return {
+        "kinds": sorted(change.kinds),
+        "old": _opt_section_to_json(change.old),
+        "new": _opt_section_to_json(change.new),
+        "edits": [[edit.op, edit.text] for edit in change.edits],
+        "links_added": links_to_json(change.links_added),
+        "links_removed": links_to_json(change.links_removed),
+        "cosmetic": change.cosmetic,
+        "similarity": change.similarity,
+        "flags": sorted(change.flags),
+        "links_retargeted": [
+            [[old.text, old.url], [new.text, new.url]] for old, new in change.links_retargeted
+        ],
+        "note": change.note,
+    }
+
+
+def section_change_from_json(data: dict[str, Any]) -> SectionChange:
+    return SectionChange(
+        kinds=frozenset(data["kinds"]),
+        old=_opt_section_from_json(data["old"]),
+        new=_opt_section_from_json(data["new"]),
+        edits=tuple(Edit(op=cast(EditOp, op), text=text) for op, text in data["edits"]),
+        links_added=links_from_json(data["links_added"]),
+        links_removed=links_from_json(data["links_removed"]),
+        cosmetic=bool(data["cosmetic"]),
+        similarity=float(data["similarity"]),
+        flags=frozenset(data["flags"]),
+        links_retargeted=tuple(
+            (Link(text=old[0], url=old[1]), Link(text=new[0], url=new[1]))
+            for old, new in data.get("links_retargeted", [])
+        ),
+        note=data.get("note", ""),
+    )
+
+
+def diff_to_json(diff: ChapterDiff) -> dict[str, Any]:
+    """Every field of the ChapterDiff, sections with their full old/new Section."""
+    return {
+        "chapter_url": diff.chapter_url,
+        "kind": diff.kind,
+        "old_version": diff.old_version,
+        "new_version": diff.new_version,
+        "sections": [section_change_to_json(s) for s in diff.sections],
+        "old_title": diff.old_title,
+        "new_title": diff.new_title,
+        "pairs": [[old, new] for old, new in diff.pairs],
+        "revised_throughout": diff.revised_throughout,
+        "old_url": diff.old_url,
+        "extra": [[key, value] for key, value in diff.extra],
+    }
+
+
+def diff_from_json(data: dict[str, Any]) -> ChapterDiff:
+    return ChapterDiff(
+        chapter_url=data["chapter_url"],
+        kind=cast(ChapterKind, data["kind"]),
+        old_version=data["old_version"],
+        new_version=data["new_version"],
+        sections=tuple(section_change_from_json(s) for s in data["sections"]),
+        old_title=data.get("old_title"),
+        new_title=data.get("new_title"),
+        pairs=tuple((int(old), int(new)) for old, new in data.get("pairs", [])),
+        revised_throughout=bool(data.get("revised_throughout", False)),
+        old_url=data.get("old_url"),
+        extra=tuple((str(k), str(v)) for k, v in data.get("extra", [])),
+    )
+
+
+def dumps(data: Any) -> str:
+    """Canonical compact JSON (sorted keys, UTF-8 kept)."""
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def chapter_from_json(content: str, url: str, links: tuple[Link, ...] = ()) -> Chapter:
+    """Rebuild a Chapter from ``Chapter.content_json()`` (which omits url and chapter links)."""
+    data = json.loads(content)
+    return Chapter(
+        url=url,
+        title=data["title"],
+        sections=tuple(section_from_json(s) for s in data["sections"]),
+        links=links,
+    )

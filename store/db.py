@@ -1,0 +1,141 @@
+"""Opening the database: checks, pragmas and migrations (sqlite_utils.Migrations)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+from pathlib import Path
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+from amendwatch.errors import SchemaError, StoreError
+from store.schema import INITIAL_SCHEMA
+
+MIGRATIONS = Migrations("amendwatch")
+SQLITE_HEADER = b"SQLite format 3\x00"
+BUSY_TIMEOUT_MS = 30_000
+
+
+@MIGRATIONS(name="0001_initial")
+def _initial(db: Database) -> None:
+    db.executescript(INITIAL_SCHEMA)
+
+
+SCHEMA_VERSION = 1  # the number of migrations above; PRAGMA user_version mirrors it
+
+
+def open_db(path: str | Path | None) -> Database:
+    """Open (creating if needed) and migrate the amendwatch database; None: in memory."""
+    if path is None:
+        db = Database(memory=True)
+        _prepare(db, "memory")
+        return db
+    target = Path(path)
+    created = _check_path(target)
+    try:
+        db = Database(target)
+    except sqlite3.Error as exc:
+        _cleanup(target, created)
+        raise StoreError(f"cannot open {target}: {exc}") from exc
+    try:
+        _prepare(db, str(target))
+    except BaseException:
+        db.close()
+        _cleanup(target, created)
+        raise
+    return db
+
+
+def _check_path(target: Path) -> bool:
+    """Refuse unusable paths before SQLite touches them; create a new file as 0600."""
+    if target.is_dir():
+        raise StoreError(f"{target} is a directory", hint="give a file path with --db")
+    if target.exists():
+        _check_existing(target)
+        return False
+    parent = target.parent if str(target.parent) else Path(".")
+    if not parent.is_dir():
+        raise StoreError(
+            f"directory {parent} does not exist", hint="create it or choose another --db path"
+        )
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise StoreError(
+            f"cannot create {target}: directory {parent} is not writable",
+            hint="choose a writable --db path",
+        )
+    fd = os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    os.close(fd)
+    return True
+
+
+def _check_existing(target: Path) -> None:
+    try:
+        with target.open("rb") as handle:
+            header = handle.read(len(SQLITE_HEADER))
+    except OSError as exc:
+        raise StoreError(f"cannot read {target}: {exc.strerror}") from exc
+    if header and header != SQLITE_HEADER:
+        raise StoreError(f"{target} is not a SQLite database", hint="choose another --db path")
+    if not os.access(target, os.W_OK):
+        raise StoreError(
+            f"{target} is read-only", hint="make it writable or choose another --db path"
+        )
+
+
+def _cleanup(target: Path, created: bool) -> None:
+    if created:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(f"{target}{suffix}")
+
+
+def _prepare(db: Database, label: str) -> None:
+    try:
+        found = int(db.execute("PRAGMA user_version").fetchone()[0])
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(
+            f"{label} is not a usable SQLite database ({exc})", hint="choose another --db path"
+        ) from exc
+    if found == 0 and _foreign_tables(db):
+        raise StoreError(
+            f"{label} is a SQLite database of another application",
+            hint="choose another --db path",
+        )
+    if found > SCHEMA_VERSION:
+        raise SchemaError(
+            f"this database was written by a newer amendwatch "
+            f"(schema {found} > {SCHEMA_VERSION}); upgrade amendwatch"
+        )
+    try:
+        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        db.execute("PRAGMA foreign_keys = ON")
+        if not db.memory:
+            db.enable_wal()
+        MIGRATIONS.apply(db)
+        if found != SCHEMA_VERSION:
+            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    except sqlite3.OperationalError as exc:
+        raise StoreError(
+            f"cannot write to {label}: {exc}", hint="check that the --db file is writable"
+        ) from exc
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(
+            f"{label} is not a usable SQLite database ({exc})", hint="choose another --db path"
+        ) from exc
+
+
+def _foreign_tables(db: Database) -> bool:
+    """Whether the database holds tables but no amendwatch migration was ever applied."""
+    names = {
+        row[0]
+        for row in db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        )
+    }
+    if not names:
+        return False
+    if Migrations.migrations_table not in names:
+        return True
+    return not MIGRATIONS.applied(db)

@@ -1,0 +1,73 @@
+"""Evidence: prove that no observation was altered or removed and every body is intact."""
+
+from __future__ import annotations
+
+import hashlib
+
+from sqlite_utils import Database
+
+from amendwatch.errors import IntegrityError
+from store.models import VerifyResult
+from store.observations import GENESIS_HASH, decompress, observation_hash
+from store.rows import fetch_one
+
+MAX_BODY_PROBLEMS = 20
+
+
+def _check_chain(db: Database) -> tuple[int, str | None]:
+    """Walk the observations in id order; return (rows checked, first broken link or None)."""
+    expected_prev = GENESIS_HASH
+    previous_id: int | None = None
+    checked = 0
+    for row in db.query("SELECT * FROM observations ORDER BY id"):
+        checked += 1
+        if row["prev_hash"] != expected_prev:
+            before = f"observation {previous_id}" if previous_id else "the start of the chain"
+            return checked, (
+                f"observation {row['id']}: prev_hash does not match {before} (row removed?)"
+            )
+        if observation_hash(row) != row["hash"]:
+            return checked, f"observation {row['id']}: hash mismatch (row altered)"
+        expected_prev = row["hash"]
+        previous_id = row["id"]
+    return checked, None
+
+
+def _check_bodies(db: Database) -> tuple[int, list[str]]:
+    problems: list[str] = []
+    checked = 0
+    for row in db.query("SELECT sha256, size, compression, data FROM bodies ORDER BY sha256"):
+        checked += 1
+        label = f"body {row['sha256'][:12]}"
+        try:
+            body = decompress(row["compression"], row["data"])
+        except IntegrityError:
+            problems.append(f"{label}: does not decompress (data altered)")
+            continue
+        if hashlib.sha256(body).hexdigest() != row["sha256"] or len(body) != row["size"]:
+            problems.append(f"{label}: content does not match its hash")
+    return checked, problems
+
+
+def _missing_bodies(db: Database) -> list[str]:
+    row = fetch_one(
+        db,
+        "SELECT o.id, o.body_sha256 FROM observations o LEFT JOIN bodies b"
+        " ON b.sha256 = o.body_sha256 WHERE o.body_sha256 IS NOT NULL AND b.sha256 IS NULL"
+        " ORDER BY o.id LIMIT 1",
+    )
+    if row is None:
+        return []
+    return [f"observation {row['id']}: body {row['body_sha256'][:12]} is missing (removed?)"]
+
+
+def verify(db: Database) -> VerifyResult:
+    """Recompute every observation's hash and chain link and every stored body's SHA-256.
+
+    Reports the first broken link of the chain, then any damaged or missing bodies.
+    """
+    rows, chain_problem = _check_chain(db)
+    bodies, body_problems = _check_bodies(db)
+    problems = ([chain_problem] if chain_problem else []) + body_problems[:MAX_BODY_PROBLEMS]
+    problems += _missing_bodies(db)
+    return VerifyResult(ok=not problems, checked=rows + bodies, problems=tuple(problems))

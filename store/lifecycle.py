@@ -1,0 +1,91 @@
+"""Queries about a manual's run-to-run state: baseline, active chapters, time order, counts."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlite_utils import Database
+
+from amendwatch.errors import InputError
+from reports.models import WeekCount
+from store.manuals import get_manual_by_id
+from store.models import ChapterRow
+from store.rows import fetch_all, fetch_one, from_db_time, to_db_time
+from store.versions import chapter_row
+
+
+def has_successful_contents(db: Database, manual_id: int) -> bool:
+    """Whether a contents page of this manual was ever read successfully (the baseline)."""
+    row = fetch_one(
+        db,
+        "SELECT 1 FROM observations WHERE manual_id = ? AND role = 'contents' AND outcome = 'ok'"
+        " LIMIT 1",
+        (manual_id,),
+    )
+    return row is not None
+
+
+def active_chapters(db: Database, manual_id: int) -> tuple[ChapterRow, ...]:
+    rows = fetch_all(
+        db,
+        "SELECT * FROM chapters WHERE manual_id = ? AND removed_at IS NULL ORDER BY id",
+        (manual_id,),
+    )
+    return tuple(chapter_row(row) for row in rows)
+
+
+def check_not_before(db: Database, manual_id: int, at: datetime) -> None:
+    """``snapshot --at`` may not go back in time for a manual already observed later."""
+    row = fetch_one(
+        db, "SELECT MAX(observed_at) AS latest FROM observations WHERE manual_id = ?", (manual_id,)
+    )
+    if row is None or row["latest"] is None:
+        return
+    latest = from_db_time(row["latest"])
+    if at < latest:
+        manual = get_manual_by_id(db, manual_id)
+        raise InputError(
+            f"--at {at.isoformat()} is before the last observation of {manual.name} "
+            f"({latest.isoformat()})",
+            "observations may not go back in time; use a later --at",
+        )
+
+
+def manual_name(db: Database, manual_id: int) -> str:
+    return get_manual_by_id(db, manual_id).name
+
+
+def weekly_counts(
+    db: Database, end: datetime, *, weeks: int = 13, manual: str | None = None
+) -> tuple[WeekCount, ...]:
+    """Changes per ISO week and manual over the ``weeks`` weeks before ``end`` (zeros too)."""
+    start = end - timedelta(weeks=weeks)
+    params: list[object] = [to_db_time(start), to_db_time(end)]
+    where = ""
+    if manual is not None:
+        where = " AND m.name = ?"
+        params.append(manual)
+    rows = fetch_all(
+        db,
+        "SELECT m.name AS manual, c.detected_at AS at FROM changes c"
+        " JOIN chapters ch ON ch.id = c.chapter_id JOIN manuals m ON m.id = ch.manual_id"
+        f" WHERE c.detected_at >= ? AND c.detected_at < ?{where}",
+        params,
+    )
+    names = {row["manual"] for row in rows}
+    if manual is not None:
+        names.add(manual)
+    week_keys = [
+        (start + timedelta(weeks=i + 1) - timedelta(seconds=1)).strftime("%G-W%V")
+        for i in range(weeks)
+    ]
+    counts = {(name, key): 0 for name in names for key in week_keys}
+    for row in rows:
+        key = (row["manual"], from_db_time(row["at"]).strftime("%G-W%V"))
+        counts[key] = counts.get(key, 0) + 1
+    return tuple(
+        WeekCount(week=key, manual=name, changes=counts[(name, key)])
+        for name in sorted(names)
+        for key in week_keys
+        if (name, key) in counts
+    )

@@ -1,0 +1,94 @@
+"""Manuals: the watched publications (a contents page, optionally an Amendments page)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlite_utils import Database
+
+from amendwatch.errors import InputError, NotFoundError
+from store.models import Manual
+from store.rows import (
+    fetch_all,
+    fetch_one,
+    insert,
+    opt_from_db_time,
+    to_db_time,
+    write_transaction,
+)
+
+
+def check_url(url: str) -> str:
+    """Return the URL stripped, or raise InputError if it is not an http(s) URL with a host."""
+    cleaned = url.strip()
+    try:
+        parts = urlsplit(cleaned)
+    except ValueError as exc:
+        raise InputError(
+            f"not an http(s) URL: {url!r}", hint="give a full https://... URL"
+        ) from exc
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InputError(f"not an http(s) URL: {url!r}", hint="give a full https://... URL")
+    return cleaned
+
+
+def _manual(row: dict[str, Any]) -> Manual:
+    return Manual(
+        id=row["id"],
+        name=row["name"],
+        contents_url=row["contents_url"],
+        amendments_url=row["amendments_url"],
+        content_selector=row["content_selector"],
+        created_at=opt_from_db_time(row["created_at"]),
+    )
+
+
+def add_manual(
+    db: Database,
+    name: str,
+    contents_url: str,
+    *,
+    amendments_url: str | None = None,
+    content_selector: str | None = None,
+    now: datetime,
+) -> Manual:
+    """Register a manual; InputError for a bad URL, an empty or an already used name."""
+    cleaned_name = name.strip()
+    if not cleaned_name:
+        raise InputError("a manual needs a name", hint="give a short name such as 'tri-x'")
+    contents = check_url(contents_url)
+    amendments = check_url(amendments_url) if amendments_url else None
+    selector = content_selector.strip() if content_selector else None
+    with write_transaction(db):
+        if fetch_one(db, "SELECT id FROM manuals WHERE name = ?", (cleaned_name,)):
+            raise InputError(
+                f"a manual named {cleaned_name!r} already exists",
+                hint="choose another name or see `amendwatch manual list`",
+            )
+        manual_id = insert(
+            db,
+            "INSERT INTO manuals (name, contents_url, amendments_url, content_selector,"
+            " created_at) VALUES (?, ?, ?, ?, ?)",
+            (cleaned_name, contents, amendments, selector or None, to_db_time(now)),
+        )
+    return get_manual_by_id(db, manual_id)
+
+
+def list_manuals(db: Database) -> tuple[Manual, ...]:
+    return tuple(_manual(row) for row in fetch_all(db, "SELECT * FROM manuals ORDER BY name"))
+
+
+def get_manual(db: Database, name: str) -> Manual:
+    row = fetch_one(db, "SELECT * FROM manuals WHERE name = ?", (name.strip(),))
+    if row is None:
+        raise NotFoundError(f"no manual named {name!r}")
+    return _manual(row)
+
+
+def get_manual_by_id(db: Database, manual_id: int) -> Manual:
+    row = fetch_one(db, "SELECT * FROM manuals WHERE id = ?", (manual_id,))
+    if row is None:
+        raise NotFoundError(f"no manual with id {manual_id}")
+    return _manual(row)

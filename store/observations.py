@@ -1,0 +1,138 @@
+"""Observations (one per fetch, hash-chained) and content-addressed, compressed bodies."""
+
+from __future__ import annotations
+
+import hashlib
+import zlib
+from typing import Any
+
+from sqlite_utils import Database
+
+from amendwatch.errors import InputError, IntegrityError, NotFoundError
+from scraper.models import Page
+from store.codec import dumps
+from store.rows import fetch_one, insert, to_db_time, write_transaction
+
+GENESIS_HASH = "0" * 64
+ROLES = frozenset({"contents", "chapter", "amendments", "robots"})
+FAILED_OUTCOMES = ("failed", "suspect")
+COMPRESSION = "zlib"
+
+# The fields a row's hash covers, in this order (id and prev_hash included, hash excluded).
+HASHED_FIELDS = (
+    "id",
+    "run_id",
+    "manual_id",
+    "chapter_id",
+    "role",
+    "url",
+    "final_url",
+    "status",
+    "headers",
+    "body_sha256",
+    "observed_at",
+    "outcome",
+    "reason",
+    "etag",
+    "last_modified",
+    "imported",
+    "prev_hash",
+)
+
+
+def observation_hash(row: dict[str, Any]) -> str:
+    """SHA-256 of the canonical JSON of the row's own fields and its prev_hash."""
+    payload = dumps({name: row[name] for name in HASHED_FIELDS})
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def store_body(db: Database, body: bytes) -> str:
+    """Store ``body`` once under its SHA-256 (zlib-compressed); return the hash."""
+    digest = hashlib.sha256(body).hexdigest()
+    db.execute(
+        "INSERT OR IGNORE INTO bodies (sha256, size, compression, data) VALUES (?, ?, ?, ?)",
+        (digest, len(body), COMPRESSION, zlib.compress(body, 6)),
+    )
+    return digest
+
+
+def get_body(db: Database, sha256: str) -> bytes:
+    """The decompressed body stored under ``sha256``, verified against its hash."""
+    row = fetch_one(db, "SELECT compression, data FROM bodies WHERE sha256 = ?", (sha256,))
+    if row is None:
+        raise NotFoundError(f"no stored body {sha256[:12]}")
+    body = decompress(row["compression"], row["data"])
+    if hashlib.sha256(body).hexdigest() != sha256:
+        raise IntegrityError(f"body {sha256[:12]}: content does not match its hash")
+    return body
+
+
+def decompress(compression: str, data: bytes) -> bytes:
+    if compression == "none":
+        return bytes(data)
+    if compression != COMPRESSION:
+        raise IntegrityError(f"unknown body compression {compression!r}")
+    try:
+        return zlib.decompress(data)
+    except zlib.error as exc:
+        raise IntegrityError(f"stored body does not decompress: {exc}") from exc
+
+
+def record_observation(
+    db: Database,
+    page: Page,
+    *,
+    manual_id: int | None,
+    chapter_id: int | None,
+    role: str,
+    outcome: str,
+    reason: str = "",
+    run_id: int | None = None,
+    imported: bool = False,
+) -> int:
+    """Store the body once (if any) and append the observation to the hash chain."""
+    if role not in ROLES:
+        raise InputError(f"unknown observation role {role!r}", hint=f"use one of {sorted(ROLES)}")
+    if not outcome:
+        raise InputError("an observation needs an outcome")
+    with write_transaction(db):
+        body_sha = store_body(db, page.body) if page.body else None
+        last = fetch_one(db, "SELECT id, hash FROM observations ORDER BY id DESC LIMIT 1")
+        row: dict[str, Any] = {
+            "id": (last["id"] + 1) if last else 1,
+            "run_id": run_id,
+            "manual_id": manual_id,
+            "chapter_id": chapter_id,
+            "role": role,
+            "url": page.url,
+            "final_url": page.final_url,
+            "status": page.status,
+            "headers": dumps([[key, value] for key, value in page.headers]),
+            "body_sha256": body_sha,
+            "observed_at": to_db_time(page.fetched_at),
+            "outcome": outcome,
+            "reason": reason or page.error or "",
+            "etag": page.header("ETag"),
+            "last_modified": page.header("Last-Modified"),
+            "imported": 1 if imported else 0,
+            "prev_hash": last["hash"] if last else GENESIS_HASH,
+        }
+        row["hash"] = observation_hash(row)
+        columns = ", ".join(row)
+        marks = ", ".join("?" for _ in row)
+        return insert(
+            db, f"INSERT INTO observations ({columns}) VALUES ({marks})", list(row.values())
+        )
+
+
+def last_validators(db: Database, url: str) -> tuple[str | None, str | None]:
+    """(etag, last_modified) of the latest successful (2xx, not failed/suspect) fetch of url."""
+    row = fetch_one(
+        db,
+        "SELECT etag, last_modified FROM observations WHERE url = ? AND status BETWEEN 200 AND 299"
+        " AND outcome NOT IN ('failed', 'suspect') ORDER BY observed_at DESC, id DESC LIMIT 1",
+        (url,),
+    )
+    if row is None:
+        return (None, None)
+    return (row["etag"], row["last_modified"])

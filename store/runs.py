@@ -1,0 +1,74 @@
+"""Runs: what each snapshot/scheduled run checked, changed and failed."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlite_utils import Database
+
+from amendwatch.errors import InputError, NotFoundError
+from store.codec import dumps
+from store.models import RunRow
+from store.rows import fetch_all, fetch_one, from_db_time, insert, opt_from_db_time, to_db_time
+
+
+def _run(row: dict[str, Any]) -> RunRow:
+    return RunRow(
+        id=row["id"],
+        kind=row["kind"],
+        started_at=from_db_time(row["started_at"]),
+        finished_at=opt_from_db_time(row["finished_at"]),
+        status=row["status"],
+        checked=row["checked"],
+        changed=row["changed"],
+        failed=row["failed"],
+        errors=tuple(json.loads(row["errors"])),
+    )
+
+
+def start_run(db: Database, kind: str, now: datetime) -> int:
+    """Open a run (status 'running'); returns its id."""
+    if not kind:
+        raise InputError("a run needs a kind", hint="for example 'snapshot' or 'schedule'")
+    return insert(
+        db,
+        "INSERT INTO runs (kind, started_at, status) VALUES (?, ?, 'running')",
+        (kind, to_db_time(now)),
+    )
+
+
+def finish_run(
+    db: Database,
+    run_id: int,
+    *,
+    now: datetime,
+    checked: int,
+    changed: int,
+    failed: int,
+    errors: Sequence[str] = (),
+    status: str = "ok",
+) -> RunRow:
+    cursor = db.execute(
+        "UPDATE runs SET finished_at = ?, status = ?, checked = ?, changed = ?, failed = ?,"
+        " errors = ? WHERE id = ?",
+        (to_db_time(now), status, checked, changed, failed, dumps(list(errors)), run_id),
+    )
+    if cursor.rowcount == 0:
+        raise NotFoundError(f"no run with id {run_id}")
+    return get_run(db, run_id)
+
+
+def get_run(db: Database, run_id: int) -> RunRow:
+    row = fetch_one(db, "SELECT * FROM runs WHERE id = ?", (run_id,))
+    if row is None:
+        raise NotFoundError(f"no run with id {run_id}")
+    return _run(row)
+
+
+def list_runs(db: Database, limit: int = 20) -> tuple[RunRow, ...]:
+    """The latest ``limit`` runs, newest first."""
+    rows = fetch_all(db, "SELECT * FROM runs ORDER BY started_at DESC, id DESC LIMIT ?", (limit,))
+    return tuple(_run(row) for row in rows)

@@ -1,0 +1,139 @@
+"""The SQL of the schema migrations (see store/db.py). Times are UTC ISO strings."""
+
+INITIAL_SCHEMA = """
+CREATE TABLE manuals (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    contents_url TEXT NOT NULL,
+    amendments_url TEXT,
+    content_selector TEXT,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE chapters (
+    id INTEGER PRIMARY KEY,
+    manual_id INTEGER NOT NULL REFERENCES manuals(id),
+    url TEXT NOT NULL,
+    title TEXT NOT NULL,
+    number TEXT,
+    part TEXT,
+    first_seen TEXT NOT NULL,
+    last_listed TEXT,
+    removed_at TEXT,
+    missing_count INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (manual_id, url)
+);
+CREATE INDEX chapters_url ON chapters(url);
+CREATE TABLE bodies (
+    sha256 TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    compression TEXT NOT NULL,
+    data BLOB NOT NULL
+);
+CREATE TABLE runs (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    status TEXT NOT NULL,
+    checked INTEGER NOT NULL DEFAULT 0,
+    changed INTEGER NOT NULL DEFAULT 0,
+    failed INTEGER NOT NULL DEFAULT 0,
+    errors TEXT NOT NULL DEFAULT '[]'
+);
+CREATE TABLE observations (
+    id INTEGER PRIMARY KEY,
+    run_id INTEGER REFERENCES runs(id),
+    manual_id INTEGER REFERENCES manuals(id),
+    chapter_id INTEGER REFERENCES chapters(id),
+    role TEXT NOT NULL CHECK (role IN ('contents', 'chapter', 'amendments', 'robots')),
+    url TEXT NOT NULL,
+    final_url TEXT NOT NULL,
+    status INTEGER NOT NULL,
+    headers TEXT NOT NULL,
+    body_sha256 TEXT REFERENCES bodies(sha256),
+    observed_at TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    reason TEXT NOT NULL DEFAULT '',
+    etag TEXT,
+    last_modified TEXT,
+    imported INTEGER NOT NULL DEFAULT 0,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
+);
+CREATE INDEX observations_url ON observations(url, observed_at);
+CREATE INDEX observations_chapter ON observations(chapter_id, observed_at);
+CREATE INDEX observations_time ON observations(observed_at);
+CREATE TABLE versions (
+    id INTEGER PRIMARY KEY,
+    chapter_id INTEGER NOT NULL REFERENCES chapters(id),
+    content_hash TEXT NOT NULL,
+    title TEXT NOT NULL,
+    url TEXT NOT NULL,
+    content TEXT NOT NULL,
+    links TEXT NOT NULL DEFAULT '[]',
+    valid_from TEXT NOT NULL,
+    valid_to TEXT,
+    last_seen TEXT NOT NULL,
+    observation_id INTEGER REFERENCES observations(id),
+    derived_by TEXT NOT NULL DEFAULT 'extract'
+);
+CREATE INDEX versions_chapter ON versions(chapter_id, valid_from);
+CREATE INDEX versions_hash ON versions(content_hash);
+CREATE TABLE sections (
+    id INTEGER PRIMARY KEY,
+    version_id INTEGER NOT NULL REFERENCES versions(id),
+    ordinal INTEGER NOT NULL,
+    number TEXT,
+    title TEXT NOT NULL,
+    level INTEGER NOT NULL,
+    path TEXT NOT NULL,
+    text TEXT NOT NULL,
+    links TEXT NOT NULL,
+    lineage_id TEXT NOT NULL,
+    UNIQUE (version_id, ordinal)
+);
+CREATE INDEX sections_lineage ON sections(lineage_id);
+CREATE TABLE changes (
+    id INTEGER PRIMARY KEY,
+    chapter_id INTEGER NOT NULL REFERENCES chapters(id),
+    run_id INTEGER REFERENCES runs(id),
+    detected_at TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    old_version_id INTEGER REFERENCES versions(id),
+    new_version_id INTEGER REFERENCES versions(id),
+    old_title TEXT,
+    new_title TEXT,
+    revised_throughout INTEGER NOT NULL DEFAULT 0,
+    diff TEXT NOT NULL,
+    summary TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX changes_time ON changes(detected_at);
+CREATE INDEX changes_chapter ON changes(chapter_id, detected_at);
+CREATE INDEX changes_new_version ON changes(new_version_id);
+CREATE TABLE drafts (
+    id INTEGER PRIMARY KEY,
+    period TEXT NOT NULL,
+    manual TEXT NOT NULL,
+    category TEXT NOT NULL,
+    chapter_title TEXT NOT NULL,
+    chapter_url TEXT NOT NULL DEFAULT '',
+    details TEXT NOT NULL,
+    generated_details TEXT NOT NULL,
+    sections_cited TEXT NOT NULL DEFAULT '[]',
+    change_ids TEXT NOT NULL DEFAULT '[]',
+    status TEXT NOT NULL CHECK (status IN ('draft', 'edited', 'approved', 'rejected')),
+    updated_at TEXT NOT NULL,
+    updated_by TEXT
+);
+CREATE INDEX drafts_period ON drafts(period);
+CREATE TABLE draft_events (
+    id INTEGER PRIMARY KEY,
+    draft_id INTEGER NOT NULL REFERENCES drafts(id),
+    at TEXT NOT NULL,
+    who TEXT NOT NULL,
+    action TEXT NOT NULL,
+    old_text TEXT,
+    new_text TEXT
+);
+CREATE INDEX draft_events_draft ON draft_events(draft_id);
+"""

@@ -1,0 +1,118 @@
+from __future__ import annotations
+
+from reports_builders import change, modified, prebirth_change, section
+
+from reports.draft import draft_entries
+from reports.periods import parse_month
+from reports.reconcile import normalise_title, reconcile, title_ratio
+from reports.render import render_drafts
+from scraper.amendments import parse_amendments, parse_amendments_text
+from scraper.models import PublishedEntry
+
+MANUAL = "Working Together"
+
+
+def _entry(chapter: str, sections: tuple[str, ...] = ()) -> PublishedEntry:
+    return PublishedEntry("2026-11", "updated", chapter, "This chapter has been updated.", sections)
+
+
+def test_titles_normalise_case_punctuation_and_ampersand() -> None:
+    assert normalise_title("Forced Marriage & Honour-Based Violence") == normalise_title(
+        "forced marriage and honour based violence"
+    )
+    assert (
+        title_ratio("Initial Child Protection Conference", "Initial Child Protection Conferences")
+        >= 0.85
+    )
+    assert title_ratio("Bullying", "Begging") < 0.85
+
+
+def test_matched_declared_only_and_silent_changes() -> None:
+    real = prebirth_change(change_id=1)  # Initial Child Protection Conferences
+    old = section("1", "Definition", "Bullying is behaviour.")
+    new = section("1", "Definition", "Bullying is repeated behaviour. It includes online abuse.")
+    silent = change((modified(old, new),), title="Bullying", change_id=2, url="https://x.test/b")
+    cosmetic_old = section("1", "Scope", "Scope text.")
+    cosmetic = change(
+        (modified(cosmetic_old, section("1", "Scope", "Scope  text."), cosmetic=True),),
+        title="Begging",
+        change_id=3,
+        url="https://x.test/beg",
+    )
+    other_manual = change((), kind="removed", title="Other", manual="Another Manual", change_id=4)
+    declared = (
+        _entry("Initial Child Protection Conferences", ("Section 8, Prebirth Conferences",)),
+        _entry("Domestic Abuse"),
+    )
+    result = reconcile(MANUAL, declared, [real, silent, cosmetic, other_manual])
+    assert [(e.chapter, cid) for e, cid in result.matched] == [
+        ("Initial Child Protection Conferences", 1)
+    ]
+    assert [e.chapter for e in result.declared_only] == ["Domestic Abuse"]
+    assert result.detected_only == (2,)
+
+
+def test_cited_sections_are_checked_against_detected_sections() -> None:
+    real = prebirth_change(change_id=5)
+    entry = _entry(
+        "initial child protection conferences",
+        ("Section 8, Prebirth Conferences", "Section 3, Attendance", "‘Pre-birth Conferences’"),
+    )
+    result = reconcile(MANUAL, [entry], [real])
+    found = {check.cited: (check.detected, check.matched_label) for check in result.sections}
+    assert found["Section 8, Prebirth Conferences"] == (True, "Section 8, Pre-birth Conferences")
+    assert found["Section 3, Attendance"] == (False, "")
+    assert found["‘Pre-birth Conferences’"][0] is True
+    assert all(check.change_id == 5 for check in result.sections)
+
+
+SEED_STYLE = "\n".join(
+    [
+        "March 2022",
+        "",
+        "Updated Chapters",
+        "Chapter Name Details",
+        "Initial Child Protection Conferences This chapter has been updated to note the first"
+        " child protection conference will be scheduled within three months of the initial"
+        " conference or within 20 working days after the birth of the baby, whichever is the"
+        " sooner. (See Section 8, Prebirth Conferences).",
+        "Child Protection Review Conferences A note has been added into Section 1, Frequency"
+        " that the first child protection conference will be scheduled within three months.",
+        "",
+    ]
+)
+
+
+def test_publishers_text_page_reconciled_with_detected_changes() -> None:
+    declared = parse_amendments_text(SEED_STYLE)
+    assert [e.chapter for e in declared] == [
+        "Initial Child Protection Conferences",
+        "Child Protection Review Conferences",
+    ]
+    result = reconcile(MANUAL, declared, [prebirth_change(change_id=3)])
+    assert [cid for _, cid in result.matched] == [3]
+    assert [e.chapter for e in result.declared_only] == ["Child Protection Review Conferences"]
+    assert result.sections[0].detected
+
+
+def test_our_drafts_read_back_as_the_publishers_format() -> None:
+    period = parse_month("2026-11")
+    new = change(
+        (),
+        kind="new",
+        title="Young Carers",
+        summary="Support for carers.",
+        change_id=2,
+        url="https://x.test/yc",
+    )
+    gone = change((), kind="removed", title="Begging", change_id=3, url="https://x.test/b")
+    detected = [prebirth_change(), new, gone]
+    entries = draft_entries(detected, period)
+    parsed = parse_amendments(render_drafts(entries, period, "html"))
+    assert [(e.month, e.category, e.chapter) for e in parsed] == [
+        ("2026-11", e.category, e.chapter_title) for e in entries
+    ]
+    assert parsed[0].sections == ("Section 8, Pre-birth Conferences",)
+    result = reconcile(MANUAL, parsed, detected)
+    assert (result.declared_only, result.detected_only) == ((), ())
+    assert len(result.matched) == 3
