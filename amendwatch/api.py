@@ -20,7 +20,7 @@ from amendwatch.errors import AmendwatchError, FetchError, InputError, NotFoundE
 from amendwatch.pipeline import ChapterOutcome, SnapshotResult, snapshot_manual
 from differ.chapter import diff_chapters
 from differ.models import chapter_diff_to_json
-from reports import render
+from reports.render import render_digest
 from reports.digest import build_digest
 from reports.draft import draft_entries
 from reports.models import AmendmentEntry, DetectedChange, Period
@@ -46,6 +46,15 @@ Clock = Callable[[], datetime]
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def fixed_clock(moment: datetime) -> Clock:
+    """A clock that always answers ``moment`` (``snapshot --at``)."""
+
+    def clock() -> datetime:
+        return moment
+
+    return clock
 
 
 @dataclass(frozen=True)
@@ -119,7 +128,7 @@ class Amendwatch:
         """Snapshot the named manuals (all when none named); one failing manual never
         stops the others. ``at`` records the observations at a given time (backfills)."""
         selected = self._select_manuals(names)
-        clock = (lambda: at) if at is not None else self.clock
+        clock: Clock = fixed_clock(at) if at is not None else self.clock
         if at is not None:
             for manual in selected:
                 lifecycle.check_not_before(self.db, manual.id, at)
@@ -251,7 +260,7 @@ class Amendwatch:
         failures = history.failures_in(self.db, period.start, period.end, manual)
         weekly = lifecycle.weekly_counts(self.db, period.end, weeks=13, manual=manual)
         digest = build_digest(changes, failures, period, history=weekly, generated_at=self.clock())
-        return render.render_digest(digest, fmt)
+        return render_digest(digest, fmt)
 
     def verify(self) -> VerifyResult:
         return evidence.verify(self.db)

@@ -110,33 +110,43 @@ def _words_at(text: str, count: int, *, tail: bool) -> str:
     return "".join(reversed(kept) if tail else kept)
 
 
-def hunks(edits: Sequence[Edit], context: int = CONTEXT) -> Iterable[tuple[str, str]]:
-    """Each run of changes as (old side, new side), with ``context`` words around it."""
-    a = "".join(e.text for e in edits if e.op != 1)
-    b = "".join(e.text for e in edits if e.op != -1)
-    pos_a = pos_b = index = 0
-    reach = context * 40  # characters enough for ``context`` words
+def _runs(edits: Sequence[Edit]) -> list[tuple[str, str, bool]]:
+    """(old text, new text, unchanged) runs; a whitespace-only change counts as unchanged."""
+    runs: list[tuple[str, str, bool]] = []
+    index = 0
     while index < len(edits):
         if edits[index].op == 0:
-            pos_a += len(edits[index].text)
-            pos_b += len(edits[index].text)
+            run = (edits[index].text, edits[index].text, True)
             index += 1
+        else:
+            old: list[str] = []
+            new: list[str] = []
+            while index < len(edits) and edits[index].op != 0:
+                (old if edits[index].op == -1 else new).append(edits[index].text)
+                index += 1
+            old_text, new_text = "".join(old), "".join(new)
+            run = (old_text, new_text, not old_text.strip() and not new_text.strip())
+        if runs and run[2] and runs[-1][2]:
+            runs[-1] = (runs[-1][0] + run[0], runs[-1][1] + run[1], True)
+        else:
+            runs.append(run)
+    return runs
+
+
+def hunks(edits: Sequence[Edit], context: int = CONTEXT) -> Iterable[tuple[str, str]]:
+    """Each run of changes as (old side, new side), with ``context`` unchanged words around it."""
+    runs = _runs(edits)
+    for index, (old, new, unchanged) in enumerate(runs):
+        if unchanged:
             continue
-        start_a, start_b = pos_a, pos_b
-        while index < len(edits) and edits[index].op != 0:
-            if edits[index].op == -1:
-                pos_a += len(edits[index].text)
-            else:
-                pos_b += len(edits[index].text)
-            index += 1
-        yield (
-            _words_at(a[max(0, start_a - reach) : start_a], context, tail=True)
-            + a[start_a:pos_a]
-            + _words_at(a[pos_a : pos_a + reach], context, tail=False),
-            _words_at(b[max(0, start_b - reach) : start_b], context, tail=True)
-            + b[start_b:pos_b]
-            + _words_at(b[pos_b : pos_b + reach], context, tail=False),
-        )
+        before_old = before_new = after_old = after_new = ""
+        if index > 0:
+            before_old = _words_at(runs[index - 1][0], context, tail=True)
+            before_new = _words_at(runs[index - 1][1], context, tail=True)
+        if index + 1 < len(runs):
+            after_old = _words_at(runs[index + 1][0], context, tail=False)
+            after_new = _words_at(runs[index + 1][1], context, tail=False)
+        yield before_old + old + after_old, before_new + new + after_new
 
 
 def _found(pattern: re.Pattern[str], text: str) -> Counter[str]:

@@ -162,16 +162,34 @@ def diff_words(a: str, b: str) -> tuple[Edit, ...]:
     """Word-level diff of ``a`` into ``b``.
 
     Joining the texts of the edits with op != 1 gives ``a``; with op != -1 gives ``b``.
+    Whitespace runs compare equal whatever they hold, so a reflowed text gives the same
+    word edits (plus whitespace-only edits).
     """
     if a == b:
         return (Edit(0, a),) if a else ()
+    lead_a, lead_b = len(a) - len(a.lstrip()), len(b) - len(b.lstrip())
+    end_a, end_b = max(lead_a, len(a.rstrip())), max(lead_b, len(b.rstrip()))
+    edits = [
+        *_same_or_replaced(a[:lead_a], b[:lead_b]),
+        *_diff_core(a[lead_a:end_a], b[lead_b:end_b]),
+        *_same_or_replaced(a[end_a:], b[end_b:]),
+    ]
+    return _merge(edits)
+
+
+def _same_or_replaced(a: str, b: str) -> list[Edit]:
+    return [Edit(0, a)] if a == b else [Edit(-1, a), Edit(1, b)]
+
+
+def _diff_core(a: str, b: str) -> list[Edit]:
+    """Diff of two texts without leading or trailing whitespace."""
     start, end_a, end_b = _common_ends(a, b)
     mid_a, mid_b = a[start:end_a], b[start:end_b]
     tokens_a, tokens_b = tokenize(mid_a), tokenize(mid_b)
     edits = _dmp_diff(tokens_a, tokens_b)
     if edits is None or is_degenerate(edits, mid_a, mid_b):
         edits = _matcher_diff(tokens_a, tokens_b)
-    return _merge([Edit(0, a[:start]), *edits, Edit(0, a[end_a:])])
+    return [Edit(0, a[:start]), *edits, Edit(0, a[end_a:])]
 
 
 def _common_prefix(a: str, b: str) -> int:
@@ -186,12 +204,16 @@ def _common_prefix(a: str, b: str) -> int:
 
 
 def _common_ends(a: str, b: str) -> tuple[int, int, int]:
-    """Common prefix and suffix, cut back to whitespace so that no word is split."""
+    """Common prefix and suffix, cut back to whole words and clear of whitespace runs."""
     prefix = _common_prefix(a, b)
     while prefix > 0 and not a[prefix - 1].isspace():
         prefix -= 1
+    while prefix > 0 and a[prefix - 1].isspace():
+        prefix -= 1
     suffix = _common_prefix(a[prefix:][::-1], b[prefix:][::-1])
     while suffix > 0 and not a[len(a) - suffix].isspace():
+        suffix -= 1
+    while suffix > 0 and a[len(a) - suffix].isspace():
         suffix -= 1
     return prefix, len(a) - suffix, len(b) - suffix
 

@@ -28,7 +28,7 @@ _NUMBERED = re.compile(
     r"^(?:Section\s+)?(\d{1,3}(?:\.\d{1,3})*)(?:\.(?!\d))?(?:\s*[:.\-–—)]\s*|\s+|$)(.*)$", re.S
 )
 _APPENDIX = re.compile(r"^(Appendix\s+(?:\d{1,3}|[A-Z]))\b\s*[:.\-–—]?\s*(.*)$", re.S | re.I)
-_SPACE_BEFORE_PUNCT = re.compile(r"\s+([.,;:!?)\]’”])")
+_SEPARATOR_BEFORE_PUNCT = re.compile(r"\x00+(?=[.,;:!?)\]’”])")
 _PARA_NUMBER = re.compile(r"^(\d{1,3}(?:\.\d{1,3})+)\.?\s+(\S.*)$", re.S)
 
 
@@ -56,8 +56,10 @@ def parse_heading(text: str) -> tuple[str | None, str]:
 
 
 def inline_text(tag: Tag) -> str:
-    """Text of a heading or link on one line; separate spans are joined by a space."""
-    return _SPACE_BEFORE_PUNCT.sub(r"\1", normalise_line(tag.get_text(" ")))
+    """Text of a heading or link on one line; separate elements are joined by a space
+    (none is added before punctuation)."""
+    joined = _SEPARATOR_BEFORE_PUNCT.sub("", tag.get_text("\x00"))
+    return normalise_line(joined.replace("\x00", " "))
 
 
 def _link_of(tag: Tag, base_url: str) -> Link | None:

@@ -1,7 +1,8 @@
-"""Text normalisation shared by extraction, sectioning, discovery and the amendments parser."""
+"""Text helpers: decoding bodies and normalising text for comparison."""
 
 from __future__ import annotations
 
+import codecs
 import re
 import unicodedata
 
@@ -91,3 +92,54 @@ def title_case(s: str) -> str:
         else:
             out.append(lowered[:1].upper() + lowered[1:])
     return " ".join(out)
+
+
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
+_WHATWG_ALIASES = {"iso-8859-1": "cp1252", "latin-1": "cp1252", "latin1": "cp1252",
+                   "us-ascii": "cp1252", "ascii": "cp1252"}  # fmt: skip
+
+
+def _codec(name: str | None) -> str | None:
+    if not name:
+        return None
+    label = name.strip().strip("\"'").lower()
+    label = _WHATWG_ALIASES.get(label, label)
+    try:
+        return codecs.lookup(label).name
+    except LookupError:
+        return None
+
+
+def header_charset(content_type: str | None) -> str | None:
+    if not content_type:
+        return None
+    match = re.search(r"charset\s*=\s*([^;\s]+)", content_type, re.I)
+    return _codec(match.group(1)) if match else None
+
+
+def meta_charset(body: bytes) -> str | None:
+    match = _META_CHARSET.search(body[:8192])
+    return _codec(match.group(1).decode("ascii")) if match else None
+
+
+def decode_bytes(body: bytes, content_type: str | None) -> str:
+    """Decode: BOM, then the header charset, then <meta charset>, then utf-8, then cp1252.
+    A declared charset the bytes do not fit is skipped (the next candidate is tried)."""
+    for bom, name in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
+                      (codecs.BOM_UTF16_BE, "utf-16")):  # fmt: skip
+        if body.startswith(bom):
+            return body.decode(name, errors="replace")
+    candidates: list[str | None] = [
+        header_charset(content_type),
+        meta_charset(body),
+        "utf-8",
+        "cp1252",
+    ]
+    for candidate in candidates:
+        if candidate is None:
+            continue
+        try:
+            return body.decode(candidate)
+        except UnicodeDecodeError:
+            continue
+    return body.decode("cp1252", errors="replace")

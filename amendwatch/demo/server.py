@@ -188,33 +188,38 @@ def _link_list(heading: str, items: list[tuple[str, str]], css_class: str) -> st
     return f'<nav class="{css_class}"><h2>{heading}</h2><ul>{lines}</ul></nav>'
 
 
+def _crumbs_and_related(
+    kind: str, slug: str, contents: tuple[ContentsEntry, ...]
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """Breadcrumbs (Home > part) and the other chapters of the same part."""
+    crumbs = [("/", "Home")]
+    if kind == "page":
+        crumbs.append(("/contents.html", "Contents"))
+    here = next((e for e in contents if e.slug == slug), None) if kind == "chapter" else None
+    if here is None:
+        return crumbs, []
+    crumbs.append((f"/contents.html#{_anchor(here.part, set())}", here.part))
+    related = [
+        (f"/chapters/{e.slug}.html", e.title)
+        for e in contents
+        if e.part == here.part and e.slug != here.slug
+    ]
+    return crumbs, related
+
+
 def render_page(
-    template: str, rel: str, fragment: str, contents: tuple[ContentsEntry, ...], f: Furniture
+    template: str,
+    kind: str,
+    rel: str,
+    fragment: str,
+    contents: tuple[ContentsEntry, ...],
+    furniture: Furniture,
 ) -> str:
     """Wrap a content fragment in the site template with its furniture."""
-    kind = (
-        "chapter"
-        if rel.startswith("chapters/")
-        else "contents"
-        if rel == "contents.html"
-        else "page"
-    )
-    slug = rel.removeprefix("chapters/").removesuffix(".html")
     title = page_title(fragment)
     content, headings = add_heading_ids(fragment)
-    crumbs = [("/", "Home")]
-    related: list[tuple[str, str]] = []
-    if kind == "chapter":
-        here = next((e for e in contents if e.slug == slug), None)
-        if here is not None:
-            crumbs.append((f"/contents.html#{_anchor(here.part, set())}", here.part))
-            related = [
-                (f"/chapters/{e.slug}.html", e.title)
-                for e in contents
-                if e.part == here.part and e.slug != here.slug
-            ]
-    elif kind == "page":
-        crumbs.append(("/contents.html", "Contents"))
+    slug = rel.removeprefix("chapters/").removesuffix(".html")
+    crumbs, related = _crumbs_and_related(kind, slug, contents)
     crumb_html = "".join(f'<li><a href="{h}">{html.escape(t)}</a></li>' for h, t in crumbs)
     crumb_html += f'<li aria-current="page">{html.escape(title)}</li>'
     toc = _link_list("Contents", [(f"#{a}", t) for a, t in headings], "page-contents")
@@ -222,13 +227,13 @@ def render_page(
         title=html.escape(title),
         title_query=html.escape(title.replace(" ", "%20")),
         body_class=f"page-{kind}",
-        css_version=f.css_version,
-        search_token=f.token,
+        css_version=furniture.css_version,
+        search_token=furniture.token,
         breadcrumbs=crumb_html,
         toc=toc,
         related=_link_list("Related Chapters", related, "related-chapters"),
         content=content,
-        updated=f.updated,
+        updated=furniture.updated,
     )
 
 
@@ -273,7 +278,10 @@ class DemoServer:
         self.dynamic = dynamic
         self._clock = clock
         self._rng = rng if rng is not None else random.Random()
-        self._template = (site_dir / "template.html").read_text("utf-8")
+        try:
+            self._template = (site_dir / "template.html").read_text("utf-8")
+        except OSError as exc:
+            raise ConfigError(f"cannot read the page template in {site_dir}: {exc}") from exc
         self._builds = 0
         self._lock = threading.Lock()
         self._edition = self._checked(edition)
@@ -347,7 +355,7 @@ class DemoServer:
         path = target.split("?", 1)[0].split("#", 1)[0]
         if path == "/robots.txt":
             return Response(200, (("Content-Type", "text/plain; charset=utf-8"),), _ROBOTS)
-        if path == "/static/site.css":
+        if path == "/static/site.css" and (self.site_dir / "site.css").is_file():
             css = (self.site_dir / "site.css").read_bytes()
             return Response(200, (("Content-Type", "text/css; charset=utf-8"),), css)
         wanted = file_for_url(path)
@@ -363,7 +371,8 @@ class DemoServer:
                 return Response(304, validators, b"")
         contents_file = resolve_file(self.site_dir, edition, "contents.html")
         contents = parse_contents_entries(contents_file.text) if contents_file else ()
-        page = render_page(self._template, found.rel, found.text, contents, self._furniture())
+        kind = wanted[0]
+        page = render_page(self._template, kind, found.rel, found.text, contents, self._furniture())
         headers_out = (("Content-Type", HTML_TYPE), ("Cache-Control", "no-cache"), *validators)
         return Response(200, headers_out, page.encode("utf-8"))
 

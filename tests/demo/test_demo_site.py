@@ -17,6 +17,7 @@ from amendwatch.demo.server import (
     parse_contents_entries,
     resolve_file,
 )
+from amendwatch.errors import ConfigError
 
 EDITIONS = range(1, count_editions(SITE_DIR) + 1)
 NUMBERED = re.compile(r"^(\d+(?:\.\d+)*)\.? (\S.*)$")
@@ -176,3 +177,33 @@ def test_any_path_gets_a_page_or_a_404(path: str, edition: int) -> None:
     assert response.body
     if response.status == 200 and path.split("?", maxsplit=1)[0].endswith(".html"):
         assert b"<h1" in response.body
+
+
+def test_a_site_without_a_template_is_a_config_error(tmp_path: Path) -> None:
+    site = write_site(tmp_path, {"edition-1/contents.html": "<h1>x</h1>"})
+    with pytest.raises(ConfigError):
+        DemoServer(site)
+    with pytest.raises(ConfigError):
+        DemoServer(tmp_path / "edition-1")
+
+
+def test_a_small_site_is_served_through_the_template(tmp_path: Path) -> None:
+    site = write_site(
+        tmp_path,
+        {
+            "template.html": "<main>$content</main><p>$updated</p>$title $title_query "
+            "$body_class $css_version $search_token $breadcrumbs $toc $related",
+            "edition-1/contents.html": "<h1>T</h1><h2>1. Part</h2>"
+            '<a href="/chapters/a.html">1.1 Alpha</a><a href="/chapters/b.html">1.2 Beta</a>',
+            "edition-1/chapters/a.html": "<h1>Alpha</h1><h2>1. One</h2><h3>1.1 Sub</h3>",
+            "edition-1/chapters/b.html": "<h1>Beta</h1>",
+        },
+    )
+    demo = DemoServer(site, dynamic=False)
+    page = demo.respond("/chapters/a.html", {}).body.decode("utf-8")
+    assert '<h2 id="1-one">1. One</h2>' in page
+    assert '<h3 id="1-1-sub">1.1 Sub</h3>' in page
+    assert 'href="#1-one"' in page
+    assert 'href="/chapters/b.html">Beta<' in page
+    assert 'href="/contents.html#1-part">1. Part<' in page
+    assert demo.respond("/static/site.css", {}).status == 404

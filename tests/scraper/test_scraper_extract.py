@@ -119,8 +119,10 @@ def test_heuristic_without_a_content_container_uses_the_densest_element() -> Non
 
 
 def test_bytes_input_with_meta_charset() -> None:
-    page = ('<html><head><meta charset="windows-1252"></head><body><main><h1>Café Rules</h1>'
-            "<p>Children’s café – open daily.</p></main></body></html>").encode("cp1252")  # fmt: skip
+    page = (
+        '<html><head><meta charset="windows-1252"></head><body><main><h1>Café Rules</h1>'
+        "<p>Children’s café – open daily.</p></main></body></html>"
+    ).encode("cp1252")
     chapter = extract_chapter(page, "https://m.example/c")
     assert chapter.title == "Café Rules"
     assert chapter.sections[0].text == "Children’s café – open daily."

@@ -15,6 +15,7 @@ from scraper.fetch import (
     FetchRequest,
     decode_body,
     fetch_page,
+    fetch_pages,
     parse_retry_after,
     validators,
 )
@@ -242,7 +243,9 @@ def test_decode_body_uses_meta_charset_without_a_header() -> None:
 def test_decode_body_detects_utf8_then_falls_back_to_cp1252() -> None:
     assert decode_body(page_of("<p>Ōtautahi</p>".encode(), None)) == "<p>Ōtautahi</p>"
     assert decode_body(page_of(b"<p>\x93quoted\x94</p>", None)) == "<p>“quoted”</p>"
-    assert decode_body(page_of(b"\xef\xbb\xbf<p>bom</p>", "text/html; charset=cp1252")) == "<p>bom</p>"
+    assert (
+        decode_body(page_of(b"\xef\xbb\xbf<p>bom</p>", "text/html; charset=cp1252")) == "<p>bom</p>"
+    )
 
 
 def test_policy_defaults() -> None:
@@ -255,8 +258,6 @@ def test_policy_defaults() -> None:
 
 
 def test_fetch_pages_spaces_requests_to_a_host_by_delay_and_reads_robots_once() -> None:
-    from scraper.fetch import fetch_pages
-
     seen: list[str] = []
 
     def route(request: httpx.Request) -> httpx.Response:
@@ -280,8 +281,6 @@ def test_fetch_pages_spaces_requests_to_a_host_by_delay_and_reads_robots_once() 
 
 
 def test_fetch_pages_robots_403_disallows_all() -> None:
-    from scraper.fetch import fetch_pages
-
     def route(request: httpx.Request) -> httpx.Response:
         return httpx.Response(403) if request.url.path == "/robots.txt" else html()
 

@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
 
 import pytest
 
@@ -22,8 +23,8 @@ class Manual(BaseHTTPRequestHandler):
     lock = threading.Lock()
     active = 0
     peak = 0
-    hits: Counter[str] = Counter()
-    user_agents: set[str] = set()
+    hits: ClassVar[Counter[str]] = Counter()
+    user_agents: ClassVar[set[str]] = set()
 
     def log_message(self, format: str, *args: object) -> None:  # silence the test output
         pass
@@ -97,7 +98,9 @@ def test_fetch_pages_bounds_concurrency_per_host_and_keeps_order(server: str) ->
 
 def test_total_limit_applies_across_hosts(server: str) -> None:
     port = server.rsplit(":", 1)[1]
-    urls = [f"http://{host}:{port}/page/{n}" for n in range(4) for host in ("127.0.0.1", "localhost")]
+    urls = [
+        f"http://{host}:{port}/page/{n}" for n in range(4) for host in ("127.0.0.1", "localhost")
+    ]
     policy = FetchPolicy(per_host=4, total=3, respect_robots=False)
     pages = fetch_pages([FetchRequest(u) for u in urls], policy, lambda: NOW)
     assert all(p.ok for p in pages)
