@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from scraper.amendments import parse_amendments
 from sqlite_utils import Database
 
 from amendwatch.config import Settings
@@ -20,14 +19,16 @@ from amendwatch.errors import AmendwatchError, FetchError, InputError, NotFoundE
 from amendwatch.pipeline import ChapterOutcome, SnapshotResult, snapshot_manual
 from differ.chapter import diff_chapters
 from differ.models import chapter_diff_to_json
-from reports.render import render_digest
 from reports.digest import build_digest
 from reports.draft import draft_entries
-from reports.models import AmendmentEntry, DetectedChange, Period
+from reports.models import AmendmentEntry, DetectedChange, Period, Reconciliation
 from reports.periods import parse_when
+from reports.reconcile import reconcile
+from reports.render import render_digest
+from scraper.amendments import parse_amendments
 from scraper.fetch import FetchRequest, decode_body, fetch_pages
 from scraper.models import PublishedEntry
-from store import drafts, evidence, history, lifecycle, manuals, runs
+from store import drafts, evidence, history, lifecycle, manuals, observations, runs
 from store.db import open_db
 from store.models import (
     AsOf,
@@ -46,6 +47,16 @@ Clock = Callable[[], datetime]
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def months_between(period: Period) -> set[str]:
+    """The "YYYY-MM" months that a period touches."""
+    months = set()
+    cursor = period.start.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    while cursor < period.end:
+        months.add(cursor.strftime("%Y-%m"))
+        cursor = (cursor + timedelta(days=32)).replace(day=1)
+    return months
 
 
 def fixed_clock(moment: datetime) -> Clock:
@@ -259,8 +270,35 @@ class Amendwatch:
         changes = self.changes(period, manual)
         failures = history.failures_in(self.db, period.start, period.end, manual)
         weekly = lifecycle.weekly_counts(self.db, period.end, weeks=13, manual=manual)
-        digest = build_digest(changes, failures, period, history=weekly, generated_at=self.clock())
+        digest = build_digest(
+            changes,
+            failures,
+            period,
+            history=weekly,
+            reconciliations=self.reconciliations(period, changes, manual),
+            generated_at=self.clock(),
+        )
         return render_digest(digest, fmt)
+
+    def reconciliations(
+        self, period: Period, changes: Sequence[DetectedChange], manual: str | None = None
+    ) -> tuple[Reconciliation, ...]:
+        """The publisher's declared entries for the period's months, as captured by the last
+        snapshot before the period ended, compared with what was detected."""
+        selected = [manuals.get_manual(self.db, manual)] if manual else self.manuals()
+        months = months_between(period)
+        found = []
+        for item in selected:
+            page = observations.latest_capture(self.db, item.id, "amendments", period.end)
+            if page is None:
+                continue
+            declared = [
+                entry
+                for entry in parse_amendments(decode_body(page), page.final_url or page.url)
+                if entry.month in months
+            ]
+            found.append(reconcile(item.name, declared, changes))
+        return tuple(found)
 
     def verify(self) -> VerifyResult:
         return evidence.verify(self.db)

@@ -12,14 +12,14 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 import httpx
-from scraper.checks import judge_page
-from scraper.discover import parse_contents
-from scraper.extract import extract_chapter
 from sqlite_utils import Database
 
 from amendwatch.config import Settings
 from amendwatch.errors import ExtractError
 from differ.chapter import diff_chapters
+from scraper.checks import judge_page
+from scraper.discover import parse_contents
+from scraper.extract import extract_chapter
 from scraper.fetch import FetchRequest, decode_body, fetch_pages
 from scraper.models import Chapter, Contents, Page
 from store import lifecycle, observations, versions
@@ -86,6 +86,8 @@ def snapshot_manual(
     ctx = _Context(db, manual, settings, clock, transport, run_id, baseline)
     contents = _fetch_contents(ctx)
     known = lifecycle.active_chapters(db, manual.id)
+    if manual.amendments_url:
+        _capture_amendments(ctx, manual.amendments_url)
     if contents is None:
         rows = list(known)
     else:
@@ -122,6 +124,21 @@ def _fetch_contents(ctx: _Context) -> Contents | None:
         run_id=ctx.run_id,
     )
     return contents
+
+
+def _capture_amendments(ctx: _Context, url: str) -> None:
+    """Keep the publisher's own Amendments page as evidence, for reconciliation."""
+    (page,) = _fetch(ctx, [FetchRequest(url)])
+    observations.record_observation(
+        ctx.db,
+        page,
+        manual_id=ctx.manual.id,
+        chapter_id=None,
+        role="amendments",
+        outcome="ok" if page.ok else "failed",
+        reason="" if page.ok else (page.error or f"HTTP {page.status}"),
+        run_id=ctx.run_id,
+    )
 
 
 def _check_chapters(

@@ -29,7 +29,6 @@ from reports.periods import parse_range
 log = logging.getLogger("amendwatch.scheduler")
 
 
-
 def build_triggers(config: ScheduleConfig) -> dict[str, BaseTrigger]:
     zone = ZoneInfo(config.timezone)
     try:

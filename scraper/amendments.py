@@ -26,10 +26,12 @@ _CATEGORY = re.compile(
 _STOP = re.compile(r"^(next\b.*\bupdate\b.*|archive|\d{4}\s+amendments|end|back to top)$", re.I)
 _HEADER = re.compile(r"^(chapter( name)?|title)\s*\|?\s*(details|summary|description)?$", re.I)
 _SKIP = re.compile(r"^(caption:.*|skip to main content|amendments|chapter name|details)$", re.I)
-_OPENER = re.compile(
-    r"(?<= )(?:(?:This|These|The|A|An|It|Links?|Updated|Additional|New|Minor|Amended|"
-    r"Following|Further)\s+[a-z]|Section\s+\d{1,3}(?:\.\d{1,3})*\s*,|Appendix\s+\d{1,3}\s*:)"
+_OPENING = (
+    r"(?:(?:This|These|The|A|An|It|Links?|Updated|Additional|New|Minor|Amended|Following|"
+    r"Further)\s+[a-z]|Section\s+\d{1,3}(?:\.\d{1,3})*\s*,|Appendix\s+\d{1,3}\s*:)"
 )
+_OPENER = re.compile(r"(?<= )" + _OPENING)
+_STARTS_WITH_OPENER = re.compile(_OPENING)
 _BULLET = re.compile(r"^[•·\-*–▪◦]\s*")
 _SECTION_REF = re.compile(
     r"\b(Section\s+\d{1,3}(?:\.\d{1,3})*|Appendix\s+(?:\d{1,3}|[A-Z]))\s*[,:]\s*(?=([^\n]+))"
@@ -59,9 +61,10 @@ def plausible_title(text: str) -> bool:
     words = text.split()
     if not words or len(words) > 25 or len(text) > 200:
         return False
-    if not (text[0].isupper() or text[0].isdigit()) or text.endswith((".", ";", ":", ",", "!")):
+    first = text.lstrip("(‘'\"“")[:1]
+    if not (first.isupper() or first.isdigit()) or text.endswith((".", ";", ":", ",", "!")):
         return False
-    if ". " in text or _BULLET.match(text):
+    if ". " in text or _BULLET.match(text) or words[-1].lower() in SMALL_WORDS:
         return False
     lower = _lowercase_words(words)
     return lower <= 2 and lower <= 0.25 * len(words)
@@ -78,10 +81,12 @@ def split_title(line: str) -> tuple[str, str] | None:
         title = line[: match.start()].strip()
         if plausible_title(title):
             return title, line[match.start() :].strip()
+    if _STARTS_WITH_OPENER.match(line):
+        return None
     words = line.split(" ")
     for index, word in enumerate(words):
         if _lowercase_words([word]):
-            if index >= 2 and words[index - 1][:1].isupper():
+            if index >= 2 and words[index - 1][:1].isupper() and len(words) - index >= 2:
                 title = " ".join(words[: index - 1])
                 if plausible_title(title):
                     return title, " ".join(words[index - 1 :])

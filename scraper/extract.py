@@ -145,14 +145,19 @@ def find_body(soup: BeautifulSoup, selector: str | None) -> Tag:
 
 
 def _title_of(soup: BeautifulSoup, body: Tag) -> str:
+    """The first h1 of the body (removed from it), else the page's first h1, else <title>
+    without a trailing " | Site name"."""
     heading = body.find("h1")
     if isinstance(heading, Tag):
         title = normalise_line(heading.get_text(" "))
         heading.decompose()
         if title:
             return title
+    heading = soup.find("h1")
+    if isinstance(heading, Tag) and (title := normalise_line(heading.get_text(" "))):
+        return title
     if soup.title is not None:
-        return normalise_line(soup.title.get_text(" "))
+        return normalise_line(soup.title.get_text(" ")).split(" | ")[0].strip()
     return ""
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import zlib
+from datetime import datetime
 from typing import Any
 
 from sqlite_utils import Database
@@ -11,7 +13,7 @@ from sqlite_utils import Database
 from amendwatch.errors import InputError, IntegrityError, NotFoundError
 from scraper.models import Page
 from store.codec import dumps
-from store.rows import fetch_one, insert, to_db_time, write_transaction
+from store.rows import fetch_one, from_db_time, insert, to_db_time, write_transaction
 
 GENESIS_HASH = "0" * 64
 ROLES = frozenset({"contents", "chapter", "amendments", "robots"})
@@ -136,3 +138,25 @@ def last_validators(db: Database, url: str) -> tuple[str | None, str | None]:
     if row is None:
         return (None, None)
     return (row["etag"], row["last_modified"])
+
+
+def latest_capture(db: Database, manual_id: int, role: str, before: datetime) -> Page | None:
+    """The latest successful capture of a manual's page in ``role`` observed before ``before``,
+    rebuilt as a ``Page`` from the stored observation and body (reports read it offline)."""
+    row = fetch_one(
+        db,
+        "SELECT * FROM observations WHERE manual_id = ? AND role = ? AND outcome = 'ok'"
+        " AND body_sha256 IS NOT NULL AND observed_at < ? ORDER BY observed_at DESC, id DESC"
+        " LIMIT 1",
+        (manual_id, role, to_db_time(before)),
+    )
+    if row is None:
+        return None
+    return Page(
+        url=row["url"],
+        final_url=row["final_url"],
+        status=row["status"],
+        headers=tuple((key, value) for key, value in json.loads(row["headers"])),
+        body=get_body(db, row["body_sha256"]),
+        fetched_at=from_db_time(row["observed_at"]),
+    )

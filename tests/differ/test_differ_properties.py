@@ -13,7 +13,36 @@ from differ.textdiff import diff_words
 from scraper.models import Chapter, Link, Section
 
 WORDS = st.sampled_from(
-    ["the", "child", "must", "should", "may", "parent", "conference", "within", "15", "10", "working", "days", "plan", "social", "worker", "a", "of", "and", "-", ",", ".", "'", "“", "”", "café", "naïve", "2022", "March"]
+    [
+        "the",
+        "child",
+        "must",
+        "should",
+        "may",
+        "parent",
+        "conference",
+        "within",
+        "15",
+        "10",
+        "working",
+        "days",
+        "plan",
+        "social",
+        "worker",
+        "a",
+        "of",
+        "and",
+        "-",
+        ",",
+        ".",
+        "'",
+        "“",
+        "”",
+        "café",
+        "naïve",
+        "2022",
+        "March",
+    ]
 )
 SPACES = st.sampled_from([" ", "  ", "\n", " \t", "\n\n"])
 

@@ -26,8 +26,13 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     path = tmp_path_factory.mktemp("cli") / "aw.db"
     with DemoServer() as server:
         added = run(
-            path, "manual", "add", "northmoor", f"{server.base_url}/",
-            "--amendments-url", f"{server.base_url}/amendments.html",
+            path,
+            "manual",
+            "add",
+            "northmoor",
+            f"{server.base_url}/",
+            "--amendments-url",
+            f"{server.base_url}/amendments.html",
         )
         assert added.exit_code == 0, added.output
         first = run(path, "snapshot", "--at", AT1)
@@ -41,8 +46,21 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 def test_help_lists_every_command() -> None:
     result = CliRunner().invoke(cli, ["--help"])
-    for command in ("manual", "snapshot", "changes", "diff", "draft", "report", "history",
-                    "show", "verify", "schedule", "demo", "amendments", "runs"):
+    for command in (
+        "manual",
+        "snapshot",
+        "changes",
+        "diff",
+        "draft",
+        "report",
+        "history",
+        "show",
+        "verify",
+        "schedule",
+        "demo",
+        "amendments",
+        "runs",
+    ):
         assert f"  {command} " in result.output or f"  {command}\n" in result.output, command
 
 
@@ -52,14 +70,24 @@ def test_manual_list(db: Path) -> None:
 
 
 def test_changes_json_has_the_design_shape(db: Path) -> None:
-    result = run(db, "changes", "--since", "2026-11-09", "--until", "2026-11-15", "--format", "json")
+    result = run(
+        db, "changes", "--since", "2026-11-09", "--until", "2026-11-15", "--format", "json"
+    )
     data = json.loads(result.output)
     assert set(data) == {"changes"}
     first = data["changes"][0]
     assert {"chapter_url", "kind", "old_version", "new_version", "sections"} <= set(first)
     section = first["sections"][0]
-    assert {"kinds", "old", "new", "inserted", "deleted", "links_added", "links_removed",
-            "cosmetic"} <= set(section)
+    assert {
+        "kinds",
+        "old",
+        "new",
+        "inserted",
+        "deleted",
+        "links_added",
+        "links_removed",
+        "cosmetic",
+    } <= set(section)
     refs = [s["new"] or s["old"] for c in data["changes"] for s in c["sections"]]
     assert all(set(ref) == {"number", "title", "path"} for ref in refs)
 
@@ -105,7 +133,9 @@ def test_draft_edit_and_approve(db: Path) -> None:
 
 def test_report_html_and_md(db: Path, tmp_path: Path) -> None:
     html_file = tmp_path / "r.html"
-    result = run(db, "report", "--since", "2026-11-09", "--until", "2026-11-15", "-o", str(html_file))
+    result = run(
+        db, "report", "--since", "2026-11-09", "--until", "2026-11-15", "-o", str(html_file)
+    )
     assert result.exit_code == 0, result.output
     assert "Initial Child Protection Conferences" in html_file.read_text()
     md = run(db, "report", "--week", "2026-W46", "--format", "md")
@@ -120,7 +150,9 @@ def test_history_and_section_timeline(db: Path) -> None:
 
 
 def test_show_as_of_json_gives_the_version_sections(db: Path) -> None:
-    before = run(db, "show", "Initial Child Protection", "--as-of", "2026-11-05", "--format", "json")
+    before = run(
+        db, "show", "Initial Child Protection", "--as-of", "2026-11-05", "--format", "json"
+    )
     data = json.loads(before.output)
     numbers = [s["number"] for s in data["sections"]]
     assert "5" in numbers and data["version"] is not None

@@ -68,8 +68,8 @@ def test_unchanged_dynamic_pages_add_observations_but_no_version(app: Amendwatch
     assert after["versions"] == before["versions"]
     assert after["sections"] == before["sections"]
     assert after["changes"] == 0
-    # one observation per chapter plus the contents page
-    assert after["observations"] - before["observations"] == 13
+    # one observation per chapter, plus the contents and the Amendments page
+    assert after["observations"] - before["observations"] == 14
 
 
 def test_static_unchanged_pages_store_no_new_body(tmp_path: Path) -> None:
@@ -167,8 +167,10 @@ def test_edition_three_new_renamed_and_removed(app: Amendwatch, server: DemoServ
 def test_failed_contents_page_marks_nothing_removed(app: Amendwatch, server: DemoServer) -> None:
     app.snapshot(["northmoor"], at=T0)
     manual = app.manuals()[0]
-    app.db.execute("UPDATE manuals SET contents_url = ? WHERE id = ?",
-                   (f"{server.base_url}/no-such-contents.html", manual.id))
+    app.db.execute(
+        "UPDATE manuals SET contents_url = ? WHERE id = ?",
+        (f"{server.base_url}/no-such-contents.html", manual.id),
+    )
     report = app.snapshot(["northmoor"], at=T0 + timedelta(days=1))
     (result,) = report.results
     assert not result.contents_ok

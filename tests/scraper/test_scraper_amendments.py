@@ -153,6 +153,8 @@ def test_split_title_finds_where_the_title_ends(line: str, title: str) -> None:
         "Links have also been added to: Domestic Abuse: Support (GOV.UK).",
         "In addition, a link has been added to Coram Children's Legal Centre.",
         "• North West Notification and Transfer of Children Procedure; and",
+        "Safeguarding Children and Young people against Radicalisation",
+        "Serious Case Reviews",
     ],
 )
 def test_split_title_leaves_continuation_paragraphs_alone(line: str) -> None:
@@ -226,3 +228,24 @@ def test_text_and_html_agree_on_a_simple_page() -> None:
     )
     assert parse_amendments_text(text) == parse_amendments(html)
     assert parse_amendments_text(text)[0].sections == ("Section 3, Pathway Plans",)
+
+
+def test_text_removed_chapters_and_end_markers() -> None:
+    text = (
+        "Skip to main content\nAmendments\nApril 2024\nCaption: April 2024\n"
+        "Removed Chapters\nChapter Name Details\n"
+        "Bullying Policy (Local) This chapter has been removed; see Bullying.\n"
+        "New Chapters and Features\nChapter Name Details\n"
+        "Online Safety\n\nThis chapter is new.\n\n"
+        "Archive\n2023 Amendments\nOrphan Title This chapter should not be read.\n"
+    )
+    entries = parse_amendments_text(text)
+    assert [(e.month, e.category, e.chapter, e.details) for e in entries] == [
+        (
+            "2024-04",
+            "removed",
+            "Bullying Policy (Local)",
+            "This chapter has been removed; see Bullying.",
+        ),
+        ("2024-04", "new", "Online Safety", "This chapter is new."),
+    ]

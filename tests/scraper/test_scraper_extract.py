@@ -108,12 +108,12 @@ def test_selector_and_ignore() -> None:
 
 
 def test_heuristic_without_a_content_container_uses_the_densest_element() -> None:
-    page = """<html><head><title>Short Breaks</title></head><body>
+    page = """<html><head><title>Short Breaks | Northvale Manual</title></head><body>
     <div class="menu"><p>Menu</p><p>More</p></div>
     <div class="x"><h2>1. Eligibility</h2><p>Short breaks are available to disabled children.</p>
     <p>They are arranged by the Children with Disabilities Team.</p></div></body></html>"""
     chapter = extract_chapter(page, "https://m.example/c")
-    assert chapter.title == "Short Breaks"  # no h1: <title>
+    assert chapter.title == "Short Breaks"  # no h1: <title> without the site name
     assert [(s.number, s.title) for s in chapter.sections] == [("1", "Eligibility")]
     assert "Menu" not in chapter.text
 
@@ -137,3 +137,13 @@ def test_normalise_text() -> None:
     assert normalise_text("a\u00a0 b\u00ad c\u200b d\t\te") == "a b c d e"
     assert normalise_text("  one  \n\n  two \r\n") == "one\ntwo"
     assert normalise_text("e\u0301") == "é"
+
+
+def test_title_from_an_h1_outside_the_content_container() -> None:
+    page = """<html><head><title>Site</title></head><body><div class="banner-title">
+    <h1>Private Fostering</h1></div><main><p>A private fostering arrangement is one made
+    privately for the care of a child under 16.</p></main></body></html>"""
+    chapter = extract_chapter(page, "https://m.example/c")
+    assert chapter.title == "Private Fostering"
+    assert [s.title for s in chapter.sections] == ["Introduction"]
+    assert chapter.sections[0].text.startswith("A private fostering arrangement")

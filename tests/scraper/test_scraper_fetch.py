@@ -286,3 +286,72 @@ def test_fetch_pages_robots_403_disallows_all() -> None:
 
     pages = fetch_pages([FetchRequest(URL)], FetchPolicy(), clock, httpx.MockTransport(route))
     assert pages[0].error == "disallowed by robots.txt"
+
+
+def test_robots_rules_for_amendwatch_by_name() -> None:
+    def route(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/robots.txt":
+            rules = "User-agent: amendwatch\nDisallow: /drafts/\n\nUser-agent: *\nDisallow: /\n"
+            return httpx.Response(200, text=rules)
+        return html()
+
+    requests = [
+        FetchRequest("https://manual.example/drafts/x"),
+        FetchRequest("https://manual.example/chapters/y"),
+    ]
+    pages = fetch_pages(requests, FetchPolicy(), clock, httpx.MockTransport(route))
+    assert pages[0].error == "disallowed by robots.txt"
+    assert pages[1].ok
+
+
+def test_fetch_pages_retries_503_and_429_with_injected_sleep() -> None:
+    calls: dict[str, int] = {}
+
+    def route(request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        calls[path] = calls.get(path, 0) + 1
+        if path == "/robots.txt":
+            return httpx.Response(404)
+        if path == "/busy" and calls[path] == 1:
+            return httpx.Response(429, headers={"Retry-After": "3"})
+        if path == "/flaky" and calls[path] < 3:
+            return httpx.Response(503)
+        return html(f"<p>{path}</p>")
+
+    sleeps: list[float] = []
+
+    async def record(seconds: float) -> None:
+        sleeps.append(seconds)
+
+    requests = [
+        FetchRequest("https://manual.example/flaky"),
+        FetchRequest("https://manual.example/busy"),
+    ]
+    pages = fetch_pages(
+        requests,
+        FetchPolicy(),
+        clock,
+        httpx.MockTransport(route),
+        sleep=record,
+        rng=random.Random(1),
+    )
+    assert [p.body for p in pages] == [b"<p>/flaky</p>", b"<p>/busy</p>"]
+    assert calls["/flaky"] == 3 and calls["/busy"] == 2
+    assert 3.0 in sleeps and len(sleeps) == 3
+
+
+def test_fetch_pages_refuses_bad_urls_before_fetching() -> None:
+    seen: list[str] = []
+
+    def route(request: httpx.Request) -> httpx.Response:
+        seen.append(str(request.url))
+        return html()
+
+    with pytest.raises(FetchError):
+        fetch_pages(
+            [FetchRequest(URL), FetchRequest("javascript:alert(1)")],
+            FetchPolicy(),
+            clock,
+            httpx.MockTransport(route),
+        )
+    assert seen == []
