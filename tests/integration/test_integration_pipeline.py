@@ -12,6 +12,7 @@ import pytest
 from amendwatch.api import Amendwatch
 from amendwatch.config import Settings
 from amendwatch.demo.server import DemoServer
+from amendwatch.errors import InputError
 from reports.periods import parse_range
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -143,7 +144,7 @@ def test_lineage_follows_a_renumbered_section(app: Amendwatch, server: DemoServe
     app.snapshot(["northmoor"], at=T0)
     server.set_edition(2)
     app.snapshot(["northmoor"], at=T0 + WEEK)
-    chapter, events = app.section_timeline(ICPC, "Information for the Conference")
+    _chapter, events = app.section_timeline(ICPC, "Information for the Conference")
     numbers = [event.number for event in events if event.present]
     assert numbers == ["7", "8"]
     assert len({event.lineage_id for event in events}) == 1
@@ -188,8 +189,6 @@ def test_verify_passes_after_snapshots(app: Amendwatch, server: DemoServer) -> N
 
 
 def test_at_may_not_go_back_in_time(app: Amendwatch) -> None:
-    from amendwatch.errors import InputError
-
     app.snapshot(["northmoor"], at=T0 + WEEK)
     with pytest.raises(InputError, match="before the last observation"):
         app.snapshot(["northmoor"], at=T0)
