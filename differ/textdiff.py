@@ -4,7 +4,8 @@ Every word, whitespace run and punctuation mark becomes one token; each distinct
 to one unicode character (as diff-match-patch's line mode does for lines), the character strings
 are diffed, mapped back and cleaned up semantically. When diff-match-patch gives up (its timeout
 turns the result into one whole delete plus one whole insert although the texts share most of
-their words) the diff is redone with ``difflib.SequenceMatcher`` over the same tokens.
+their words) the diff is redone with ``difflib.SequenceMatcher``: first over sentences, then
+over the word tokens of the sentences that differ.
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ from differ.models import Edit
 TOKEN_RE = re.compile(r"\w+|\s+|[^\w\s]", re.UNICODE)
 SENTENCE_RE = re.compile(r"[^.!?\n]*(?:[.!?]+|\n|$)")
 DIFF_TIMEOUT = 1.0  # seconds diff-match-patch may spend before it settles for a coarse diff
+SENTENCE_ENDS = frozenset({".", "!", "?"})
+SENTENCE_WORDS = 40  # longest run of words (and punctuation) treated as one sentence
+WORD_MATCH_LIMIT = 250_000  # largest tokens x tokens a fallback compares word by word
 _FIRST_CHAR = 0x100  # keep clear of control characters
 _SURROGATES = range(0xD800, 0xE000)
 
@@ -138,6 +142,38 @@ def _matcher_diff(tokens_a: list[str], tokens_b: list[str]) -> list[Edit]:
     return edits
 
 
+def _sentences(tokens: list[str]) -> list[list[str]]:
+    """Tokens grouped into sentences: a group ends after . ! ? or SENTENCE_WORDS words."""
+    groups: list[list[str]] = [[]]
+    words = 0
+    for token in tokens:
+        groups[-1].append(token)
+        words += not token.isspace()
+        if token in SENTENCE_ENDS or words >= SENTENCE_WORDS:
+            groups.append([])
+            words = 0
+    return [group for group in groups if group]
+
+
+def _fallback_diff(tokens_a: list[str], tokens_b: list[str]) -> list[Edit]:
+    """Sentences matched with difflib, then words within the sentences that differ."""
+    groups_a, groups_b = _sentences(tokens_a), _sentences(tokens_b)
+    keys_a = ["".join(_key(t) for t in group) for group in groups_a]
+    keys_b = ["".join(_key(t) for t in group) for group in groups_b]
+    matcher = difflib.SequenceMatcher(None, keys_a, keys_b, autojunk=False)
+    edits: list[Edit] = []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        run_a = [t for group in groups_a[i1:i2] for t in group]
+        run_b = [t for group in groups_b[j1:j2] for t in group]
+        if tag == "equal":
+            edits.extend(_equal_run(run_a, run_b))
+        elif run_a and run_b and len(run_a) * len(run_b) <= WORD_MATCH_LIMIT:
+            edits.extend(_matcher_diff(run_a, run_b))
+        else:
+            edits.extend((Edit(-1, "".join(run_a)), Edit(1, "".join(run_b))))
+    return edits
+
+
 def word_overlap(tokens_a: Sequence[str], tokens_b: Sequence[str]) -> float:
     """Share of words (as a multiset, whitespace ignored) common to both token lists, 0..1."""
     words_a = Counter(t for t in tokens_a if not t.isspace())
@@ -188,7 +224,7 @@ def _diff_core(a: str, b: str) -> list[Edit]:
     tokens_a, tokens_b = tokenize(mid_a), tokenize(mid_b)
     edits = _dmp_diff(tokens_a, tokens_b)
     if edits is None or is_degenerate(edits, mid_a, mid_b):
-        edits = _matcher_diff(tokens_a, tokens_b)
+        edits = _fallback_diff(tokens_a, tokens_b)
     return [Edit(0, a[:start]), *edits, Edit(0, a[end_a:])]
 
 

@@ -204,7 +204,9 @@ def finish_body(
     return _Outcome(url, status, headers, body, None, tuple(chain))
 
 
-def transport_failure(url: str, chain: list[str], exc: httpx.HTTPError) -> _Outcome:
+def transport_failure(
+    url: str, chain: list[str], exc: httpx.HTTPError | httpx.InvalidURL
+) -> _Outcome:
     if isinstance(exc, httpx.TimeoutException):
         error = f"timeout: {type(exc).__name__}"
     elif isinstance(exc, httpx.RemoteProtocolError):
@@ -256,7 +258,7 @@ def _attempt_sync(
                     if len(body) > policy.max_bytes:
                         break
                 return finish_body(response, bytes(body), chain, policy)
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
             return transport_failure(url, chain, exc)
 
 
@@ -311,7 +313,7 @@ async def _attempt_async(
                     if len(body) > policy.max_bytes:
                         break
                 return finish_body(response, bytes(body), chain, policy)
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
             return transport_failure(url, chain, exc)
 
 

@@ -355,3 +355,9 @@ def test_fetch_pages_refuses_bad_urls_before_fetching() -> None:
             httpx.MockTransport(route),
         )
     assert seen == []
+
+
+def test_malformed_redirect_location_is_a_failed_page() -> None:
+    handler = Recorder(httpx.Response(302, headers={"Location": "https://manual.example:99999/x"}))
+    page, _ = run(handler, policy=FetchPolicy(retries=0))
+    assert not page.ok and page.error is not None
