@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/amendwatch --db demo-output/amendwatch.db demo --output demo-output
+	$(BIN)/amendwatch demo --output demo-output
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
