@@ -8,33 +8,23 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
-from amendwatch import views
-from amendwatch.api import Amendwatch, utc_now
-from amendwatch.config import Settings, load_settings
-from amendwatch.errors import AmendwatchError, InputError
+from amendwatch import cli_audit, cli_delivery, views
+from amendwatch.api import utc_now
+from amendwatch.clitools import AmendwatchGroup, emit, opened, settings_of
+from amendwatch.config import load_settings
+from amendwatch.errors import InputError
 from reports import render
 from reports.models import Period
 from reports.periods import month_of, parse_month, parse_range, parse_week, parse_when
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-class AmendwatchGroup(click.Group):
-    """A click group that turns expected failures into one-line errors."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except AmendwatchError as exc:
-            raise click.ClickException(str(exc)) from exc
 
 
 @click.group(cls=AmendwatchGroup)
@@ -49,30 +39,6 @@ class AmendwatchGroup(click.Group):
 def cli(ctx: click.Context, db: str | None) -> None:
     """Watch guidance manuals, keep every version, diff by section, draft amendments."""
     ctx.obj = load_settings(db)
-
-
-@contextmanager
-def opened(ctx: click.Context) -> Iterator[Amendwatch]:
-    settings: Settings = ctx.find_root().obj
-    app = Amendwatch.open(settings)
-    try:
-        yield app
-    finally:
-        app.close()
-
-
-def emit(text: str, output: str | None) -> None:
-    """Write ``text`` to the ``-o`` file, or to standard output."""
-    if output:
-        try:
-            Path(output).write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise InputError(
-                f"cannot write {output}: {exc.strerror}", "choose another -o path"
-            ) from exc
-        click.echo(f"wrote {output}", err=True)
-    else:
-        click.echo(text)
 
 
 def select_period(
@@ -333,33 +299,6 @@ def runs(ctx: click.Context, limit: int) -> None:
         click.echo(views.runs_text(app, limit))
 
 
-# schedule ------------------------------------------------------------------------------
-@cli.group()
-def schedule() -> None:
-    """The long-running scheduler (APScheduler)."""
-
-
-@schedule.command("run")
-@click.option("--config", "config_path", default="amendwatch.toml", show_default=True)
-@click.pass_context
-def schedule_run(ctx: click.Context, config_path: str) -> None:
-    """Run snapshots and reports on the schedule of the config file until stopped."""
-    from amendwatch import scheduler  # noqa: PLC0415 - APScheduler loads only when used
-
-    scheduler.run_forever(ctx.find_root().obj, Path(config_path))
-
-
-@schedule.command("list")
-@click.option("--config", "config_path", default="amendwatch.toml", show_default=True)
-@click.pass_context
-def schedule_list(ctx: click.Context, config_path: str) -> None:
-    """Show every scheduled job and its next run."""
-    from amendwatch import scheduler  # noqa: PLC0415
-
-    for line in scheduler.describe_jobs(ctx.find_root().obj, Path(config_path)):
-        click.echo(line)
-
-
 # demo --------------------------------------------------------------------------------
 @cli.command()
 @click.option("--output", default="demo-output", show_default=True, help="Folder for the outputs.")
@@ -368,8 +307,12 @@ def demo(ctx: click.Context, output: str) -> None:
     """Serve the bundled manual on 127.0.0.1 in three editions, snapshot each, draft and report."""
     from amendwatch.demo.runner import run_demo  # noqa: PLC0415
 
-    summary = run_demo(ctx.find_root().obj, Path(output))
+    summary = run_demo(settings_of(ctx), Path(output))
     click.echo(summary)
+
+
+cli_audit.register(cli)
+cli_delivery.register(cli)
 
 
 def main() -> None:

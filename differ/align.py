@@ -24,6 +24,7 @@ SIMILAR_FLOOR = 0.6  # body similarity for pass 4 (anywhere)
 SHINGLE_FLOOR = 0.15  # Jaccard of shingles to propose a pass 4 candidate
 PART_FLOOR = 0.6  # share of a section's shingles found in another for a split or merge
 PARTNER_CEILING = 0.3  # ... while its partner holds at most this share of them
+LONG_TEXT = 30  # words; longer texts are compared by shingles before difflib
 GROUP_LIMIT = 400  # largest group (old x new) scored by similarity; larger ones pair in order
 _PUNCT_RE = re.compile(r"[^\w\s]+")
 
@@ -131,10 +132,21 @@ def _pass_same_number(m: _Matcher) -> None:
         key = number_key(m.old[o].number)
         for n in by_number.get(key, []) if key is not None else []:
             both_empty = not m.old_text.words(o) and not m.new_text.words(n)
+            if not both_empty and not _may_be_similar(m, o, n):
+                continue
             score = 1.0 if both_empty else m.score(o, n, RENAMED_FLOOR)
             if score >= RENAMED_FLOOR:
                 scored.append((score, o, n))
     m.pair_greedy(scored)
+
+
+def _may_be_similar(m: _Matcher, o: int, n: int) -> bool:
+    """Cheap shingle test before difflib, for texts long enough to have many shingles."""
+    if min(len(m.old_text.words(o)), len(m.new_text.words(n))) < LONG_TEXT:
+        return True
+    mine, theirs = m.old_text.shingles(o), m.new_text.shingles(n)
+    shared = len(mine & theirs)
+    return shared / (len(mine) + len(theirs) - shared) >= SHINGLE_FLOOR
 
 
 def _pass_similar(m: _Matcher) -> None:

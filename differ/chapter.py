@@ -114,16 +114,9 @@ def _kind(old: Chapter | None, new: Chapter | None) -> ChapterKind:
         return "new"
     if new is None:
         return "removed"
-    if " ".join(old.title.split()) != " ".join(new.title.split()):
+    if not is_cosmetic(old.title, new.title):
         return "renamed"
     return "updated"
-
-
-def is_substantive(change: SectionChange) -> bool:
-    """Added, removed, or a wording/link change that is not cosmetic."""
-    if change.kinds & {ADDED, REMOVED}:
-        return True
-    return MODIFIED in change.kinds and not change.cosmetic
 
 
 def _changes(
@@ -169,7 +162,7 @@ def diff_chapters(
     kind = _kind(old, new)
     sections, pairs = _changes(old, new)
     size = max(len(old.sections) if old else 0, len(new.sections) if new else 0)
-    substantive = sum(1 for change in sections if is_substantive(change))
+    substantive = sum(1 for change in sections if change.is_substantive)
     url = new.url if new is not None else old.url if old is not None else ""
     return ChapterDiff(
         chapter_url=url,
@@ -180,7 +173,9 @@ def diff_chapters(
         old_title=old.title if old is not None else None,
         new_title=new.title if new is not None else None,
         pairs=pairs,
-        revised_throughout=kind == "updated" and size > 0 and substantive / size > THROUGHOUT,
+        revised_throughout=kind in {"updated", "renamed"}
+        and size > 0
+        and substantive / size > THROUGHOUT,
     )
 
 
@@ -210,6 +205,6 @@ def diff_moved(
         old_title=diff.old_title,
         new_title=diff.new_title,
         pairs=diff.pairs,
-        revised_throughout=False,
+        revised_throughout=diff.revised_throughout,
         old_url=old.url,
     )

@@ -54,6 +54,16 @@ class SectionChange:
         return " ".join(e.text.strip() for e in self.edits if e.op == -1 and e.text.strip())
 
     @property
+    def is_substantive(self) -> bool:
+        """Added, removed, renamed, or reworded/relinked beyond cosmetics.
+
+        A section that was only renumbered or moved (same text, same title) is not.
+        """
+        if self.kinds & {ADDED, REMOVED, RENAMED}:
+            return True
+        return MODIFIED in self.kinds and not self.cosmetic
+
+    @property
     def section(self) -> Section:
         """The section as it now stands (or stood, when removed)."""
         found = self.new if self.new is not None else self.old
@@ -83,7 +93,8 @@ class ChapterDiff:
 
     @property
     def substantive(self) -> tuple[SectionChange, ...]:
-        return tuple(s for s in self.sections if not s.cosmetic)
+        """The changes worth citing: not cosmetic, not only renumbered or moved."""
+        return tuple(s for s in self.sections if s.is_substantive)
 
     @property
     def is_empty(self) -> bool:

@@ -62,7 +62,7 @@ def parse_chapter(html: str, url: str) -> Chapter:
             continue
         if not blocks:
             continue
-        line = _clean(tag.get_text(" "))
+        line = _clean(tag.get_text())
         if line:
             blocks[-1].lines.append(line)
         for anchor in tag.find_all("a"):

@@ -1,5 +1,8 @@
 """Golden cases: tests/data/differ_<case>/{old.html,new.html,expected.json}.
 
+Chapters come from scraper.extract.extract_chapter; html_chapter.parse_chapter (a minimal
+private parser) stands in when that module is missing, and a test checks the two agree.
+
 expected.json was written by hand from what should happen. Each expected section change is
 found among the actual ones by its old/new number, title (and path when given); then only the
 fields the case names are compared. Unless ``section_count`` is given, the expected list must
@@ -26,8 +29,12 @@ DEFAULT_URL = "https://www.proceduresonline.com/testshire/scb/p_prebirth_conf.ht
 
 
 def load_chapter(html: str, url: str) -> Chapter:
-    """The private stand-in parser (see html_chapter.py)."""
-    return parse_chapter(html, url)
+    """The real extractor (scraper.extract), or the private stand-in when it is missing."""
+    try:
+        from scraper.extract import extract_chapter  # noqa: PLC0415
+    except ImportError:
+        return parse_chapter(html, url)
+    return extract_chapter(html, url)
 
 
 def load_case(name: str) -> tuple[Chapter | None, Chapter, dict[str, Any]]:
@@ -123,3 +130,14 @@ def test_golden_split_and_merge(name: str) -> None:
 
 def test_golden_cases_are_there() -> None:
     assert len(CASES) >= 20
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_private_parser_agrees_with_extractor(name: str) -> None:
+    extract = pytest.importorskip("scraper.extract")
+    expected = json.loads((DATA / name / "expected.json").read_text("utf-8"))
+    pages = ("new.html",) if expected.get("old_missing") else ("old.html", "new.html")
+    for page in pages:
+        html = (DATA / name / page).read_text("utf-8")
+        real = extract.extract_chapter(html, DEFAULT_URL)
+        assert real.sections == parse_chapter(html, DEFAULT_URL).sections, page

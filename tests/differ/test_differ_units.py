@@ -267,3 +267,30 @@ def test_is_same_content() -> None:
     assert is_same_content(a, Chapter("https://a.example/moved", "Chapter", sections))
     assert not is_same_content(a, b)
     assert not is_same_content(a, other)
+
+
+def test_chapter_title_case_change_is_not_a_rename() -> None:
+    body = sec("1", "Intro", "text")
+    old = chapter(body, title="Pre-birth Conferences")
+    assert (
+        diff_chapters(
+            old, chapter(body, title="Pre-Birth conferences"), old_version=1, new_version=2
+        ).kind
+        == "updated"
+    )
+    assert (
+        diff_chapters(
+            old, chapter(body, title="Unborn Baby Protocol"), old_version=1, new_version=2
+        ).kind
+        == "renamed"
+    )
+
+
+def test_revised_throughout_needs_most_sections() -> None:
+    rng = random.Random(11)
+    old = chapter(*(sec(str(i), f"T{i}", prose(rng, 30)) for i in range(1, 6)))
+    rewritten = [sec(s.number, s.title, prose(rng, 30)) for s in old.sections]
+    most = chapter(*rewritten[:4], old.sections[4])
+    some = chapter(*rewritten[:2], *old.sections[2:])
+    assert diff_chapters(old, most, old_version=1, new_version=2).revised_throughout
+    assert not diff_chapters(old, some, old_version=1, new_version=2).revised_throughout
