@@ -15,14 +15,12 @@ from typing import Any, TypeVar
 
 import click
 
-from amendwatch import cli_audit, cli_delivery, views
+from amendwatch import cli_audit, cli_delivery, cli_drafts, views
 from amendwatch.api import utc_now
-from amendwatch.clitools import AmendwatchGroup, emit, opened, settings_of
+from amendwatch.clitools import AmendwatchGroup, emit, opened, select_period, settings_of
 from amendwatch.config import load_settings
-from amendwatch.errors import InputError
 from reports import render
-from reports.models import Period
-from reports.periods import month_of, parse_month, parse_range, parse_week, parse_when
+from reports.periods import parse_range, parse_when
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -39,21 +37,6 @@ F = TypeVar("F", bound=Callable[..., Any])
 def cli(ctx: click.Context, db: str | None) -> None:
     """Watch guidance manuals, keep every version, diff by section, draft amendments."""
     ctx.obj = load_settings(db)
-
-
-def select_period(
-    ctx: click.Context, *, month: str | None, week: str | None, since: str | None, until: str | None
-) -> Period:
-    if month and (since or until):
-        raise InputError("give --period or --since/--until, not both")
-    if month:
-        return parse_month(month)
-    if week:
-        return parse_week(week)
-    if since or until:
-        now = utc_now()
-        return parse_range(since or "1970-01-01", until or now.date().isoformat())
-    return month_of(utc_now())
 
 
 # manual ------------------------------------------------------------------------------
@@ -147,67 +130,6 @@ def diff(
     with opened(ctx) as app:
         change = app.diff(chapter, from_ref, to_ref)
     emit(render.render_change(change, fmt), output)
-
-
-# draft -------------------------------------------------------------------------------
-@cli.group(invoke_without_command=True)
-@click.option("--period", "month", help="A month, YYYY-MM (default: the current month).")
-@click.option("--since", help="Start date of a custom range.")
-@click.option("--until", help="End date of a custom range (inclusive).")
-@click.option("--manual", "manual_name", help="Only this manual.")
-@click.option("--format", "fmt", type=click.Choice(["html", "md", "json"]), default="md")
-@click.option("-o", "--output", help="Write to this file.")
-@click.pass_context
-def draft(
-    ctx: click.Context,
-    month: str | None,
-    since: str | None,
-    until: str | None,
-    manual_name: str | None,
-    fmt: str,
-    output: str | None,
-) -> None:
-    """Draft the amendment entries of a period in the house style (and store them)."""
-    if ctx.invoked_subcommand is not None:
-        return
-    period = select_period(ctx, month=month, week=None, since=since, until=until)
-    with opened(ctx) as app:
-        entries = app.draft(period, manual_name)
-    emit(render.render_drafts(entries, period, fmt), output)
-
-
-@draft.command("edit")
-@click.argument("draft_id", type=int)
-@click.option("--text", help="The new details text (default: open $EDITOR).")
-@click.option("--who", default="editor", help="Who made the edit (recorded).")
-@click.pass_context
-def draft_edit(ctx: click.Context, draft_id: int, text: str | None, who: str) -> None:
-    """Change the details of a drafted entry."""
-    with opened(ctx) as app:
-        views.edit_draft(app, draft_id, text, who)
-    click.echo(f"draft {draft_id} edited")
-
-
-@draft.command("approve")
-@click.argument("draft_id", type=int)
-@click.option("--who", default="editor")
-@click.pass_context
-def draft_approve(ctx: click.Context, draft_id: int, who: str) -> None:
-    """Approve a drafted entry for publication."""
-    with opened(ctx) as app:
-        views.set_draft_status(app, draft_id, "approved", who)
-    click.echo(f"draft {draft_id} approved")
-
-
-@draft.command("reject")
-@click.argument("draft_id", type=int)
-@click.option("--who", default="editor")
-@click.pass_context
-def draft_reject(ctx: click.Context, draft_id: int, who: str) -> None:
-    """Reject a drafted entry."""
-    with opened(ctx) as app:
-        views.set_draft_status(app, draft_id, "rejected", who)
-    click.echo(f"draft {draft_id} rejected")
 
 
 # report ------------------------------------------------------------------------------
@@ -312,6 +234,7 @@ def demo(ctx: click.Context, output: str) -> None:
 
 
 cli_audit.register(cli)
+cli_drafts.register(cli)
 cli_delivery.register(cli)
 
 

@@ -10,9 +10,11 @@ from typing import Any
 
 import click
 
-from amendwatch.api import Amendwatch
+from amendwatch.api import Amendwatch, utc_now
 from amendwatch.config import Settings
 from amendwatch.errors import AmendwatchError, InputError
+from reports.models import Period
+from reports.periods import month_of, parse_month, parse_range, parse_week
 
 
 class AmendwatchGroup(click.Group):
@@ -51,3 +53,18 @@ def emit(text: str, output: str | None) -> None:
         click.echo(f"wrote {output}", err=True)
     else:
         click.echo(text)
+
+
+def select_period(
+    ctx: click.Context, *, month: str | None, week: str | None, since: str | None, until: str | None
+) -> Period:
+    if month and (since or until):
+        raise InputError("give --period or --since/--until, not both")
+    if month:
+        return parse_month(month)
+    if week:
+        return parse_week(week)
+    if since or until:
+        now = utc_now()
+        return parse_range(since or "1970-01-01", until or now.date().isoformat())
+    return month_of(utc_now())

@@ -16,7 +16,7 @@ from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 
-from differ.similarity import Profiles, candidates, containment, ratio
+from differ.similarity import Profiles, compare_words, propose_pairs, share_contained
 from scraper.models import Section
 
 RENAMED_FLOOR = 0.5  # body similarity for pass 3 (same number, other title)
@@ -54,13 +54,13 @@ class Alignment:
         return {n: o for o, n in self.pairs}.get(new_index)
 
 
-def title_key(title: str) -> str:
+def make_title_key(title: str) -> str:
     """Titles compare without case, punctuation, quote style or spacing differences."""
     text = unicodedata.normalize("NFKC", title).casefold()
     return " ".join(_PUNCT_RE.sub(" ", text).split())
 
 
-def number_key(number: str | None) -> str | None:
+def make_number_key(number: str | None) -> str | None:
     return None if number is None else number.strip().rstrip(".").casefold()
 
 
@@ -85,7 +85,7 @@ class _Matcher:
         self.by_new[n] = o
 
     def score(self, o: int, n: int, floor: float = 0.0) -> float:
-        return ratio(self.old_text.words(o), self.new_text.words(n), floor)
+        return compare_words(self.old_text.words(o), self.new_text.words(n), floor)
 
     def pair_greedy(self, scored: Iterable[tuple[float, int, int]]) -> None:
         """Pair best scores first; ties go to the pair closest in position."""
@@ -124,12 +124,12 @@ def _pass_same_number(m: _Matcher) -> None:
     """Pass 3: same number, other title, similar (or both empty) body."""
     by_number: dict[str, list[int]] = defaultdict(list)
     for n in m.free_new():
-        key = number_key(m.new[n].number)
+        key = make_number_key(m.new[n].number)
         if key is not None:
             by_number[key].append(n)
     scored: list[tuple[float, int, int]] = []
     for o in m.free_old():
-        key = number_key(m.old[o].number)
+        key = make_number_key(m.old[o].number)
         for n in by_number.get(key, []) if key is not None else []:
             both_empty = not m.old_text.words(o) and not m.new_text.words(n)
             if not both_empty and not _may_be_similar(m, o, n):
@@ -155,7 +155,7 @@ def _pass_similar(m: _Matcher) -> None:
     if not olds or not news:
         return
     scored: list[tuple[float, int, int]] = []
-    for o, n in candidates(m.old_text, olds, m.new_text, news, SHINGLE_FLOOR):
+    for o, n in propose_pairs(m.old_text, olds, m.new_text, news, SHINGLE_FLOOR):
         score = m.score(o, n, SIMILAR_FLOOR)
         if score >= SIMILAR_FLOOR:
             scored.append((score, o, n))
@@ -167,7 +167,7 @@ def _best_holder(
 ) -> tuple[float, int] | None:
     best: tuple[float, int] | None = None
     for i in indices:
-        share = containment(part, holders.shingles(i))
+        share = share_contained(part, holders.shingles(i))
         if share >= PART_FLOOR and (best is None or share > best[0]):
             best = (share, i)
     return best
@@ -184,7 +184,10 @@ def _find_splits(m: _Matcher) -> dict[int, list[int]]:
         if best is None:
             continue
         partner = m.by_old.get(best[1])
-        if partner is None or containment(mine, m.new_text.shingles(partner)) <= PARTNER_CEILING:
+        if (
+            partner is None
+            or share_contained(mine, m.new_text.shingles(partner)) <= PARTNER_CEILING
+        ):
             parts[best[1]].append(n)
     return parts
 
@@ -200,12 +203,15 @@ def _find_merges(m: _Matcher) -> dict[int, list[int]]:
         if best is None:
             continue
         partner = m.by_new.get(best[1])
-        if partner is None or containment(mine, m.old_text.shingles(partner)) <= PARTNER_CEILING:
+        if (
+            partner is None
+            or share_contained(mine, m.old_text.shingles(partner)) <= PARTNER_CEILING
+        ):
             parts[best[1]].append(o)
     return parts
 
 
-def _group(
+def _group_parts(
     parts: dict[int, list[int]], partners: dict[int, int], pair: Callable[[int, int], None]
 ) -> tuple[tuple[int, tuple[int, ...]], ...]:
     """Turn holder -> parts into (holder, (partner, *parts)); a lone part becomes a pair."""
@@ -224,7 +230,7 @@ def _group(
     return tuple(found)
 
 
-def moved_pairs(pairs: Sequence[tuple[int, int]]) -> frozenset[int]:
+def find_moved(pairs: Sequence[tuple[int, int]]) -> frozenset[int]:
     """New indices of the pairs outside the longest run of increasing old indices."""
     ordered = sorted(pairs, key=lambda p: p[1])
     tails: list[int] = []  # smallest old index ending an increasing run of each length
@@ -251,24 +257,25 @@ def align_sections(old: Sequence[Section], new: Sequence[Section]) -> Alignment:
     """Pair the sections of ``old`` with those of ``new`` (see the module docstring)."""
     m = _Matcher(old, new)
     m.pair_groups(
-        lambda o: (number_key(old[o].number), title_key(old[o].title)),
-        lambda n: (number_key(new[n].number), title_key(new[n].title)),
+        lambda o: (make_number_key(old[o].number), make_title_key(old[o].title)),
+        lambda n: (make_number_key(new[n].number), make_title_key(new[n].title)),
     )
     m.pair_groups(
-        lambda o: title_key(old[o].title) or None, lambda n: title_key(new[n].title) or None
+        lambda o: make_title_key(old[o].title) or None,
+        lambda n: make_title_key(new[n].title) or None,
     )
     _pass_same_number(m)
     _pass_similar(m)
     split_parts = _find_splits(m) if m.free_new() else {}
-    splits = _group(split_parts, m.by_old, m.pair)
+    splits = _group_parts(split_parts, m.by_old, m.pair)
     merge_parts = _find_merges(m) if m.free_old() else {}
-    merges = _group(merge_parts, m.by_new, lambda n, o: m.pair(o, n))
+    merges = _group_parts(merge_parts, m.by_new, lambda n, o: m.pair(o, n))
     pairs = tuple(sorted(m.by_old.items(), key=lambda p: p[1]))
     return Alignment(
         pairs=pairs,
         added=tuple(m.free_new()),
         removed=tuple(m.free_old()),
-        moved=moved_pairs(pairs),
+        moved=find_moved(pairs),
         splits=splits,
         merges=merges,
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from amendwatch.errors import InputError
-from differ.align import Alignment, align_sections, number_key
+from differ.align import Alignment, align_sections, make_number_key
 from differ.classify import flags_for, is_cosmetic, link_changes
 from differ.models import (
     ADDED,
@@ -26,12 +26,12 @@ THROUGHOUT = 0.6  # share of sections changed substantively for "revised through
 SAME_CONTENT = 0.9  # similarity above which a chapter under a new URL is the same chapter
 
 
-def same_text(a: str, b: str) -> bool:
+def is_same_text(a: str, b: str) -> bool:
     """Texts equal but for irrelevant whitespace (runs, leading and trailing)."""
     return a == b or a.split() == b.split()
 
 
-def text_similarity(edits: Sequence[Edit], a: str, b: str) -> float:
+def measure_similarity(edits: Sequence[Edit], a: str, b: str) -> float:
     """2 * unchanged characters / all characters, 0..1 (1.0 for two empty texts)."""
     if not a.strip() and not b.strip():
         return 1.0
@@ -39,7 +39,7 @@ def text_similarity(edits: Sequence[Edit], a: str, b: str) -> float:
     return 2 * equal / (len(a) + len(b))
 
 
-def _note(
+def _notes_for(
     alignment: Alignment, old: Sequence[Section], new: Sequence[Section]
 ) -> dict[tuple[int | None, int | None], str]:
     """Notes for the extra sections of splits and merges, keyed (old index, new index)."""
@@ -61,28 +61,33 @@ def _text_change(
     """(edits, cosmetic, similarity, flags) of a section's text."""
     a = old.text if old is not None else ""
     b = new.text if new is not None else ""
-    if same_text(a, b):
+    if is_same_text(a, b):
         return (), True, 1.0, frozenset()
     edits = diff_words(a, b)
-    return edits, is_cosmetic(a, b), text_similarity(edits, a, b), flags_for(edits)
+    return edits, is_cosmetic(a, b), measure_similarity(edits, a, b), flags_for(edits)
 
 
-def section_change(
+def _layout_kinds(old: Section | None, new: Section | None, *, moved: bool) -> set[str]:
+    """added / removed, or renamed, renumbered and moved for a pair."""
+    if old is None:
+        return {ADDED}
+    if new is None:
+        return {REMOVED}
+    kinds: set[str] = set()
+    if not is_cosmetic(old.title, new.title):
+        kinds.add(RENAMED)
+    if make_number_key(old.number) != make_number_key(new.number):
+        kinds.add(RENUMBERED)
+    if moved:
+        kinds.add(MOVED)
+    return kinds
+
+
+def build_section_change(
     old: Section | None, new: Section | None, *, moved: bool = False, note: str = ""
 ) -> SectionChange | None:
     """The change from ``old`` to ``new`` (either may be None), or None when nothing changed."""
-    kinds: set[str] = set()
-    if old is None:
-        kinds.add(ADDED)
-    elif new is None:
-        kinds.add(REMOVED)
-    else:
-        if not is_cosmetic(old.title, new.title):
-            kinds.add(RENAMED)
-        if number_key(old.number) != number_key(new.number):
-            kinds.add(RENUMBERED)
-        if moved:
-            kinds.add(MOVED)
+    kinds = _layout_kinds(old, new, moved=moved)
     edits, cosmetic, similarity, flags = _text_change(old, new)
     added, removed, retargeted = link_changes(
         old.links if old is not None else (), new.links if new is not None else ()
@@ -109,7 +114,7 @@ def section_change(
     )
 
 
-def _kind(old: Chapter | None, new: Chapter | None) -> ChapterKind:
+def _chapter_kind(old: Chapter | None, new: Chapter | None) -> ChapterKind:
     if old is None:
         return "new"
     if new is None:
@@ -119,24 +124,24 @@ def _kind(old: Chapter | None, new: Chapter | None) -> ChapterKind:
     return "updated"
 
 
-def _changes(
+def _collect_changes(
     old: Chapter | None, new: Chapter | None
 ) -> tuple[tuple[SectionChange, ...], tuple[tuple[int, int], ...]]:
     old_sections = old.sections if old is not None else ()
     new_sections = new.sections if new is not None else ()
     alignment = align_sections(old_sections, new_sections)
-    notes = _note(alignment, old_sections, new_sections)
+    notes = _notes_for(alignment, old_sections, new_sections)
     ordered: list[tuple[tuple[int, int], SectionChange]] = []
     for o, n in alignment.pairs:
-        found = section_change(old_sections[o], new_sections[n], moved=n in alignment.moved)
+        found = build_section_change(old_sections[o], new_sections[n], moved=n in alignment.moved)
         if found is not None:
             ordered.append(((n, o), found))
     for n in alignment.added:
-        found = section_change(None, new_sections[n], note=notes.get((None, n), ""))
+        found = build_section_change(None, new_sections[n], note=notes.get((None, n), ""))
         if found is not None:
             ordered.append(((n, -1), found))
     for o in alignment.removed:
-        found = section_change(old_sections[o], None, note=notes.get((o, None), ""))
+        found = build_section_change(old_sections[o], None, note=notes.get((o, None), ""))
         if found is not None:
             ordered.append(((_removed_position(o, alignment), o), found))
     ordered.sort(key=lambda item: item[0])
@@ -159,8 +164,8 @@ def diff_chapters(
     """What changed between two versions of a chapter (``None`` for "did not exist")."""
     if old is None and new is None:
         raise InputError("diff_chapters needs an old or a new chapter")
-    kind = _kind(old, new)
-    sections, pairs = _changes(old, new)
+    kind = _chapter_kind(old, new)
+    sections, pairs = _collect_changes(old, new)
     size = max(len(old.sections) if old else 0, len(new.sections) if new else 0)
     substantive = sum(1 for change in sections if change.is_substantive)
     url = new.url if new is not None else old.url if old is not None else ""
@@ -179,16 +184,16 @@ def diff_chapters(
     )
 
 
-def chapter_similarity(a: Chapter, b: Chapter) -> float:
+def measure_chapter_similarity(a: Chapter, b: Chapter) -> float:
     """How much of the two chapters' text (titles included) is the same, 0..1."""
     text_a = a.title + "\n\n" + a.text
     text_b = b.title + "\n\n" + b.text
-    return text_similarity(diff_words(text_a, text_b), text_a, text_b)
+    return measure_similarity(diff_words(text_a, text_b), text_a, text_b)
 
 
 def is_same_content(a: Chapter, b: Chapter, *, floor: float = SAME_CONTENT) -> bool:
     """True when ``b`` (under another URL) is nearly the same chapter as ``a``."""
-    return chapter_similarity(a, b) > floor
+    return measure_chapter_similarity(a, b) > floor
 
 
 def diff_moved(

@@ -47,7 +47,7 @@ _QUOTES = "‘’“”'\"`´‚„«»"
 _DASHES = "-‐‑‒–—―−"
 
 
-def cosmetic_key(text: str) -> str:
+def make_cosmetic_key(text: str) -> str:
     """What is left of a text when whitespace, quotes, dashes, case and punctuation go."""
     text = unicodedata.normalize("NFKC", text).casefold()
     text = _DECIMAL_RE.sub("§", text)  # 1.5 and 15 differ; keep the separator between digits
@@ -56,7 +56,7 @@ def cosmetic_key(text: str) -> str:
 
 def is_cosmetic(a: str, b: str) -> bool:
     """True when ``a`` and ``b`` differ only in whitespace, quotes, dashes, case or punctuation."""
-    return cosmetic_key(a) == cosmetic_key(b)
+    return make_cosmetic_key(a) == make_cosmetic_key(b)
 
 
 def _link_key(link: Link) -> tuple[str, str]:
@@ -133,7 +133,7 @@ def _runs(edits: Sequence[Edit]) -> list[tuple[str, str, bool]]:
     return runs
 
 
-def hunks(edits: Sequence[Edit], context: int = CONTEXT) -> Iterable[tuple[str, str]]:
+def split_hunks(edits: Sequence[Edit], context: int = CONTEXT) -> Iterable[tuple[str, str]]:
     """Each run of changes as (old side, new side), with ``context`` unchanged words around it."""
     runs = _runs(edits)
     for index, (old, new, unchanged) in enumerate(runs):
@@ -162,7 +162,7 @@ def flags_for(edits: Sequence[Edit]) -> frozenset[str]:
         FLAG_OBLIGATION: OBLIGATION_RE,
     }
     flags: set[str] = set()
-    for old_side, new_side in hunks(edits):
+    for old_side, new_side in split_hunks(edits):
         for flag, pattern in patterns.items():
             old_text, new_text = old_side, new_side
             if flag == FLAG_NUMBER:  # a changed date is a "date", not also a "number"

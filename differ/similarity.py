@@ -11,12 +11,12 @@ WORD_RE = re.compile(r"\w+", re.UNICODE)
 SHINGLE = 3  # words per shingle
 
 
-def words(text: str) -> tuple[str, ...]:
+def split_words(text: str) -> tuple[str, ...]:
     """The comparison words of ``text`` (case folded; punctuation and whitespace dropped)."""
     return tuple(WORD_RE.findall(text.casefold()))
 
 
-def shingles(tokens: Sequence[str], size: int = SHINGLE) -> frozenset[tuple[str, ...]]:
+def make_shingles(tokens: Sequence[str], size: int = SHINGLE) -> frozenset[tuple[str, ...]]:
     """Overlapping runs of ``size`` words; a shorter text is one shingle of all its words."""
     if not tokens:
         return frozenset()
@@ -25,7 +25,7 @@ def shingles(tokens: Sequence[str], size: int = SHINGLE) -> frozenset[tuple[str,
     return frozenset(tuple(tokens[i : i + size]) for i in range(len(tokens) - size + 1))
 
 
-def ratio(a: Sequence[str], b: Sequence[str], floor: float = 0.0) -> float:
+def compare_words(a: Sequence[str], b: Sequence[str], floor: float = 0.0) -> float:
     """difflib's ratio over word lists (0..1); 0.0 early when it cannot reach ``floor``."""
     if not a and not b:
         return 1.0
@@ -39,7 +39,7 @@ def ratio(a: Sequence[str], b: Sequence[str], floor: float = 0.0) -> float:
     return matcher.ratio()
 
 
-def containment(part: frozenset[tuple[str, ...]], whole: frozenset[tuple[str, ...]]) -> float:
+def share_contained(part: frozenset[tuple[str, ...]], whole: frozenset[tuple[str, ...]]) -> float:
     """Share of the shingles of ``part`` that also occur in ``whole``."""
     if not part:
         return 0.0
@@ -57,13 +57,13 @@ class Profiles:
     def words(self, index: int) -> tuple[str, ...]:
         found = self._words.get(index)
         if found is None:
-            found = self._words[index] = words(self._texts[index])
+            found = self._words[index] = split_words(self._texts[index])
         return found
 
     def shingles(self, index: int) -> frozenset[tuple[str, ...]]:
         found = self._shingles.get(index)
         if found is None:
-            found = self._shingles[index] = shingles(self.words(index))
+            found = self._shingles[index] = make_shingles(self.words(index))
         return found
 
     def index(self, indices: Iterable[int]) -> dict[tuple[str, ...], list[int]]:
@@ -75,7 +75,7 @@ class Profiles:
         return table
 
 
-def candidates(
+def propose_pairs(
     old: Profiles, old_free: Iterable[int], new: Profiles, new_free: Iterable[int], floor: float
 ) -> list[tuple[int, int]]:
     """(old, new) pairs whose shingle Jaccard similarity reaches ``floor``."""

@@ -174,7 +174,7 @@ def _fallback_diff(tokens_a: list[str], tokens_b: list[str]) -> list[Edit]:
     return edits
 
 
-def word_overlap(tokens_a: Sequence[str], tokens_b: Sequence[str]) -> float:
+def measure_overlap(tokens_a: Sequence[str], tokens_b: Sequence[str]) -> float:
     """Share of words (as a multiset, whitespace ignored) common to both token lists, 0..1."""
     words_a = Counter(t for t in tokens_a if not t.isspace())
     words_b = Counter(t for t in tokens_b if not t.isspace())
@@ -191,7 +191,7 @@ def is_degenerate(edits: Sequence[Edit], a: str, b: str) -> bool:
     equal = sum(len(e.text) for e in edits if e.op == 0 and e.text.strip())
     if equal > 0.2 * min(len(a), len(b)):
         return False
-    return word_overlap(tokenize(a), tokenize(b)) > 0.5
+    return measure_overlap(tokenize(a), tokenize(b)) > 0.5
 
 
 def diff_words(a: str, b: str) -> tuple[Edit, ...]:

@@ -8,7 +8,7 @@ import time
 import pytest
 
 import differ.textdiff as textdiff
-from differ.align import align_sections, moved_pairs
+from differ.align import align_sections, find_moved
 from differ.chapter import diff_chapters, is_same_content
 from differ.classify import flags_for, is_cosmetic, link_changes
 from differ.models import Edit, chapter_diff_to_json
@@ -174,9 +174,9 @@ def test_link_changes_counts_duplicates() -> None:
 
 
 def test_moved_pairs_uses_longest_run() -> None:
-    assert moved_pairs([(0, 0), (4, 1), (1, 2), (2, 3), (3, 4)]) == frozenset({1})
-    assert moved_pairs([(0, 0), (1, 1)]) == frozenset()
-    assert moved_pairs([]) == frozenset()
+    assert find_moved([(0, 0), (4, 1), (1, 2), (2, 3), (3, 4)]) == frozenset({1})
+    assert find_moved([(0, 0), (1, 1)]) == frozenset()
+    assert find_moved([]) == frozenset()
 
 
 def test_duplicate_titles_pair_by_similarity() -> None:
@@ -294,3 +294,31 @@ def test_revised_throughout_needs_most_sections() -> None:
     some = chapter(*rewritten[:2], *old.sections[2:])
     assert diff_chapters(old, most, old_version=1, new_version=2).revised_throughout
     assert not diff_chapters(old, some, old_version=1, new_version=2).revised_throughout
+
+
+def test_split_of_a_section_that_lost_its_title() -> None:
+    rng = random.Random(12)
+    first, second, other = prose(rng, 60), prose(rng, 60), prose(rng, 60)
+    old = [sec("1", "Scope", other), sec("2", "Referrals and Assessments", first + " " + second)]
+    new = [sec("1", "Scope", other), sec("2", "Referrals", first), sec("3", "Assessments", second)]
+    alignment = align_sections(old, new)
+    assert len(alignment.splits) == 1
+    holder, pieces = alignment.splits[0]
+    assert holder == 1 and sorted(pieces) == [1, 2]
+    assert alignment.removed == ()
+    diff = diff_chapters(chapter(*old), chapter(*new), old_version=1, new_version=2)
+    added = [c for c in diff.sections if c.kinds == {"added"}]
+    assert len(added) == 1 and added[0].note.startswith("split from Section 2")
+
+
+def test_merge_into_a_new_title() -> None:
+    rng = random.Random(13)
+    first, second = prose(rng, 50), prose(rng, 50)
+    old = [sec("1", "Referrals", first), sec("2", "Assessments", second)]
+    new = [sec("1", "Referrals and Assessments", first + " " + second)]
+    alignment = align_sections(old, new)
+    assert alignment.merges == ((0, (0, 1)),)
+    assert alignment.pairs == ((0, 0),) and alignment.removed == (1,)
+    diff = diff_chapters(chapter(*old), chapter(*new), old_version=1, new_version=2)
+    removed = [c for c in diff.sections if c.kinds == {"removed"}]
+    assert removed[0].note == "merged into Section 1, Referrals and Assessments"

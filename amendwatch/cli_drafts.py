@@ -1,0 +1,75 @@
+"""The editor's commands: draft the entries of a period, edit, approve, reject."""
+
+from __future__ import annotations
+
+import click
+
+from amendwatch import views
+from amendwatch.clitools import emit, opened, select_period
+from reports import render
+
+
+# draft -------------------------------------------------------------------------------
+@click.group(invoke_without_command=True)
+@click.option("--period", "month", help="A month, YYYY-MM (default: the current month).")
+@click.option("--since", help="Start date of a custom range.")
+@click.option("--until", help="End date of a custom range (inclusive).")
+@click.option("--manual", "manual_name", help="Only this manual.")
+@click.option("--format", "fmt", type=click.Choice(["html", "md", "json"]), default="md")
+@click.option("-o", "--output", help="Write to this file.")
+@click.pass_context
+def draft(
+    ctx: click.Context,
+    month: str | None,
+    since: str | None,
+    until: str | None,
+    manual_name: str | None,
+    fmt: str,
+    output: str | None,
+) -> None:
+    """Draft the amendment entries of a period in the house style (and store them)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    period = select_period(ctx, month=month, week=None, since=since, until=until)
+    with opened(ctx) as app:
+        entries = app.draft(period, manual_name)
+    emit(render.render_drafts(entries, period, fmt), output)
+
+
+@draft.command("edit")
+@click.argument("draft_id", type=int)
+@click.option("--text", help="The new details text (default: open $EDITOR).")
+@click.option("--who", default="editor", help="Who made the edit (recorded).")
+@click.pass_context
+def draft_edit(ctx: click.Context, draft_id: int, text: str | None, who: str) -> None:
+    """Change the details of a drafted entry."""
+    with opened(ctx) as app:
+        views.edit_draft(app, draft_id, text, who)
+    click.echo(f"draft {draft_id} edited")
+
+
+@draft.command("approve")
+@click.argument("draft_id", type=int)
+@click.option("--who", default="editor")
+@click.pass_context
+def draft_approve(ctx: click.Context, draft_id: int, who: str) -> None:
+    """Approve a drafted entry for publication."""
+    with opened(ctx) as app:
+        views.set_draft_status(app, draft_id, "approved", who)
+    click.echo(f"draft {draft_id} approved")
+
+
+@draft.command("reject")
+@click.argument("draft_id", type=int)
+@click.option("--who", default="editor")
+@click.pass_context
+def draft_reject(ctx: click.Context, draft_id: int, who: str) -> None:
+    """Reject a drafted entry."""
+    with opened(ctx) as app:
+        views.set_draft_status(app, draft_id, "rejected", who)
+    click.echo(f"draft {draft_id} rejected")
+
+
+def register(group: click.Group) -> None:
+    """Add this module's commands to the top-level ``amendwatch`` group."""
+    group.add_command(draft)
