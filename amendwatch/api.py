@@ -59,6 +59,12 @@ def months_between(period: Period) -> set[str]:
     return months
 
 
+def run_status(results: Sequence[SnapshotResult], errors: Sequence[str]) -> str:
+    if any(result.interrupted for result in results):
+        return "interrupted"
+    return "errors" if errors else "ok"
+
+
 def fixed_clock(moment: datetime) -> Clock:
     """A clock that always answers ``moment`` (``snapshot --at``)."""
 
@@ -135,6 +141,7 @@ class Amendwatch:
         at: datetime | None = None,
         kind: str = "snapshot",
         progress: Callable[[ChapterOutcome], None] | None = None,
+        stop: Callable[[], bool] | None = None,
     ) -> RunReport:
         """Snapshot the named manuals (all when none named); one failing manual never
         stops the others. ``at`` records the observations at a given time (backfills)."""
@@ -157,8 +164,11 @@ class Amendwatch:
                         transport=self.transport,
                         run_id=run_id,
                         progress=progress,
+                        stop=stop,
                     )
                 )
+                if results[-1].interrupted:
+                    break
             except AmendwatchError as exc:
                 errors.append(f"{manual.name}: {exc}")
         runs.finish_run(
@@ -169,7 +179,7 @@ class Amendwatch:
             changed=sum(r.changed for r in results),
             failed=sum(r.failed for r in results) + len(errors),
             errors=errors,
-            status="ok" if not errors else "errors",
+            status=run_status(results, errors),
         )
         return RunReport(run_id, tuple(results), tuple(errors))
 

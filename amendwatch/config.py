@@ -32,6 +32,8 @@ class Settings:
     confirm_changes: bool = True  # fetch a changed chapter again before accepting the change
     confirm_delay: float = 0.0
     removal_confirmations: int = 2  # consecutive runs a chapter must be gone before "removed"
+    batch_size: int = 16  # chapters fetched and processed together (memory stays flat)
+    flip_window: int = 5  # a change back to one of this many recent versions is a "flip"
     smtp_password: str | None = field(default=None, repr=False)
 
 

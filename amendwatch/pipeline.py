@@ -16,14 +16,15 @@ from sqlite_utils import Database
 
 from amendwatch.config import Settings
 from amendwatch.errors import ExtractError
-from differ.chapter import diff_chapters
+from differ.chapter import diff_chapters, diff_moved, is_same_content
+from differ.models import ChapterDiff
 from scraper.checks import judge_page
 from scraper.discover import parse_contents
 from scraper.extract import extract_chapter
 from scraper.fetch import FetchRequest, decode_body, fetch_pages
 from scraper.models import Chapter, Contents, Page
 from store import lifecycle, observations, versions
-from store.models import ChapterRow, Manual
+from store.models import ChapterRow, Manual, StoredVersion
 
 Clock = Callable[[], datetime]
 
@@ -32,7 +33,8 @@ Clock = Callable[[], datetime]
 class ChapterOutcome:
     url: str
     title: str
-    outcome: str  # new-version | unchanged | not-modified | failed | suspect | removed | missing
+    # new-version | unchanged | not-modified | failed | suspect | removed | missing | moved
+    outcome: str
     reason: str = ""
     change_id: int | None = None
 
@@ -43,13 +45,14 @@ class SnapshotResult:
     run_id: int | None
     contents_ok: bool
     outcomes: tuple[ChapterOutcome, ...]
+    interrupted: bool = False
 
     def count(self, *outcomes: str) -> int:
         return sum(1 for o in self.outcomes if o.outcome in outcomes)
 
     @property
     def checked(self) -> int:
-        return self.count("new-version", "unchanged", "not-modified", "removed")
+        return self.count("new-version", "unchanged", "not-modified", "removed", "moved")
 
     @property
     def changed(self) -> int:
@@ -80,8 +83,13 @@ def snapshot_manual(
     transport: httpx.AsyncBaseTransport | None = None,
     run_id: int | None = None,
     progress: Callable[[ChapterOutcome], None] | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> SnapshotResult:
-    """Snapshot one manual: every listed chapter is fetched and, when changed, diffed."""
+    """Snapshot one manual: every listed chapter is fetched and, when changed, diffed.
+
+    Chapters are fetched and processed in batches, so memory does not grow with the manual;
+    ``stop`` is asked between chapters and ends the run early (the current chapter completes).
+    """
     baseline = not lifecycle.has_successful_contents(db, manual.id)
     ctx = _Context(db, manual, settings, clock, transport, run_id, baseline)
     contents = _fetch_contents(ctx)
@@ -92,12 +100,16 @@ def snapshot_manual(
         rows = list(known)
     else:
         rows = [versions.upsert_chapter(db, manual.id, ref, clock()) for ref in contents.chapters]
-    outcomes = [*_check_chapters(ctx, rows, progress)]
-    if contents is not None:
+    pending: list[_NewChapter] = []
+    outcomes, interrupted = _check_chapters(ctx, rows, pending, progress, stop)
+    if contents is not None and not interrupted:
         listed = {ref.url for ref in contents.chapters}
         missing = [row for row in known if row.url not in listed]
-        outcomes.extend(_check_missing(ctx, missing))
-    return SnapshotResult(manual.name, run_id, contents is not None, tuple(outcomes))
+        outcomes.extend(_check_missing(ctx, missing, pending))
+    outcomes.extend(_record_new_chapters(ctx, pending))
+    return SnapshotResult(
+        manual.name, run_id, contents is not None, tuple(outcomes), interrupted=interrupted
+    )
 
 
 def _fetch(ctx: _Context, requests: Sequence[FetchRequest]) -> list[Page]:
@@ -142,19 +154,28 @@ def _capture_amendments(ctx: _Context, url: str) -> None:
 
 
 def _check_chapters(
-    ctx: _Context, rows: Sequence[ChapterRow], progress: Callable[[ChapterOutcome], None] | None
-) -> list[ChapterOutcome]:
-    requests = []
-    for row in rows:
-        etag, last_modified = observations.last_validators(ctx.db, row.url)
-        requests.append(FetchRequest(row.url, etag=etag, last_modified=last_modified))
-    outcomes = []
-    for row, page in zip(rows, _fetch(ctx, requests), strict=True):
-        outcome = _process_chapter(ctx, row, page)
-        outcomes.append(outcome)
-        if progress is not None:
-            progress(outcome)
-    return outcomes
+    ctx: _Context,
+    rows: Sequence[ChapterRow],
+    pending: list[_NewChapter],
+    progress: Callable[[ChapterOutcome], None] | None,
+    stop: Callable[[], bool] | None,
+) -> tuple[list[ChapterOutcome], bool]:
+    outcomes: list[ChapterOutcome] = []
+    size = max(1, ctx.settings.batch_size)
+    for start in range(0, len(rows), size):
+        batch = rows[start : start + size]
+        requests = []
+        for row in batch:
+            etag, last_modified = observations.last_validators(ctx.db, row.url)
+            requests.append(FetchRequest(row.url, etag=etag, last_modified=last_modified))
+        for row, page in zip(batch, _fetch(ctx, requests), strict=True):
+            if stop is not None and stop():
+                return outcomes, True
+            outcome = _process_chapter(ctx, row, page, pending)
+            outcomes.append(outcome)
+            if progress is not None:
+                progress(outcome)
+    return outcomes, False
 
 
 def _record(ctx: _Context, row: ChapterRow, page: Page, outcome: str, reason: str = "") -> int:
@@ -176,7 +197,9 @@ def _extract(ctx: _Context, page: Page) -> Chapter:
     )
 
 
-def _process_chapter(ctx: _Context, row: ChapterRow, page: Page) -> ChapterOutcome:
+def _process_chapter(
+    ctx: _Context, row: ChapterRow, page: Page, pending: list[_NewChapter]
+) -> ChapterOutcome:
     latest = versions.latest_version(ctx.db, row.id)
     if page.status == 304 and latest is not None:
         _record(ctx, row, page, "not-modified")
@@ -201,7 +224,7 @@ def _process_chapter(ctx: _Context, row: ChapterRow, page: Page) -> ChapterOutco
         reason = "content changed between two fetches; change not accepted yet"
         _record(ctx, row, page, "suspect", reason)
         return ChapterOutcome(row.url, row.title, "suspect", reason)
-    return _store_new_version(ctx, row, page, chapter)
+    return _store_new_version(ctx, row, page, chapter, pending)
 
 
 def _confirmed(ctx: _Context, page: Page, chapter: Chapter) -> bool:
@@ -215,11 +238,25 @@ def _confirmed(ctx: _Context, page: Page, chapter: Chapter) -> bool:
         return False
 
 
+@dataclass(frozen=True)
+class _NewChapter:
+    """A chapter first seen in this run; its change is recorded once moves are known."""
+
+    row: ChapterRow
+    version: StoredVersion
+    diff: ChapterDiff
+    detected_at: datetime
+
+
 def _store_new_version(
-    ctx: _Context, row: ChapterRow, page: Page, chapter: Chapter
+    ctx: _Context, row: ChapterRow, page: Page, chapter: Chapter, pending: list[_NewChapter]
 ) -> ChapterOutcome:
     latest = versions.latest_version(ctx.db, row.id)
-    observation_id = _record(ctx, row, page, "new-version")
+    flip_of = lifecycle.recent_version_with(
+        ctx.db, row.id, chapter.content_hash, window=ctx.settings.flip_window
+    )
+    outcome = "flip" if flip_of is not None and latest is not None else "new-version"
+    observation_id = _record(ctx, row, page, outcome)
     previous = latest.chapter if latest is not None else None
     old_version = latest.id if latest is not None else None
     diff = diff_chapters(previous, chapter, old_version=old_version, new_version=None)
@@ -233,25 +270,84 @@ def _store_new_version(
         pairs=diff.pairs,
     )
     diff = replace(diff, new_version=stored.id)
-    change_id = None
-    if not (latest is None and ctx.baseline):
+    if outcome == "flip":
+        diff = replace(diff, extra=(*diff.extra, ("flip_of", str(flip_of))))
+    if latest is None:
+        if not ctx.baseline:
+            pending.append(_NewChapter(row, stored, diff, page.fetched_at))
+        return ChapterOutcome(row.url, chapter.title, "new-version")
+    change_id = versions.record_change(
+        ctx.db, diff, chapter_id=row.id, detected_at=page.fetched_at, run_id=ctx.run_id
+    )
+    return ChapterOutcome(row.url, chapter.title, outcome, change_id=change_id)
+
+
+def _record_new_chapters(ctx: _Context, pending: Sequence[_NewChapter]) -> list[ChapterOutcome]:
+    outcomes = []
+    for item in pending:
         change_id = versions.record_change(
-            ctx.db, diff, chapter_id=row.id, detected_at=page.fetched_at, run_id=ctx.run_id
+            ctx.db,
+            item.diff,
+            chapter_id=item.row.id,
+            detected_at=item.detected_at,
+            run_id=ctx.run_id,
         )
-    return ChapterOutcome(row.url, chapter.title, "new-version", change_id=change_id)
+        outcomes.append(
+            ChapterOutcome(item.row.url, item.version.chapter.title, "new", change_id=change_id)
+        )
+    return outcomes
 
 
-def _check_missing(ctx: _Context, rows: Sequence[ChapterRow]) -> list[ChapterOutcome]:
+def _find_move(
+    ctx: _Context, row: ChapterRow, pending: list[_NewChapter]
+) -> tuple[_NewChapter, StoredVersion] | None:
+    """A chapter gone from its URL whose content now stands under a new URL has moved."""
+    latest = versions.latest_version(ctx.db, row.id)
+    if latest is None:
+        return None
+    for item in pending:
+        if is_same_content(latest.chapter, item.version.chapter):
+            return item, latest
+    return None
+
+
+def _record_move(
+    ctx: _Context,
+    row: ChapterRow,
+    item: _NewChapter,
+    old: StoredVersion,
+    pending: list[_NewChapter],
+) -> ChapterOutcome:
+    pending.remove(item)
+    versions.mark_removed(ctx.db, row.id, item.detected_at)
+    diff = diff_moved(
+        old.chapter, item.version.chapter, old_version=old.id, new_version=item.version.id
+    )
+    change_id = versions.record_change(
+        ctx.db, diff, chapter_id=item.row.id, detected_at=item.detected_at, run_id=ctx.run_id
+    )
+    return ChapterOutcome(item.row.url, item.version.chapter.title, "moved", change_id=change_id)
+
+
+def _check_missing(
+    ctx: _Context, rows: Sequence[ChapterRow], pending: list[_NewChapter]
+) -> list[ChapterOutcome]:
     """A chapter gone from the contents page is removed only when its URL answers 404/410
-    on ``removal_confirmations`` consecutive runs."""
+    on ``removal_confirmations`` consecutive runs, or at once when its content now stands
+    under a new URL (a move)."""
     outcomes = []
     pages = _fetch(ctx, [FetchRequest(row.url) for row in rows])
     for row, page in zip(rows, pages, strict=True):
-        if page.status not in (404, 410):
-            _record(ctx, row, page, "unlisted", "no longer on the contents page")
+        redirected = page.ok and page.final_url not in ("", row.url)
+        gone = page.status in (404, 410)
+        _record(ctx, row, page, "gone" if gone else "unlisted", "no longer on the contents page")
+        move = _find_move(ctx, row, pending) if gone or redirected else None
+        if move is not None:
+            outcomes.append(_record_move(ctx, row, *move, pending))
+            continue
+        if not gone:
             outcomes.append(ChapterOutcome(row.url, row.title, "missing", "still answers"))
             continue
-        _record(ctx, row, page, "gone", f"HTTP {page.status}")
         count = versions.note_missing(ctx.db, row.id)
         if count < ctx.settings.removal_confirmations:
             outcomes.append(ChapterOutcome(row.url, row.title, "missing", f"gone {count}x"))

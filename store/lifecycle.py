@@ -89,3 +89,20 @@ def weekly_counts(
         for key in week_keys
         if (name, key) in counts
     )
+
+
+def recent_version_with(
+    db: Database, chapter_id: int, content_hash: str, *, window: int = 5
+) -> int | None:
+    """The id of one of the chapter's ``window`` most recent versions, other than the latest,
+    whose content has ``content_hash``: a change back to it is a flip, not fresh guidance."""
+    rows = fetch_all(
+        db,
+        "SELECT id, content_hash FROM versions WHERE chapter_id = ? ORDER BY valid_from DESC,"
+        " id DESC LIMIT ?",
+        (chapter_id, window + 1),
+    )
+    for row in rows[1:]:
+        if row["content_hash"] == content_hash:
+            return int(row["id"])
+    return None

@@ -1,0 +1,108 @@
+"""Chapter lifecycle through the real pipeline: moves, flips, interrupted runs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from amendwatch.api import Amendwatch
+from amendwatch.config import Settings
+from reports.periods import parse_range
+from tests.integration.minisite import MiniSite, chapter_html, contents_html
+
+T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+DAY = timedelta(days=1)
+SECTIONS = [
+    ("1. Introduction", "This chapter sets out how agencies respond to concerns about a child."),
+    ("2. Timescales", "The assessment must be completed within 45 working days of the referral."),
+    ("3. Recording", "Every decision must be recorded on the child's file with its reasons."),
+]
+
+
+@pytest.fixture
+def site() -> Iterator[MiniSite]:
+    with MiniSite() as running:
+        running.pages["/"] = contents_html(
+            [("1.1", "Assessments", "/a.html"), ("1.2", "Referrals", "/b.html")]
+        )
+        running.pages["/a.html"] = chapter_html("Assessments", SECTIONS)
+        running.pages["/b.html"] = chapter_html("Referrals", [("1. Referrals", "Refer at once.")])
+        yield running
+
+
+@pytest.fixture
+def app(tmp_path: Path, site: MiniSite) -> Iterator[Amendwatch]:
+    opened = Amendwatch.open(Settings(db_path=tmp_path / "aw.db"), clock=lambda: T0)
+    opened.add_manual("mini", f"{site.base_url}/")
+    opened.snapshot(at=T0)
+    yield opened
+    opened.close()
+
+
+def all_changes(app: Amendwatch) -> list[tuple[str, str]]:
+    return [
+        (c.diff.kind, c.chapter_url.rsplit("/", 1)[-1])
+        for c in app.changes(parse_range("2026-01-01", "2027-12-31"))
+    ]
+
+
+def test_same_content_under_a_new_url_is_a_move(app: Amendwatch, site: MiniSite) -> None:
+    site.pages["/"] = contents_html(
+        [("1.1", "Assessments", "/assessments.html"), ("1.2", "Referrals", "/b.html")]
+    )
+    site.pages["/assessments.html"] = site.pages.pop("/a.html")
+    report = app.snapshot(at=T0 + DAY)
+    assert all_changes(app) == [("moved", "assessments.html")]
+    (change,) = app.changes(parse_range("2026-01-01", "2027-12-31"))
+    assert change.diff.old_url is not None and change.diff.old_url.endswith("/a.html")
+    assert not change.diff.sections  # nothing else changed
+    assert [o.outcome for o in report.results[0].outcomes].count("moved") == 1
+
+
+def test_a_new_url_with_other_content_is_new(app: Amendwatch, site: MiniSite) -> None:
+    site.pages["/"] = contents_html(
+        [
+            ("1.1", "Assessments", "/a.html"),
+            ("1.2", "Referrals", "/b.html"),
+            ("1.3", "Conferences", "/c.html"),
+        ]
+    )
+    site.pages["/c.html"] = chapter_html("Conferences", [("1. Purpose", "A conference decides.")])
+    app.snapshot(at=T0 + DAY)
+    assert all_changes(app) == [("new", "c.html")]
+
+
+def test_a_flip_back_is_recorded_as_a_flip(app: Amendwatch, site: MiniSite) -> None:
+    original = site.pages["/a.html"]
+    site.pages["/a.html"] = original.replace("45 working days", "35 working days")
+    app.snapshot(at=T0 + DAY)
+    site.pages["/a.html"] = original
+    report = app.snapshot(at=T0 + 2 * DAY)
+    outcomes = {o.url.rsplit("/", 1)[-1]: o.outcome for o in report.results[0].outcomes}
+    assert outcomes["a.html"] == "flip"
+    changes = app.changes(parse_range("2026-01-01", "2027-12-31"))
+    assert len(changes) == 2
+    assert dict(changes[-1].diff.extra).get("flip_of") == str(changes[0].diff.old_version)
+
+
+def test_stop_interrupts_between_chapters(app: Amendwatch, site: MiniSite) -> None:
+    asked: list[int] = []
+
+    def stop() -> bool:
+        asked.append(1)
+        return len(asked) > 1  # let the first chapter finish, then stop
+
+    site.pages["/a.html"] = site.pages["/a.html"].replace("45", "40")
+    site.pages["/b.html"] = site.pages["/b.html"].replace("at once", "the same day")
+    report = app.snapshot(at=T0 + DAY, stop=stop)
+    (result,) = report.results
+    assert result.interrupted
+    assert len(result.outcomes) == 1
+    (run,) = [r for r in app.runs() if r.id == report.run_id]
+    assert run.status == "interrupted"
+    # the next run picks up the chapter that was not processed
+    app.snapshot(at=T0 + 2 * DAY)
+    assert sorted(all_changes(app)) == [("updated", "a.html"), ("updated", "b.html")]
