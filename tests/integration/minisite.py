@@ -9,14 +9,16 @@ from types import TracebackType
 
 def chapter_html(title: str, sections: list[tuple[str, str]]) -> str:
     body = "".join(f"<h2>{heading}</h2><p>{text}</p>" for heading, text in sections)
-    return f"<html><head><title>{title}</title></head><body><main><h1>{title}</h1>{body}</main></body></html>"
+    head = f"<html><head><title>{title}</title></head>"
+    return f"{head}<body><main><h1>{title}</h1>{body}</main></body></html>"
 
 
 def contents_html(chapters: list[tuple[str, str, str]]) -> str:
     items = "".join(
         f'<li><a href="{url}">{number} {title}</a></li>' for number, title, url in chapters
     )
-    return f"<html><body><main><h1>Contents</h1><h2>1. Procedures</h2><ul>{items}</ul></main></body></html>"
+    main = f"<main><h1>Contents</h1><h2>1. Procedures</h2><ul>{items}</ul></main>"
+    return f"<html><body>{main}</body></html>"
 
 
 class MiniSite:
