@@ -124,6 +124,7 @@ _REF_SMALL = frozenset(
         "to",
         "with",
         "within",
+        "without",
         "under",
     ]
 )
@@ -152,6 +153,8 @@ def _ref_title(rest: str) -> str:
     for word in _clause(rest).split():
         bare = word.strip("‘’'\"“”(),")
         if bare[:1].islower() and bare.lower() not in _REF_SMALL:
+            break
+        if words and bare in ("Section", "Sections", "Appendix"):
             break
         words.append(word)
     while words and words[-1].lower() in _REF_SMALL:

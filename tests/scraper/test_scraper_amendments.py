@@ -249,3 +249,11 @@ def test_text_removed_chapters_and_end_markers() -> None:
         ),
         ("2024-04", "new", "Online Safety", "This chapter is new."),
     ]
+
+
+def test_section_refs_keep_small_words_and_stop_at_the_next_reference() -> None:
+    details = "See Section 4, Sharing without Consent and Section 2.1, 'An Integrated Approach'."
+    assert section_refs(details) == (
+        "Section 4, Sharing without Consent",
+        "Section 2.1, An Integrated Approach",
+    )
