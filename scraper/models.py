@@ -73,7 +73,9 @@ class Section:
         if self.number is None:
             return self.title
         if self.number[:1].isdigit():
-            return f"Section {self.number}, {self.title}" if self.title else f"Section {self.number}"
+            return (
+                f"Section {self.number}, {self.title}" if self.title else f"Section {self.number}"
+            )
         return f"{self.number}, {self.title}" if self.title else self.number
 
 
