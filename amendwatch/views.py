@@ -135,11 +135,16 @@ def history_text(app: Amendwatch, ref: str, section_ref: str | None) -> str:
 
 
 def bounds_text(as_of: AsOf) -> str:
+    """Honest bounds: the interval over which this content was actually observed, and the
+    interval within which the next change happened (between two observations)."""
     if as_of.version is None:
         return as_of.reason or "not yet observed"
-    text = f"seen unchanged from {_day(as_of.seen_from)} to {_day(as_of.seen_until)}"
+    last_seen = as_of.version.last_seen
+    text = f"seen unchanged from {_day(as_of.seen_from)} to {_day(last_seen)}"
     if as_of.next_change_at is not None:
-        text += f"; changed between {_day(as_of.seen_until)} and {_day(as_of.next_change_at)}"
+        text += f"; changed between {_day(last_seen)} and {_day(as_of.next_change_at)}"
+    else:
+        text += "; no change observed since"
     return text
 
 

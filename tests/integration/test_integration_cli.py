@@ -205,3 +205,14 @@ def test_not_a_database(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "Error:" in result.output and "Traceback" not in result.output
     assert bogus.read_text().startswith("hello")
+
+
+def test_show_as_of_text_gives_honest_bounds(db: Path) -> None:
+    before = run(db, "show", "Initial Child Protection", "--as-of", "2026-11-05")
+    assert "seen unchanged from 2026-11-02 09:00 to 2026-11-02 09:00" in before.output
+    assert "changed between 2026-11-02 09:00 and 2026-11-09 09:00" in before.output
+    after = run(db, "show", "Initial Child Protection", "--as-of", "2026-11-12", "--section", "4")
+    assert "seen unchanged from 2026-11-09 09:00" in after.output
+    assert "no change observed since" in after.output
+    assert "within 10 working days" in after.output
+    assert "Section 5" not in after.output  # only the section asked for
