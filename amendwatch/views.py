@@ -13,6 +13,7 @@ from rich.progress import Progress
 
 from amendwatch.api import Amendwatch, RunReport
 from amendwatch.errors import InputError
+from differ.classify import split_hunks
 from differ.models import SectionChange
 from reports.models import DetectedChange
 from scraper.models import PublishedEntry, Section
@@ -60,6 +61,26 @@ def _section_line(change: SectionChange) -> str:
     return f"    {label}: {kinds}{extra}{flags}"
 
 
+def _clip(text: str, limit: int = 160) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rsplit(" ", 1)[0] + " …"
+
+
+def _hunk_lines(change: SectionChange, most: int = 3) -> list[str]:
+    """Each run of edits with a few words of context: "- old wording" / "+ new wording"."""
+    if change.old is None or change.new is None:
+        text = change.section.text
+        return [f"      {'+' if change.new else '-'} {_clip(text)}"] if text else []
+    lines = []
+    hunks = list(split_hunks(change.edits))
+    for old, new in hunks[:most]:
+        lines.append(f"      - {_clip(old)}")
+        lines.append(f"      + {_clip(new)}")
+    if len(hunks) > most:
+        lines.append(f"      … and {len(hunks) - most} more edits (see `amendwatch diff`)")
+    return lines
+
+
 def changes_text(changes: Sequence[DetectedChange]) -> str:
     if not changes:
         return "no changes in this period"
@@ -74,10 +95,8 @@ def changes_text(changes: Sequence[DetectedChange]) -> str:
             lines.append(f"    renamed from {diff.old_title!r}")
         for section in diff.sections:
             lines.append(_section_line(section))
-            if section.inserted and not section.cosmetic:
-                lines.append(f"      + {section.inserted[:200]}")
-            if section.deleted and not section.cosmetic:
-                lines.append(f"      - {section.deleted[:200]}")
+            if not section.cosmetic:
+                lines.extend(_hunk_lines(section))
             lines.extend(
                 f"      link added: {link.text} <{link.url}>" for link in section.links_added
             )
