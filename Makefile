@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint types unit bench clean slow
+.PHONY: demo test lint types unit bench clean slow browser
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,13 @@ lint: $(STAMP)
 types: $(STAMP)
 	$(BIN)/mypy
 
-unit: $(STAMP)
+# headless Chromium for tests/browser (skipped there when absent): installed only as root with apt
+browser:
+	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && apt-get install -y -qq chromium chromium-driver; \
+	fi
+
+unit: $(STAMP) browser
 	$(BIN)/pytest
 
 test: lint types unit
@@ -35,3 +41,8 @@ clean:
 
 slow: $(STAMP)
 	$(BIN)/pytest -m slow
+
+# 60 SIGKILL trials of a real snapshot process (docs/reliability.md); CRASH_TRIALS=N for more
+.PHONY: crash-trials
+crash-trials: $(STAMP)
+	$(BIN)/pytest -m slow -s -p no:cacheprovider tests/reliability/test_reliability_crash.py

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -28,7 +29,7 @@ from reports.render import render_digest
 from scraper.amendments import parse_amendments
 from scraper.fetch import FetchRequest, decode_body, fetch_pages
 from scraper.models import PublishedEntry
-from store import drafts, evidence, history, lifecycle, manuals, observations, runs
+from store import drafts, evidence, history, lifecycle, lock, manuals, observations, runs
 from store.db import open_db
 from store.models import (
     AsOf,
@@ -142,15 +143,49 @@ class Amendwatch:
         kind: str = "snapshot",
         progress: Callable[[ChapterOutcome], None] | None = None,
         stop: Callable[[], bool] | None = None,
+        wait: float | None = None,
+        started: Callable[[int], None] | None = None,
     ) -> RunReport:
         """Snapshot the named manuals (all when none named); one failing manual never
-        stops the others. ``at`` records the observations at a given time (backfills)."""
+        stops the others. ``at`` records the observations at a given time (backfills).
+
+        The whole run holds the database's snapshot lock (``store.lock``): when another run
+        holds it, wait up to ``wait`` seconds (default ``settings.lock_wait``), then raise
+        ``LockError`` naming the holder. ``started`` is told the run id once it exists."""
         selected = self._select_manuals(names)
+        path = self._db_file()
+        if path is None:  # an in-memory database: no other process can share it
+            return self._snapshot(selected, at, kind, progress, stop, started)
+        with lock.hold(
+            path,
+            {"scheduled": "scheduled run", "snapshot": "manual snapshot"}.get(kind, f"{kind} run"),
+            self.clock(),
+            wait=self.settings.lock_wait if wait is None else wait,
+            stop=stop,
+        ):
+            return self._snapshot(selected, at, kind, progress, stop, started)
+
+    def _db_file(self) -> Path | None:
+        rows = self.db.execute("PRAGMA database_list").fetchall()
+        files = [row[2] for row in rows if row[1] == "main" and row[2]]
+        return Path(files[0]) if files else None
+
+    def _snapshot(
+        self,
+        selected: Sequence[Manual],
+        at: datetime | None,
+        kind: str,
+        progress: Callable[[ChapterOutcome], None] | None,
+        stop: Callable[[], bool] | None,
+        started: Callable[[int], None] | None,
+    ) -> RunReport:
         clock: Clock = fixed_clock(at) if at is not None else self.clock
         if at is not None:
             for manual in selected:
                 lifecycle.check_not_before(self.db, manual.id, at)
         run_id = runs.start_run(self.db, kind, clock())
+        if started is not None:
+            started(run_id)
         results: list[SnapshotResult] = []
         errors: list[str] = []
         for manual in selected:

@@ -1,4 +1,4 @@
-"""Delivery commands (Atom feed, serve, email)."""
+"""Delivery commands: the scheduler, the weekly report by email or folder, Atom feeds, serve."""
 
 from __future__ import annotations
 
@@ -6,7 +6,14 @@ from pathlib import Path
 
 import click
 
-from amendwatch.clitools import settings_of
+from amendwatch.api import utc_now
+from amendwatch.clitools import emit, opened, settings_of
+from amendwatch.config import load_schedule_config
+from amendwatch.errors import ConfigError
+
+CONFIG_OPTION = click.option(
+    "--config", "config_path", default="amendwatch.toml", show_default=True, help="TOML file."
+)
 
 
 # schedule ------------------------------------------------------------------------------
@@ -16,17 +23,20 @@ def schedule() -> None:
 
 
 @schedule.command("run")
-@click.option("--config", "config_path", default="amendwatch.toml", show_default=True)
+@CONFIG_OPTION
+@click.option("--quiet", "-q", is_flag=True, help="Log warnings and errors only.")
+@click.option("--verbose", "-v", is_flag=True, help="Log every chapter checked.")
 @click.pass_context
-def schedule_run(ctx: click.Context, config_path: str) -> None:
+def schedule_run(ctx: click.Context, config_path: str, quiet: bool, verbose: bool) -> None:
     """Run snapshots and reports on the schedule of the config file until stopped."""
     from amendwatch import scheduler  # noqa: PLC0415 - APScheduler loads only when used
 
-    scheduler.run_forever(settings_of(ctx), Path(config_path))
+    verbosity = -1 if quiet else (1 if verbose else 0)
+    scheduler.run_forever(settings_of(ctx), Path(config_path), verbosity)
 
 
 @schedule.command("list")
-@click.option("--config", "config_path", default="amendwatch.toml", show_default=True)
+@CONFIG_OPTION
 @click.pass_context
 def schedule_list(ctx: click.Context, config_path: str) -> None:
     """Show every scheduled job and its next run."""
@@ -36,6 +46,69 @@ def schedule_list(ctx: click.Context, config_path: str) -> None:
         click.echo(line)
 
 
+# deliver -------------------------------------------------------------------------------
+@click.command()
+@CONFIG_OPTION
+@click.option("--week", help="An ISO week, YYYY-Www (default: the week just ended).")
+@click.pass_context
+def deliver(ctx: click.Context, config_path: str, week: str | None) -> None:
+    """Deliver a week's report now, as the config's [email] and report_dir say."""
+    from amendwatch import delivery, scheduler  # noqa: PLC0415
+
+    config = load_schedule_config(Path(config_path))
+    if config.report_dir is None and config.email is None:
+        raise ConfigError(
+            f"{config_path} has neither report_dir nor [email]", "add one (see docs/production.md)"
+        )
+    settings = settings_of(ctx)
+    with opened(ctx) as app:
+        done = scheduler.deliver_week(
+            app, config, settings, week or delivery.previous_week(utc_now())
+        )
+    for line in done:
+        click.echo(line)
+
+
+# feeds -----------------------------------------------------------------------------------
+@click.command()
+@click.argument("name")
+@click.option("-o", "--output", help="Write to this file.")
+@click.pass_context
+def feed(ctx: click.Context, name: str, output: str | None) -> None:
+    """The Atom feed of manual NAME's latest detected changes (at most 100)."""
+    from amendwatch import delivery  # noqa: PLC0415
+
+    with opened(ctx) as app:
+        text = delivery.feed_xml(app, name, utc_now())
+    emit(text, output)
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=int)
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int) -> None:
+    """Serve /feeds/<manual>.atom and /reports/latest.html over HTTP until interrupted."""
+    from amendwatch.serve import make_server  # noqa: PLC0415
+
+    try:
+        server = make_server(settings_of(ctx), host, port)
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot listen on {host}:{port}: {exc.strerror}", "choose another --port"
+        ) from exc
+    click.echo(f"serving on http://{host}:{server.server_address[1]}/ (Ctrl-C to stop)", err=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
 def register(group: click.Group) -> None:
     """Add this module's commands to the top-level ``amendwatch`` group."""
     group.add_command(schedule)
+    group.add_command(deliver)
+    group.add_command(feed)
+    group.add_command(serve)

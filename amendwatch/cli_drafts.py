@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import click
 
-from amendwatch import views
+from amendwatch import editorial, views
 from amendwatch.clitools import emit, opened, select_period
 from reports import render
+
+
+def _period_options(func: click.decorators.FC) -> click.decorators.FC:
+    """--period / --since / --until, as on `draft` itself."""
+    func = click.option("--until", help="End date of a custom range (inclusive).")(func)
+    func = click.option("--since", help="Start date of a custom range.")(func)
+    return click.option("--period", "month", help="A month, YYYY-MM (default: this month).")(func)
 
 
 # draft -------------------------------------------------------------------------------
@@ -68,6 +75,51 @@ def draft_reject(ctx: click.Context, draft_id: int, who: str) -> None:
     with opened(ctx) as app:
         views.set_draft_status(app, draft_id, "rejected", who)
     click.echo(f"draft {draft_id} rejected")
+
+
+@draft.command("list")
+@_period_options
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.pass_context
+def draft_list(
+    ctx: click.Context, month: str | None, since: str | None, until: str | None, fmt: str
+) -> None:
+    """The stored drafts of a period: id, status, chapter, who changed it last and when."""
+    period = select_period(ctx, month=month, week=None, since=since, until=until)
+    with opened(ctx) as app:
+        rows = editorial.draft_rows(app, period)
+    text = editorial.rows_json(rows, period) if fmt == "json" else editorial.rows_text(rows, period)
+    click.echo(text.rstrip("\n"))
+
+
+@draft.command("history")
+@click.argument("draft_id", type=int)
+@click.pass_context
+def draft_history(ctx: click.Context, draft_id: int) -> None:
+    """Who did what to a drafted entry, and when."""
+    with opened(ctx) as app:
+        events = editorial.draft_history(app, draft_id)
+        click.echo(editorial.history_text(app.get_draft(draft_id), events))
+
+
+@draft.command("export")
+@_period_options
+@click.option("--format", "fmt", type=click.Choice(["html", "md", "json"]), default="html")
+@click.option("-o", "--output", help="Write to this file.")
+@click.pass_context
+def draft_export(
+    ctx: click.Context,
+    month: str | None,
+    since: str | None,
+    until: str | None,
+    fmt: str,
+    output: str | None,
+) -> None:
+    """The page to publish: only the approved entries of the period (edited text if edited)."""
+    period = select_period(ctx, month=month, week=None, since=since, until=until)
+    with opened(ctx) as app:
+        page = editorial.export_page(app, period, fmt)
+    emit(page, output)
 
 
 def register(group: click.Group) -> None:

@@ -35,6 +35,7 @@ class Settings:
     batch_size: int = 16  # chapters fetched and processed together (memory stays flat)
     flip_window: int = 5  # a change back to one of this many recent versions is a "flip"
     smtp_password: str | None = field(default=None, repr=False)
+    lock_wait: float = 0.0  # seconds a snapshot waits for another run's lock before failing
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,21 @@ class ManualConfig:
     contents_url: str
     amendments_url: str | None = None
     content_selector: str | None = None
+
+
+@dataclass(frozen=True)
+class EmailConfig:
+    """``[email]``: where the weekly digest is sent. The password comes only from
+    ``$AMENDWATCH_SMTP_PASSWORD`` (``Settings.smtp_password``), never from the file."""
+
+    host: str
+    to: tuple[str, ...]
+    sender: str
+    port: int = 25
+    starttls: bool = False
+    username: str | None = None
+    timeout: float = 30.0
+    subject: str = "amendwatch weekly report: {week}"
 
 
 @dataclass(frozen=True)
@@ -57,6 +73,10 @@ class ScheduleConfig:
     misfire_grace_seconds: int = 3600
     manuals: tuple[ManualConfig, ...] = ()
     interval_seconds: float | None = None  # testing: run snapshots every N seconds instead
+    report_interval_seconds: float | None = None  # testing: the report every N seconds instead
+    feed_dir: Path | None = None  # Atom feeds (one per manual) rewritten after each snapshot
+    lock_wait_seconds: float = 3600.0  # a scheduled snapshot waits this long for the lock
+    email: EmailConfig | None = None
 
 
 def load_settings(db: str | None = None, env: Mapping[str, str] | None = None) -> Settings:
@@ -94,7 +114,9 @@ def parse_schedule_config(raw: Mapping[str, Any], source: str = "config") -> Sch
             f"{source}: unknown time zone {timezone!r}", "use e.g. Europe/London"
         ) from exc
     interval = schedule.get("interval_seconds")
+    report_interval = schedule.get("report_interval_seconds")
     report_dir = schedule.get("report_dir")
+    feed_dir = schedule.get("feed_dir")
     return ScheduleConfig(
         timezone=timezone,
         snapshot=str(schedule.get("snapshot", ScheduleConfig.snapshot)),
@@ -104,6 +126,37 @@ def parse_schedule_config(raw: Mapping[str, Any], source: str = "config") -> Sch
         misfire_grace_seconds=int(schedule.get("misfire_grace_seconds", 3600)),
         manuals=tuple(_manual(m, source) for m in manuals),
         interval_seconds=float(interval) if interval is not None else None,
+        report_interval_seconds=float(report_interval) if report_interval is not None else None,
+        feed_dir=Path(feed_dir) if feed_dir else None,
+        lock_wait_seconds=float(schedule.get("lock_wait_seconds", 3600)),
+        email=_email(raw, source),
+    )
+
+
+def _email(raw: Mapping[str, Any], source: str) -> EmailConfig | None:
+    table = raw.get("email")
+    if table is None:
+        return None
+    table = _table(raw, "email", source)
+    if "password" in table:
+        raise ConfigError(
+            f"{source}: [email] must not hold the password",
+            f"remove it and set ${ENV_SMTP_PASSWORD} in the environment",
+        )
+    to = table.get("to", [])
+    recipients = (to,) if isinstance(to, str) else tuple(str(item) for item in to)
+    if not table.get("host") or not recipients or not table.get("from"):
+        raise ConfigError(f"{source}: [email] needs host, from and to")
+    username = table.get("username")
+    return EmailConfig(
+        host=str(table["host"]),
+        port=int(table.get("port", 25)),
+        starttls=bool(table.get("starttls", False)),
+        username=str(username) if username else None,
+        sender=str(table["from"]),
+        to=recipients,
+        timeout=float(table.get("timeout", 30)),
+        subject=str(table.get("subject", EmailConfig.subject)),
     )
 
 

@@ -7,6 +7,8 @@ version; a failed or suspect fetch never removes or changes anything.
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -22,11 +24,19 @@ from scraper.checks import judge_page
 from scraper.discover import parse_contents
 from scraper.extract import extract_chapter
 from scraper.fetch import FetchRequest, decode_body, fetch_pages
+from scraper.fingerprint import Analyser, Analysis, AnalysisJob, fingerprint
 from scraper.models import Chapter, Contents, Page
 from store import lifecycle, observations, versions
 from store.models import ChapterRow, Manual, StoredVersion
+from store.rows import fetch_one, write_transaction
 
 Clock = Callable[[], datetime]
+
+POOL_WORKERS = 2  # extraction processes (parsing is CPU-bound); at most one per core
+POOL_MIN_CHAPTERS = 64  # smaller manuals are analysed inline (a pool costs ~0.5 s to start)
+# (body sha256, URL, selector) -> fingerprint of a stored capture, kept across runs in-process
+_FINGERPRINTS: dict[tuple[str, str, str | None], str] = {}
+_FINGERPRINTS_MAX = 200_000
 
 
 @dataclass(frozen=True)
@@ -162,20 +172,68 @@ def _check_chapters(
 ) -> tuple[list[ChapterOutcome], bool]:
     outcomes: list[ChapterOutcome] = []
     size = max(1, ctx.settings.batch_size)
-    for start in range(0, len(rows), size):
-        batch = rows[start : start + size]
-        requests = []
-        for row in batch:
-            etag, last_modified = observations.last_validators(ctx.db, row.url)
-            requests.append(FetchRequest(row.url, etag=etag, last_modified=last_modified))
-        for row, page in zip(batch, _fetch(ctx, requests), strict=True):
-            if stop is not None and stop():
-                return outcomes, True
-            outcome = _process_chapter(ctx, row, page, pending)
-            outcomes.append(outcome)
-            if progress is not None:
-                progress(outcome)
+    workers = min(POOL_WORKERS, os.cpu_count() or 1) if len(rows) >= POOL_MIN_CHAPTERS else 0
+    analyser = Analyser(workers)
+    try:
+        for start in range(0, len(rows), size):
+            batch = rows[start : start + size]
+            pages = _fetch(ctx, [_request(ctx, row) for row in batch])
+            latest = [versions.latest_version(ctx.db, row.id) for row in batch]
+            jobs = [_job(ctx, page, old) for page, old in zip(pages, latest, strict=True)]
+            analyses = analyser.run(jobs)
+            with write_transaction(ctx.db):  # one commit per batch, not per observation
+                for row, page, old in zip(batch, pages, latest, strict=True):
+                    analysis = next(analyses)
+                    if stop is not None and stop():
+                        return outcomes, True
+                    outcome = _process_chapter(ctx, row, page, old, analysis, pending)
+                    outcomes.append(outcome)
+                    if progress is not None:
+                        progress(outcome)
+    finally:
+        analyser.close()
     return outcomes, False
+
+
+def _request(ctx: _Context, row: ChapterRow) -> FetchRequest:
+    etag, last_modified = observations.last_validators(ctx.db, row.url)
+    return FetchRequest(row.url, etag=etag, last_modified=last_modified)
+
+
+def _job(ctx: _Context, page: Page, latest: StoredVersion | None) -> AnalysisJob | None:
+    """What the analyser needs: the page, and the capture the latest version came from."""
+    if not page.ok:
+        return None
+    url, selector = page.final_url or page.url, ctx.manual.content_selector
+    if latest is None or latest.observation_id is None:
+        return AnalysisJob(decode_body(page), url, selector)
+    capture = fetch_one(
+        ctx.db,
+        "SELECT body_sha256, final_url, headers FROM observations WHERE id = ?",
+        (latest.observation_id,),
+    )
+    if capture is None or capture["body_sha256"] is None:
+        return AnalysisJob(decode_body(page), url, selector)
+    key = (capture["body_sha256"], capture["final_url"], selector)
+    known = _FINGERPRINTS.get(key)
+    if known is not None:
+        return AnalysisJob(decode_body(page), url, selector, old_fingerprint=known)
+    old = Page(
+        capture["final_url"], capture["final_url"], 200,
+        tuple((k, v) for k, v in json.loads(capture["headers"])),
+        observations.get_body(ctx.db, capture["body_sha256"]), page.fetched_at,
+    )  # fmt: skip
+    return AnalysisJob(decode_body(page), url, selector, decode_body(old), old.url)
+
+
+def _remember(page: Page, analysis: Analysis | None, selector: str | None) -> None:
+    """Keep the page's fingerprint under its body's hash: the next run compares with it."""
+    if analysis is None or analysis.fingerprint is None:
+        return
+    if len(_FINGERPRINTS) >= _FINGERPRINTS_MAX:
+        _FINGERPRINTS.pop(next(iter(_FINGERPRINTS)))
+    key = (page.body_hash, page.final_url or page.url, selector)
+    _FINGERPRINTS[key] = analysis.fingerprint
 
 
 def _record(ctx: _Context, row: ChapterRow, page: Page, outcome: str, reason: str = "") -> int:
@@ -198,44 +256,64 @@ def _extract(ctx: _Context, page: Page) -> Chapter:
 
 
 def _process_chapter(
-    ctx: _Context, row: ChapterRow, page: Page, pending: list[_NewChapter]
+    ctx: _Context,
+    row: ChapterRow,
+    page: Page,
+    latest: StoredVersion | None,
+    analysis: Analysis | None,
+    pending: list[_NewChapter],
 ) -> ChapterOutcome:
-    latest = versions.latest_version(ctx.db, row.id)
     if page.status == 304 and latest is not None:
         _record(ctx, row, page, "not-modified")
         versions.mark_seen(ctx.db, latest.id, page.fetched_at)
         return ChapterOutcome(row.url, row.title, "not-modified")
-    try:
-        chapter = _extract(ctx, page) if page.ok else None
-    except ExtractError as exc:
-        _record(ctx, row, page, "suspect", str(exc))
-        return ChapterOutcome(row.url, row.title, "suspect", str(exc))
+    if analysis is not None and analysis.error is not None:
+        _record(ctx, row, page, "suspect", analysis.error)
+        return ChapterOutcome(row.url, row.title, "suspect", analysis.error)
+    chapter = None
+    if analysis is not None:
+        same = analysis.same and latest is not None
+        chapter = latest.chapter if same and latest is not None else analysis.chapter
     previous = latest.chapter if latest is not None else None
     judgement = judge_page(page, chapter, previous, min_fraction=ctx.settings.min_fraction)
     if judgement.outcome != "ok" or chapter is None:
         reason = judgement.reason or page.error or f"HTTP {page.status}"
         _record(ctx, row, page, judgement.outcome, reason)
         return ChapterOutcome(row.url, row.title, judgement.outcome, reason)
+    _remember(page, analysis, ctx.manual.content_selector)
     if latest is not None and latest.content_hash == chapter.content_hash:
         _record(ctx, row, page, "unchanged")
         versions.mark_seen(ctx.db, latest.id, page.fetched_at)
         return ChapterOutcome(row.url, chapter.title, "unchanged")
-    if latest is not None and ctx.settings.confirm_changes and not _confirmed(ctx, page, chapter):
+    if (
+        latest is not None
+        and ctx.settings.confirm_changes
+        and not _confirmed(ctx, page, chapter, analysis)
+    ):
         reason = "content changed between two fetches; change not accepted yet"
         _record(ctx, row, page, "suspect", reason)
         return ChapterOutcome(row.url, row.title, "suspect", reason)
-    return _store_new_version(ctx, row, page, chapter, pending)
+    return _store_new_version(ctx, row, page, chapter, latest, pending)
 
 
-def _confirmed(ctx: _Context, page: Page, chapter: Chapter) -> bool:
-    """Confirm before report: a second fetch must give the same extracted content."""
+def _confirmed(ctx: _Context, page: Page, chapter: Chapter, analysis: Analysis | None) -> bool:
+    """Confirm before report: a second fetch must give the same extracted content
+    (the same fingerprint says so without a second full extraction)."""
     (again,) = _fetch(ctx, [FetchRequest(page.url)])
     if not again.ok:
         return False
+    html, url = decode_body(again), again.final_url or again.url
+    known = analysis.fingerprint if analysis is not None else None
+    if known is not None and known == fingerprint(html, url, selector=_selector(ctx)):
+        return True
     try:
         return _extract(ctx, again).content_hash == chapter.content_hash
     except ExtractError:
         return False
+
+
+def _selector(ctx: _Context) -> str | None:
+    return ctx.manual.content_selector
 
 
 @dataclass(frozen=True)
@@ -249,14 +327,24 @@ class _NewChapter:
 
 
 def _store_new_version(
-    ctx: _Context, row: ChapterRow, page: Page, chapter: Chapter, pending: list[_NewChapter]
+    ctx: _Context,
+    row: ChapterRow,
+    page: Page,
+    chapter: Chapter,
+    latest: StoredVersion | None,
+    pending: list[_NewChapter],
 ) -> ChapterOutcome:
-    latest = versions.latest_version(ctx.db, row.id)
     flip_of = lifecycle.recent_version_with(
         ctx.db, row.id, chapter.content_hash, window=ctx.settings.flip_window
     )
     outcome = "flip" if flip_of is not None and latest is not None else "new-version"
     observation_id = _record(ctx, row, page, outcome)
+    if latest is None and ctx.baseline:  # a first version in the baseline run: nothing to diff
+        versions.add_version(
+            ctx.db, row.id, chapter, observation_id=observation_id,
+            observed_at=page.fetched_at, previous=None,
+        )  # fmt: skip
+        return ChapterOutcome(row.url, chapter.title, "new-version")
     previous = latest.chapter if latest is not None else None
     old_version = latest.id if latest is not None else None
     diff = diff_chapters(previous, chapter, old_version=old_version, new_version=None)
@@ -273,8 +361,7 @@ def _store_new_version(
     if outcome == "flip":
         diff = replace(diff, extra=(*diff.extra, ("flip_of", str(flip_of))))
     if latest is None:
-        if not ctx.baseline:
-            pending.append(_NewChapter(row, stored, diff, page.fetched_at))
+        pending.append(_NewChapter(row, stored, diff, page.fetched_at))
         return ChapterOutcome(row.url, chapter.title, "new-version")
     change_id = versions.record_change(
         ctx.db, diff, chapter_id=row.id, detected_at=page.fetched_at, run_id=ctx.run_id

@@ -1,34 +1,165 @@
-"""The long-running scheduler (APScheduler 3.x).
+"""The long-running scheduler (APScheduler 3.x) behind ``amendwatch schedule run``.
 
-Jobs come from the TOML config: chapter snapshots, the weekly report. Each job opens the
-database itself; a job that fails is logged and recorded, and never stops the scheduler
-(this module holds the one per-job ``except Exception`` guard).
+Jobs come from the TOML config (chapter snapshots, the weekly report) and are persisted in
+the amendwatch database itself (``SQLAlchemyJobStore``, table ``apscheduler_jobs``), so that
+after downtime each missed job runs once (coalesced, within the misfire grace time). A job is
+a reference to a module-level function with plain arguments (the database and config paths):
+nothing secret is pickled into the store, and each run re-reads the config and environment.
+
+Snapshot runs never overlap: ``max_instances=1`` here, and the database lock that
+``Amendwatch.snapshot`` takes (shared with the manual ``snapshot`` command). SIGTERM/SIGINT
+set :data:`STOP`, which the running snapshot asks between chapters; the scheduler is shut down
+once the job has returned and the process exits 0.
+
+Each job opens the database itself; a job that fails is logged and never stops the scheduler
+(:func:`job_guard` holds the one per-job ``except Exception`` guard).
 """
 
 from __future__ import annotations
 
 import logging
 import signal
+import threading
 from collections.abc import Callable, Iterator
-from dataclasses import replace
-from datetime import timedelta
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from types import FrameType
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.events import EVENT_JOB_MISSED, EVENT_JOB_SUBMITTED, JobEvent
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy.pool import NullPool
 
-from amendwatch.api import Amendwatch, utc_now
-from amendwatch.config import ManualConfig, ScheduleConfig, Settings, load_schedule_config
+from amendwatch import delivery
+from amendwatch.api import Amendwatch, RunReport, utc_now
+from amendwatch.config import (
+    ManualConfig,
+    ScheduleConfig,
+    Settings,
+    load_schedule_config,
+    load_settings,
+)
 from amendwatch.errors import AmendwatchError, ConfigError, NotFoundError
-from reports.periods import parse_range
+from amendwatch.pipeline import ChapterOutcome
 
 log = logging.getLogger("amendwatch.scheduler")
 
+STOP = threading.Event()  # set by SIGTERM/SIGINT; the running snapshot stops between chapters
+DB_GATE = threading.Lock()  # opening the database and job-store operations take turns
+JOBSTORE_TABLE = "apscheduler_jobs"
 
+
+@dataclass(frozen=True)
+class JobSpec:
+    """One scheduled job as declared by the config."""
+
+    id: str
+    name: str  # includes the schedule, so a changed schedule replaces the stored job
+    func: Callable[[str, str], None]
+    trigger: BaseTrigger
+
+
+# the jobs (module-level: the job store keeps references to them) --------------------------
+@contextmanager
+def job_guard(name: str) -> Iterator[None]:
+    """The scheduler's per-job guard: a failing job is logged, the scheduler goes on."""
+    try:
+        yield
+    except AmendwatchError as exc:
+        log.error("job %s failed: %s", name, exc)
+    except Exception:  # the one per-job guard allowed by our style
+        log.exception("job %s crashed", name)
+
+
+def snapshot_job(db_path: str, config_path: str) -> None:
+    """Snapshot every manual; waits for the database lock if a manual run holds it."""
+    with job_guard("snapshot"):
+        config = load_schedule_config(Path(config_path))
+        app = open_app(db_path)
+        try:
+            report = run_snapshot(app, config)
+            if config.feed_dir is not None:
+                for path in delivery.write_feeds(app, config.feed_dir, utc_now()):
+                    log.debug("run %s: wrote %s", report.run_id, path)
+        finally:
+            app.close()
+
+
+def run_snapshot(app: Amendwatch, config: ScheduleConfig) -> RunReport:
+    run: list[int] = []
+
+    def started(run_id: int) -> None:
+        run.append(run_id)
+        log.info("run %s: started", run_id)
+
+    def progress(outcome: ChapterOutcome) -> None:
+        level = logging.WARNING if outcome.outcome in ("failed", "suspect") else logging.DEBUG
+        reason = f" ({outcome.reason})" if outcome.reason else ""
+        log.log(level, "run %s: %s %s%s", run[0], outcome.outcome, outcome.url, reason)
+
+    report = app.snapshot(
+        kind="scheduled",
+        progress=progress,
+        stop=STOP.is_set,
+        wait=config.lock_wait_seconds,
+        started=started,
+    )
+    for result in report.results:
+        log.info(
+            "run %s: %s checked %s, changed %s, not checked %s%s",
+            report.run_id,
+            result.manual,
+            result.checked,
+            result.changed,
+            result.failed,
+            " (interrupted)" if result.interrupted else "",
+        )
+    for error in report.errors:
+        log.error("run %s: %s", report.run_id, error)
+    return report
+
+
+def report_job(db_path: str, config_path: str) -> None:
+    """The weekly digest of the week just ended, by email and/or into the report folder."""
+    with job_guard("report"):
+        config = load_schedule_config(Path(config_path))
+        settings = load_settings(db_path)
+        app = open_app(db_path)
+        try:
+            deliver_week(app, config, settings, delivery.previous_week(utc_now()))
+        finally:
+            app.close()
+
+
+def deliver_week(
+    app: Amendwatch, config: ScheduleConfig, settings: Settings, week: str
+) -> list[str]:
+    """Deliver one week's digest as the config says; returns what was done, for the log."""
+    if config.report_dir is None and config.email is None:
+        log.warning("report %s: no report_dir and no [email] in the config: nothing sent", week)
+        return []
+    report = delivery.weekly_report(app, week)
+    done = []
+    if config.report_dir is not None:
+        done.append(f"wrote {delivery.write_folder(report, config.report_dir)}")
+    if config.email is not None:
+        message = delivery.build_message(report, config.email, utc_now())
+        delivery.send_email(message, config.email, settings.smtp_password)
+        done.append(f"emailed {', '.join(config.email.to)}")
+    for line in done:
+        log.info("report %s: %s", report.week, line)
+    return done
+
+
+# building the scheduler ---------------------------------------------------------------------
 def build_triggers(config: ScheduleConfig) -> dict[str, BaseTrigger]:
     zone = ZoneInfo(config.timezone)
     try:
@@ -37,7 +168,11 @@ def build_triggers(config: ScheduleConfig) -> dict[str, BaseTrigger]:
             if config.interval_seconds
             else CronTrigger.from_crontab(config.snapshot, timezone=zone)
         )
-        report = CronTrigger.from_crontab(config.report, timezone=zone)
+        report: BaseTrigger = (
+            IntervalTrigger(seconds=config.report_interval_seconds, timezone=zone)
+            if config.report_interval_seconds
+            else CronTrigger.from_crontab(config.report, timezone=zone)
+        )
     except ValueError as exc:
         raise ConfigError(
             f"invalid schedule: {exc}", "use crontab syntax, e.g. '0 2 * * *'"
@@ -45,6 +180,126 @@ def build_triggers(config: ScheduleConfig) -> dict[str, BaseTrigger]:
     return {"snapshot": snapshot, "report": report}
 
 
+def job_specs(config: ScheduleConfig) -> list[JobSpec]:
+    triggers = build_triggers(config)
+    return [
+        JobSpec("snapshot", f"snapshot all manuals, {triggers['snapshot']}", snapshot_job,
+                triggers["snapshot"]),
+        JobSpec("report", f"weekly report, {triggers['report']}", report_job, triggers["report"]),
+    ]  # fmt: skip
+
+
+class GatedJobStore(SQLAlchemyJobStore):  # type: ignore[misc]
+    """APScheduler's SQLAlchemy job store, each operation under :data:`DB_GATE`.
+
+    ``store.db.open_db`` reads the database header with a plain ``open()``; closing that file
+    drops every POSIX lock this process's SQLite connections hold on the database, after which
+    another process may delete the WAL under them ("disk I/O error", lost writes). So no
+    connection of this process may be open while a job opens the database: job-store
+    operations and job openings take turns, and no pooled connection stays open (NullPool).
+    """
+
+    def lookup_job(self, job_id: str) -> Any:
+        with DB_GATE:
+            return super().lookup_job(job_id)
+
+    def get_due_jobs(self, now: datetime) -> Any:
+        with DB_GATE:
+            return super().get_due_jobs(now)
+
+    def get_next_run_time(self) -> Any:
+        with DB_GATE:
+            return super().get_next_run_time()
+
+    def get_all_jobs(self) -> Any:
+        with DB_GATE:
+            return super().get_all_jobs()
+
+    def add_job(self, job: Any) -> None:
+        with DB_GATE:
+            super().add_job(job)
+
+    def update_job(self, job: Any) -> None:
+        with DB_GATE:
+            super().update_job(job)
+
+    def remove_job(self, job_id: str) -> None:
+        with DB_GATE:
+            super().remove_job(job_id)
+
+    def remove_all_jobs(self) -> None:
+        with DB_GATE:
+            super().remove_all_jobs()
+
+
+def jobstore(db_path: Path) -> SQLAlchemyJobStore:
+    """The job store in the amendwatch database; waits on SQLite locks like our connections."""
+    return GatedJobStore(
+        url=f"sqlite:///{db_path.resolve()}",
+        tablename=JOBSTORE_TABLE,
+        engine_options={"poolclass": NullPool, "connect_args": {"timeout": 30}},
+    )
+
+
+def open_app(db_path: str) -> Amendwatch:
+    """Open the database for a job (see :class:`GatedJobStore` for why under the gate)."""
+    with DB_GATE:
+        return Amendwatch.open(load_settings(db_path))
+
+
+def build_scheduler(db_path: Path, config: ScheduleConfig) -> BackgroundScheduler:
+    return BackgroundScheduler(
+        jobstores={"default": jobstore(db_path)},
+        executors={"default": ThreadPoolExecutor(max_workers=1)},  # jobs one at a time
+        job_defaults={
+            "max_instances": 1,
+            "coalesce": True,
+            "misfire_grace_time": config.misfire_grace_seconds,
+        },
+        timezone=ZoneInfo(config.timezone),
+    )
+
+
+def sync_jobs(scheduler: BackgroundScheduler, specs: list[JobSpec], args: tuple[str, str]) -> None:
+    """Make the stored jobs match the config. An unchanged job keeps its stored next run
+    time (so a run missed while stopped is caught up); a changed one is replaced."""
+    wanted = {spec.id for spec in specs}
+    for job in scheduler.get_jobs():
+        if job.id not in wanted:
+            log.info("removing job %s (no longer in the config)", job.id)
+            scheduler.remove_job(job.id)
+    for spec in specs:
+        existing = scheduler.get_job(spec.id)
+        if existing is not None and existing.name == spec.name and tuple(existing.args) == args:
+            continue
+        scheduler.add_job(
+            spec.func, spec.trigger, args=args, id=spec.id, name=spec.name, replace_existing=True
+        )
+
+
+def catch_up_listener(started_at: datetime) -> Callable[[JobEvent], None]:
+    """Log catch-up runs (a run time before this process started) and missed runs."""
+
+    def listen(event: JobEvent) -> None:
+        if event.code == EVENT_JOB_MISSED:
+            log.warning(
+                "job %s: run of %s missed beyond the misfire grace time: skipped",
+                event.job_id,
+                event.scheduled_run_time,
+            )
+            return
+        times: list[datetime] = list(getattr(event, "scheduled_run_times", []))
+        if times and min(times) < started_at:
+            log.info(
+                "job %s: catch-up run for %s, missed while stopped (coalesced)",
+                event.job_id,
+                ", ".join(t.isoformat() for t in times),
+            )
+
+    return listen
+
+
+# running it ------------------------------------------------------------------------------------
 def ensure_manuals(app: Amendwatch, manuals: tuple[ManualConfig, ...]) -> None:
     """Add the config's manuals that the database does not know yet."""
     known = {m.name for m in app.manuals()}
@@ -55,77 +310,9 @@ def ensure_manuals(app: Amendwatch, manuals: tuple[ManualConfig, ...]) -> None:
             )
 
 
-def snapshot_job(settings: Settings) -> None:
-    app = Amendwatch.open(settings)
-    try:
-        report = app.snapshot(kind="scheduled")
-        log.info(
-            "run %s: %s",
-            report.run_id,
-            ", ".join(
-                f"{r.manual} checked {r.checked} changed {r.changed}" for r in report.results
-            ),
-        )
-    finally:
-        app.close()
-
-
-def report_job(settings: Settings, folder: Path | None) -> None:
-    if folder is None:
-        return
-    app = Amendwatch.open(settings)
-    try:
-        now = utc_now()
-        period = parse_range((now - timedelta(days=6)).date().isoformat(), now.date().isoformat())
-        folder.mkdir(parents=True, exist_ok=True)
-        week = now.strftime("%G-W%V")
-        for fmt in ("html", "md", "json"):
-            (folder / f"report-{week}.{fmt}").write_text(app.report(period, fmt=fmt), "utf-8")
-    finally:
-        app.close()
-
-
-def guarded(name: str, job: Callable[[], None]) -> Callable[[], None]:
-    """The scheduler's per-job guard: a failing job is logged, the scheduler goes on."""
-
-    def run() -> None:
-        try:
-            job()
-        except AmendwatchError as exc:
-            log.error("job %s failed: %s", name, exc)
-        except Exception:  # the one per-job guard allowed by our style
-            log.exception("job %s crashed", name)
-
-    return run
-
-
-def build_scheduler(settings: Settings, config: ScheduleConfig) -> BlockingScheduler:
-    scheduler = BlockingScheduler(timezone=ZoneInfo(config.timezone))
-    triggers = build_triggers(config)
-    common = {
-        "max_instances": 1,
-        "coalesce": True,
-        "misfire_grace_time": config.misfire_grace_seconds,
-    }
-    scheduler.add_job(
-        guarded("snapshot", lambda: snapshot_job(settings)),
-        triggers["snapshot"],
-        id="snapshot",
-        name="snapshot all manuals",
-        **common,
-    )
-    scheduler.add_job(
-        guarded("report", lambda: report_job(settings, config.report_dir)),
-        triggers["report"],
-        id="report",
-        name="weekly report",
-        **common,
-    )
-    return scheduler
-
-
-def prepare(settings: Settings, config_path: Path) -> tuple[Settings, ScheduleConfig]:
+def prepare(settings: Settings, config_path: Path) -> ScheduleConfig:
     config = load_schedule_config(config_path)
+    build_triggers(config)  # a bad schedule fails before the database is touched
     app = Amendwatch.open(settings)
     try:
         ensure_manuals(app, config.manuals)
@@ -133,29 +320,71 @@ def prepare(settings: Settings, config_path: Path) -> tuple[Settings, ScheduleCo
             raise NotFoundError("the config declares no manuals and the database has none")
     finally:
         app.close()
-    return replace(settings), config
+    return config
 
 
-def run_forever(settings: Settings, config_path: Path) -> None:
-    settings, config = prepare(settings, config_path)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    scheduler = build_scheduler(settings, config)
+def configure_logging(verbosity: int) -> None:
+    """-1 quiet (warnings), 0 normal (one line per run), 1 verbose (one per chapter)."""
+    level = {-1: logging.WARNING, 0: logging.INFO}.get(verbosity, logging.DEBUG)
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("amendwatch").setLevel(level)
+    logging.getLogger("apscheduler").setLevel(logging.INFO if verbosity > 0 else logging.WARNING)
+    logging.getLogger("httpx").setLevel(logging.INFO if verbosity > 0 else logging.WARNING)
 
-    def stop(signum: int, frame: FrameType | None) -> None:
-        log.info("signal %s: stopping after the current job", signum)
+
+def run_forever(settings: Settings, config_path: Path, verbosity: int = 0) -> None:
+    """Run the configured jobs until SIGTERM/SIGINT; returns normally (exit status 0)."""
+    config = prepare(settings, config_path)
+    configure_logging(verbosity)
+    STOP.clear()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        log.info("signal %s: stopping after the current chapter", signum)
+        STOP.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+    scheduler = build_scheduler(settings.db_path, config)
+    started_at = utc_now()
+    scheduler.start(paused=True)
+    try:
+        sync_jobs(scheduler, job_specs(config), (str(settings.db_path), str(config_path)))
+        scheduler.add_listener(
+            catch_up_listener(started_at), EVENT_JOB_SUBMITTED | EVENT_JOB_MISSED
+        )
+        scheduler.resume()
+        for job in scheduler.get_jobs():
+            log.info("job %s (%s): next run %s", job.id, job.trigger, job.next_run_time)
+        while not STOP.wait(1.0):
+            pass
+    finally:
         scheduler.shutdown(wait=True)
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    scheduler.start()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    log.info("scheduler stopped")
 
 
 def describe_jobs(settings: Settings, config_path: Path) -> Iterator[str]:
+    """Each job with its schedule and next run (as stored, when the scheduler ran before)."""
     config = load_schedule_config(config_path)
-    now = utc_now().astimezone(ZoneInfo(config.timezone))
+    zone = ZoneInfo(config.timezone)
+    now = utc_now().astimezone(zone)
+    stored = stored_next_runs(settings.db_path)
     for name, trigger in build_triggers(config).items():
-        next_run = trigger.get_next_fire_time(None, now)
-        when = next_run.isoformat() if next_run else "never"
+        next_run = stored.get(name) or trigger.get_next_fire_time(None, now)
+        when = next_run.astimezone(zone).isoformat() if next_run else "never"
         yield f"{name}\t{trigger}\tnext run {when}"
     for manual in config.manuals:
         yield f"manual\t{manual.name}\t{manual.contents_url}"
+
+
+def stored_next_runs(db_path: Path) -> dict[str, datetime]:
+    """The next run times the job store holds (none when the scheduler never ran here)."""
+    if not db_path.exists():
+        return {}
+    store = jobstore(db_path)
+    scheduler: Any = BackgroundScheduler(jobstores={"default": store})
+    scheduler.start(paused=True)
+    try:
+        return {job.id: job.next_run_time for job in scheduler.get_jobs() if job.next_run_time}
+    finally:
+        scheduler.shutdown(wait=False)

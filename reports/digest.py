@@ -19,10 +19,12 @@ from reports.models import (
     WeekCount,
 )
 from reports.periods import week_key
+from reports.redline import word_edits
 from scraper.models import Link
 
 ELLIPSIS = "…"
 QUARTER_WEEKS = 13
+_LAYOUT_ONLY = frozenset({"renumbered", "moved"})
 _FLAGGED = re.compile(
     r"\d|\b(must|shall|should|required|requires|mandatory|days?|weeks?|months?|hours?)\b",
     re.IGNORECASE,
@@ -36,6 +38,15 @@ class Segment:
     op: Literal[-1, 0, 1]
     text: str
     flagged: bool = False  # a number, duration or obligation word in changed text
+
+    @property
+    def parts(self) -> tuple[str, str, str]:
+        """Leading spaces, the words, trailing spaces: a template marks only the words."""
+        core = self.text.strip()
+        if not core:
+            return "", self.text, ""
+        start = self.text.index(core)
+        return self.text[:start], core, self.text[start + len(core) :]
 
 
 @dataclass(frozen=True)
@@ -68,6 +79,7 @@ class ChapterView:
     href: str | None  # only http(s); anything else is shown as text
     sections: tuple[SectionView, ...]
     cosmetic: tuple[SectionView, ...]
+    layout: tuple[SectionView, ...] = ()  # renumbered or moved, wording unchanged
 
 
 @dataclass(frozen=True)
@@ -151,9 +163,11 @@ def summary_counts(digest: Digest) -> SummaryCounts:
 
 
 def redline(edits: Sequence[Edit], context_words: int = 12) -> tuple[Segment, ...]:
-    """The edits with unchanged runs cut to ``context_words`` words around each change."""
+    """The edits, as whole words, with unchanged runs cut to ``context_words`` words around
+    each change."""
     if not any(e.op != 0 for e in edits):
         return ()
+    edits = word_edits(edits)
     segments: list[Segment] = []
     last = len(edits) - 1
     for index, edit in enumerate(edits):
@@ -209,18 +223,35 @@ def safe_href(url: str) -> str | None:
 def manual_views(
     changes: Sequence[DetectedChange], context_words: int = 12
 ) -> tuple[ManualView, ...]:
-    """Changes grouped manual -> chapter -> section, ready for the templates."""
+    """Changes grouped manual -> chapter -> section, ready for the templates; in each manual
+    the chapters with something to read come first, cosmetic-only ones last."""
     manuals: dict[str, list[ChapterView]] = {}
     for change in changes:
         views = [section_view(s, context_words) for s in change.diff.sections]
+        layout = [v for v in views if _layout_only(v)]
         chapter = ChapterView(
             change=change,
             href=safe_href(change.chapter_url),
-            sections=tuple(v for v in views if not v.cosmetic),
-            cosmetic=tuple(v for v in views if v.cosmetic),
+            sections=tuple(v for v in views if not v.cosmetic and v not in layout),
+            cosmetic=tuple(v for v in views if v.cosmetic and v not in layout),
+            layout=tuple(layout),
         )
         manuals.setdefault(change.manual, []).append(chapter)
-    return tuple(ManualView(name, tuple(chapters)) for name, chapters in manuals.items())
+    return tuple(
+        ManualView(name, tuple(sorted(chapters, key=_cosmetic_only)))
+        for name, chapters in manuals.items()
+    )
+
+
+def _cosmetic_only(view: ChapterView) -> bool:
+    kind = view.change.diff.kind
+    return kind == "updated" and not view.sections and not view.change.diff.revised_throughout
+
+
+def _layout_only(view: SectionView) -> bool:
+    """Only renumbered or moved: nothing to read, listed in one line."""
+    moved = bool(view.kinds) and set(view.kinds) <= _LAYOUT_ONLY
+    return moved and not (view.segments or view.links_added or view.links_removed)
 
 
 def section_view(change: SectionChange, context_words: int = 12) -> SectionView:

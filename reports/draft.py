@@ -7,24 +7,29 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from differ.models import ADDED, MOVED, REMOVED, RENAMED, RENUMBERED, SectionChange
-from reports.models import AmendmentEntry, DetectedChange, EntryCategory, Period
+from reports.models import AmendmentEntry, DetectedChange, DraftSentence, EntryCategory, Period
+from reports.wording import (
+    QUOTE_LIMIT,
+    join,
+    norm,
+    quote,
+    shorten,
+    shorten_sentences,
+    split_sentences,
+    unique,
+)
 from scraper.models import Link, Section
 
-QUOTE_LIMIT = 200
+__all__ = ["draft_change", "draft_entries", "draft_section", "shorten", "shorten_sentences"]
+Traced = tuple[str, tuple[str, ...]]  # a sentence and the section labels it came from
+
 SUMMARY_LIMIT = 250
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)]*\s+(?=[\"'“‘(]?[A-Z0-9])|\n+")
-_STARTERS = (
-    "a an the this that these those all any each every where when whenever if it its in on "
-    "for from with within there they their we you no some once before after following "
-    "practitioners professionals staff agencies social workers managers"
-)
-_LOWER_STARTERS = frozenset(_STARTERS.split(" "))
 _LAYOUT_KINDS = frozenset({RENUMBERED, MOVED})
 _NUMBER = re.compile(r"[\d.]+")
 _REFERENCE = re.compile(r"\b(Sections?|Appendix|Paragraph)\s+(\d+\.)*$", re.IGNORECASE)
 _REVISED = "This chapter has been revised throughout and should be re-read."
 _NOTE = "This chapter has been updated to note that "
-_ALSO = "A note has also been added to "
+_ALSO = " has also been updated to note that "
 # the chapter's own amendment note is not guidance: it is not quoted back to the publisher
 _NOTE_SECTIONS = frozenset({"amendment", "amendments", "document control", "version history"})
 REREFERENCE_AFTER = 3  # sections with new wording before "Please re-reference." is added
@@ -32,10 +37,17 @@ REREFERENCE_AFTER = 3  # sections with new wording before "Please re-reference."
 
 @dataclass(frozen=True)
 class Drafted:
-    """Sentences drafted for one chapter diff, with the section labels they cite."""
+    """Sentences drafted for one chapter diff or section, each with the labels it cites."""
 
-    sentences: tuple[str, ...]
-    cited: tuple[str, ...]
+    items: tuple[Traced, ...] = ()
+
+    @property
+    def sentences(self) -> tuple[str, ...]:
+        return tuple(text for text, _ in self.items)
+
+    @property
+    def cited(self) -> tuple[str, ...]:
+        return tuple(unique(label for _, labels in self.items for label in labels))
 
 
 def draft_entries(changes: Sequence[DetectedChange], period: Period) -> tuple[AmendmentEntry, ...]:
@@ -62,27 +74,33 @@ def _entry_for(group: Sequence[DetectedChange], period: Period) -> AmendmentEntr
     latest = group[-1]
     category = _category(group)
     if category == "new":
-        details = _new_chapter_details(group)
-        cited: tuple[str, ...] = ()
+        traced: list[DraftSentence] = [_new_chapter_sentence(group)]
     elif category == "removed":
-        details, cited = "This chapter has been removed.", ()
+        traced = [DraftSentence("This chapter has been removed.", latest.change_id)]
     else:
-        drafted = [draft_change(c) for c in group]
-        sentences = _unique(s for d in drafted for s in d.sentences)
-        if not sentences:
+        traced = _traced(group)
+        if not traced:
             return None
-        details = " ".join(sentences)
-        cited = tuple(_unique(label for d in drafted for label in d.cited))
     return AmendmentEntry(
         manual=latest.manual,
         period=period.key or period.label,
         category=category,
         chapter_title=latest.chapter_title,
-        details=details,
-        sections_cited=cited,
+        details=" ".join(s.text for s in traced),
+        sections_cited=tuple(unique(label for s in traced for label in s.sections)),
         change_ids=tuple(c.change_id for c in group),
         chapter_url=latest.chapter_url,
+        sentences=tuple(traced),
     )
+
+
+def _traced(group: Sequence[DetectedChange]) -> list[DraftSentence]:
+    """Each change's sentences with its id; a sentence drafted twice is kept once (the first)."""
+    seen: dict[str, DraftSentence] = {}
+    for change in group:
+        for text, labels in draft_change(change).items:
+            seen.setdefault(text, DraftSentence(text, change.change_id, labels))
+    return list(seen.values())
 
 
 def _category(group: Sequence[DetectedChange]) -> EntryCategory:
@@ -94,43 +112,60 @@ def _category(group: Sequence[DetectedChange]) -> EntryCategory:
     return "updated"
 
 
-def _new_chapter_details(group: Sequence[DetectedChange]) -> str:
-    summary = next((c.summary for c in group if c.summary.strip()), "")
-    if not summary:
-        first = next((c for c in group if c.diff.kind == "new"), group[0])
-        texts = (s.section.text for s in first.diff.sections if s.section.text.strip())
-        summary = next(texts, "")
-    if not summary.strip():
-        return "This chapter has been added."
-    return shorten_sentences(summary, SUMMARY_LIMIT)
+def _new_chapter_sentence(group: Sequence[DetectedChange]) -> DraftSentence:
+    """One sentence (or two short ones) from the new chapter's scope or introduction."""
+    first = next((c for c in group if c.diff.kind == "new"), group[0])
+    with_summary = next((c for c in group if c.summary.strip()), None)
+    if with_summary is not None:
+        text = shorten_sentences(with_summary.summary, SUMMARY_LIMIT)
+        return DraftSentence(text, with_summary.change_id, _summary_source(with_summary))
+    for section_change in first.diff.sections:
+        if section_change.section.text.strip():
+            text = shorten_sentences(section_change.section.text, SUMMARY_LIMIT)
+            return DraftSentence(text, first.change_id, (section_change.section.label,))
+    return DraftSentence("This chapter has been added.", first.change_id)
+
+
+def _summary_source(change: DetectedChange) -> tuple[str, ...]:
+    """The section the summary was taken from, when one holds its text."""
+    head = norm(change.summary)[:80]
+    for section_change in change.diff.sections:
+        if head and norm(section_change.section.text).startswith(head):
+            return (section_change.section.label,)
+    return ()
 
 
 def draft_change(change: DetectedChange) -> Drafted:
     """The house-style sentences for one detected chapter change (updated or renamed)."""
     diff = change.diff
-    sentences: list[str] = []
-    cited: list[str] = []
+    items: list[Traced] = []
     if diff.kind == "renamed" and diff.old_title and diff.new_title:
-        sentences.append(
-            f"This chapter has been renamed to '{diff.new_title}' from '{diff.old_title}'."
-        )
+        text = f"This chapter has been renamed to '{diff.new_title}' from '{diff.old_title}'."
+        items.append((text, ()))
     substantive = [s for s in diff.sections if not s.cosmetic or _link_changes(s)]
     if diff.revised_throughout:
-        sentences.append(_REVISED)
+        items.append((_REVISED, ()))
     for section_change in substantive:
-        noted = diff.revised_throughout or any(s.startswith(_NOTE) for s in sentences)
-        drafted = draft_section(section_change, first=not noted)
-        sentences.extend(drafted.sentences)
-        cited.extend(drafted.cited)
-    sentences.extend(_renumbering_sentence(diff.sections))
-    for section_change in substantive:
-        sentences.extend(_link_sentences(section_change))
-        if _link_changes(section_change):
-            cited.append(section_change.section.label)
-    wording = sum(1 for s in sentences if s.startswith((_NOTE, _ALSO)))
+        noted = diff.revised_throughout or any(t.startswith(_NOTE) for t, _ in items)
+        items.extend(draft_section(section_change, first=not noted).items)
+    items.extend(_renumbering_sentence(diff.sections))
+    for removed_links in (False, True):  # added links first, as the publisher writes them
+        for section_change in substantive:
+            label = section_change.section.label
+            sentences = _link_sentences(section_change, removed=removed_links)
+            items.extend((text, (label,)) for text in sentences)
+    wording = sum(1 for t, _ in items if t.startswith(_NOTE) or _ALSO in t)
     if diff.revised_throughout or wording >= REREFERENCE_AFTER:
-        sentences.append("Please re-reference.")
-    return Drafted(tuple(_unique(sentences)), tuple(_unique(cited)))
+        items.append(("Please re-reference.", ()))
+    return Drafted(tuple(_unique_items(items)))
+
+
+def _unique_items(items: Iterable[Traced]) -> list[Traced]:
+    """Each sentence once, citing every section it was drafted from."""
+    merged: dict[str, list[str]] = {}
+    for text, labels in items:
+        merged.setdefault(text, []).extend(labels)
+    return [(text, tuple(unique(labels))) for text, labels in merged.items()]
 
 
 def draft_section(change: SectionChange, *, first: bool = True) -> Drafted:
@@ -141,15 +176,15 @@ def draft_section(change: SectionChange, *, first: bool = True) -> Drafted:
     section = change.section
     label = section.label
     if ADDED in change.kinds:
-        return Drafted((_added_sentence(section),), (label,))
+        return Drafted(((_added_sentence(section), (label,)),))
     if REMOVED in change.kinds:
-        return Drafted((f"{label} has been removed.",), (label,))
+        return Drafted(((f"{label} has been removed.", (label,)),))
     sentences: list[str] = []
     if RENAMED in change.kinds and change.old is not None and change.new is not None:
         sentences.append(_renamed_sentence(change.old, change.new))
     if not change.cosmetic and change.kinds - _LAYOUT_KINDS - {RENAMED}:
         sentences.extend(_wording_sentences(change, label, first=first))
-    return Drafted(tuple(sentences), (label,) if sentences else ())
+    return Drafted(tuple((text, (label,)) for text in sentences))
 
 
 def _added_sentence(section: Section) -> str:
@@ -170,14 +205,15 @@ def _wording_sentences(change: SectionChange, label: str, *, first: bool) -> lis
     new_text = change.new.text if change.new is not None else ""
     if _only_links_changed(change) or _only_cross_references(change):
         return []
-    if _norm(change.section.title) in _NOTE_SECTIONS:
+    if norm(change.section.title) in _NOTE_SECTIONS:
         return []
     added, removed = changed_sentences(old_text, new_text)
+    keep = [e.text.strip() for e in change.edits if e.op == 1 and e.text.strip()]
     if added and first:
-        return [f"{_NOTE}{_quote(added[0], new_text)} (see {label})."]
+        return [f"{_NOTE}{quote(added[0], new_text, keep)} (see {label})."]
     if added:
-        quoted = _quote(added[0], new_text)
-        return [f"{_ALSO}{label} that {quoted}{'' if quoted.endswith('…') else '.'}"]
+        quoted = quote(added[0], new_text, keep)
+        return [f"{label}{_ALSO}{quoted}{'' if quoted.endswith('…') else '.'}"]
     if change.inserted:
         return [f"{label} has been updated to add '{shorten(change.inserted, QUOTE_LIMIT)}'."]
     if removed:
@@ -192,8 +228,8 @@ def _only_links_changed(change: SectionChange) -> bool:
     links = (*change.links_added, *change.links_removed)
     if not links:
         return False
-    link_words = set(_norm(" ".join(link.text for link in links)).split())
-    changed_words = set(_norm(f"{change.inserted} {change.deleted}").split())
+    link_words = set(norm(" ".join(link.text for link in links)).split())
+    changed_words = set(norm(f"{change.inserted} {change.deleted}").split())
     return changed_words <= link_words
 
 
@@ -213,7 +249,7 @@ def _only_cross_references(change: SectionChange) -> bool:
     return found
 
 
-def _renumbering_sentence(sections: Iterable[SectionChange]) -> list[str]:
+def _renumbering_sentence(sections: Iterable[SectionChange]) -> list[Traced]:
     changes = tuple(sections)
     layout_only = [
         s for s in changes if s.kinds and s.kinds <= _LAYOUT_KINDS and not _has_text_edit(s)
@@ -223,16 +259,18 @@ def _renumbering_sentence(sections: Iterable[SectionChange]) -> list[str]:
     inserted = [s.section for s in changes if ADDED in s.kinds and s.section.number]
     removed = [s.section for s in changes if REMOVED in s.kinds and s.section.number]
     if inserted:
-        return [f"Sections have been renumbered following the insertion of {_refs(inserted)}."]
+        text = f"Sections have been renumbered following the insertion of {_refs(inserted)}."
+        return [(text, tuple(s.label for s in inserted))]
     if removed:
-        return [f"Sections have been renumbered following the removal of {_refs(removed)}."]
-    return ["Sections have been renumbered."]
+        text = f"Sections have been renumbered following the removal of {_refs(removed)}."
+        return [(text, tuple(s.label for s in removed))]
+    return [("Sections have been renumbered.", ())]
 
 
 def _refs(sections: Sequence[Section]) -> str:
     numbers = [s.number or s.title for s in sections]
     word = "Section" if len(numbers) == 1 else "Sections"
-    return f"{word} {_join(numbers)}"
+    return f"{word} {join(numbers)}"
 
 
 def _has_text_edit(change: SectionChange) -> bool:
@@ -243,94 +281,32 @@ def _link_changes(change: SectionChange) -> bool:
     return bool(change.links_added or change.links_removed)
 
 
-def _link_sentences(change: SectionChange) -> list[str]:
+def _link_sentences(change: SectionChange, *, removed: bool) -> list[str]:
+    """The sentence about the links added to (or, with ``removed``, taken from) a section."""
     label = change.section.label
-    sentences: list[str] = []
-    if change.links_added:
-        names = _join(_link_names(change.links_added))
-        if len(change.links_added) == 1:
-            sentences.append(f"A link has been added to {names} (see {label}).")
-        else:
-            sentences.append(f"Links have been added to {names} (see {label}).")
-    if change.links_removed:
-        names = _join(_link_names(change.links_removed))
-        if len(change.links_removed) == 1:
-            sentences.append(f"The link to {names} has been removed (see {label}).")
-        else:
-            sentences.append(f"The links to {names} have been removed (see {label}).")
-    return sentences
+    links = change.links_removed if removed else change.links_added
+    if not links:
+        return []
+    names = join(_link_names(links))
+    if removed and len(links) == 1:
+        return [f"The link to {names} has been removed (see {label})."]
+    if removed:
+        return [f"The links to {names} have been removed (see {label})."]
+    if len(links) == 1:
+        return [f"A link has been added to {names} (see {label})."]
+    return [f"Links have been added to {names} (see {label})."]
 
 
 def _link_names(links: Sequence[Link]) -> list[str]:
-    return _unique(shorten(link.text.strip() or link.url, 120) for link in links)
+    return unique(shorten(link.text.strip() or link.url, 120) for link in links)
 
 
 def changed_sentences(old: str, new: str) -> tuple[list[str], list[str]]:
     """Sentences of ``new`` not in ``old`` (inserted or reworded), and those only in ``old``."""
     old_sentences = split_sentences(old)
     new_sentences = split_sentences(new)
-    old_keys = {_norm(s) for s in old_sentences}
-    new_keys = {_norm(s) for s in new_sentences}
-    added = [s for s in new_sentences if _norm(s) not in old_keys]
-    removed = [s for s in old_sentences if _norm(s) not in new_keys]
+    old_keys = {norm(s) for s in old_sentences}
+    new_keys = {norm(s) for s in new_sentences}
+    added = [s for s in new_sentences if norm(s) not in old_keys]
+    removed = [s for s in old_sentences if norm(s) not in new_keys]
     return added, removed
-
-
-def split_sentences(text: str) -> list[str]:
-    return [p.strip() for p in _SENTENCE_END.split(text) if p and p.strip()]
-
-
-def shorten(text: str, limit: int) -> str:
-    """``text`` cut at a word boundary to at most ``limit`` characters, ending with "…"."""
-    flat = " ".join(text.split())
-    if len(flat) <= limit:
-        return flat
-    cut = flat[: limit - 1]
-    if " " in cut:
-        cut = cut[: cut.rindex(" ")]
-    return cut.rstrip(" ,;:.-–") + "…"
-
-
-def shorten_sentences(text: str, limit: int) -> str:
-    """Whole sentences of ``text`` up to ``limit`` characters (the first one shortened if long)."""
-    sentences = split_sentences(" ".join(text.split()))
-    kept: list[str] = []
-    for sentence in sentences:
-        if len(" ".join([*kept, sentence])) > limit:
-            break
-        kept.append(sentence)
-    if not kept:
-        return shorten(text, limit)
-    joined = " ".join(kept)
-    return joined if joined[-1] in ".!?…" else joined + "."
-
-
-def _quote(sentence: str, context: str = "") -> str:
-    """The sentence shortened, its first word lower-cased when it is not a proper noun."""
-    text = shorten(sentence, QUOTE_LIMIT).rstrip(".")
-    first, _, rest = text.partition(" ")
-    if first[:1].isupper() and first[1:].islower() and _common_word(first, context):
-        text = f"{first.lower()} {rest}" if rest else first.lower()
-    return text
-
-
-def _common_word(word: str, context: str) -> bool:
-    """A function word, or one that the section also uses in lower case (not a name)."""
-    lowered = word.lower()
-    if lowered in _LOWER_STARTERS:
-        return True
-    return re.search(rf"\b{re.escape(lowered)}\b", context) is not None
-
-
-def _norm(text: str) -> str:
-    return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())
-
-
-def _join(items: Sequence[str]) -> str:
-    if len(items) <= 1:
-        return "".join(items)
-    return f"{', '.join(items[:-1])} and {items[-1]}"
-
-
-def _unique(items: Iterable[str]) -> list[str]:
-    return list(dict.fromkeys(items))

@@ -44,6 +44,15 @@ class FailedCheck:
 
 
 @dataclass(frozen=True)
+class DraftSentence:
+    """One drafted sentence and what it traces back to: the change and the sections cited."""
+
+    text: str
+    change_id: int | None = None  # None for generic sentences of a removed/new chapter
+    sections: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class AmendmentEntry:
     manual: str
     period: str  # "2022-03" or "2022-03-01..2022-03-31"
@@ -53,6 +62,7 @@ class AmendmentEntry:
     sections_cited: tuple[str, ...] = ()
     change_ids: tuple[int, ...] = ()
     chapter_url: str = ""
+    sentences: tuple[DraftSentence, ...] = ()  # the details, sentence by sentence, traced
 
 
 @dataclass(frozen=True)

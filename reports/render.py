@@ -6,6 +6,7 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -30,6 +31,7 @@ from reports.models import (
     Period,
     Reconciliation,
 )
+from reports.redline import flag_spans
 from scraper.models import Chapter, Section
 
 _HEADINGS = (
@@ -86,6 +88,12 @@ def _paragraphs(text: str) -> list[str]:
     return [p.strip() for p in re.split(r"\n\s*\n|\n", text) if p.strip()]
 
 
+def _when(moment: datetime) -> str:
+    """A reader's date and time: "17 November 2026, 10:00 UTC"."""
+    utc = moment.astimezone(UTC)
+    return f"{utc.day} {utc:%B %Y, %H:%M} UTC"
+
+
 def _environment(autoescape: bool) -> Environment:
     env = Environment(
         loader=PackageLoader("reports", "templates"),
@@ -102,7 +110,9 @@ def _environment(autoescape: bool) -> Environment:
         heading=chapter_heading,
         redline_md=redline_md,
         paragraphs=_paragraphs,
+        flag_spans=flag_spans,
     )
+    env.filters["when"] = _when
     return env
 
 
@@ -241,8 +251,23 @@ def _draft_groups(
     return groups
 
 
+_SUMMARY_LABELS = {
+    "chapters_changed": "Chapters changed",
+    "chapters_new": "New chapters",
+    "chapters_removed": "Chapters removed",
+    "chapters_renamed": "Chapters renamed",
+    "sections_changed": "Sections changed (not cosmetic)",
+    "links_changed": "Links added or removed",
+    "cosmetic_changes": "Cosmetic changes (collapsed)",
+    "pages_not_checked": "Pages not checked",
+}
+
+
 def _summary_rows(counts: dict[str, int]) -> list[tuple[str, int]]:
-    return [(name.replace("_", " ").capitalize(), value) for name, value in counts.items()]
+    return [
+        (_SUMMARY_LABELS.get(name, name.replace("_", " ").capitalize()), value)
+        for name, value in counts.items()
+    ]
 
 
 def _period_json(period: Period) -> dict[str, str]:
@@ -258,6 +283,10 @@ def _entry_json(entry: AmendmentEntry) -> dict[str, Any]:
     payload = dict(entry.__dict__)
     payload["sections_cited"] = list(entry.sections_cited)
     payload["change_ids"] = list(entry.change_ids)
+    payload["sentences"] = [
+        {"text": s.text, "change_id": s.change_id, "sections": list(s.sections)}
+        for s in entry.sentences
+    ]
     return payload
 
 

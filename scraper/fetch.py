@@ -15,7 +15,7 @@ from urllib.robotparser import RobotFileParser
 
 import httpx
 
-from amendwatch.errors import FetchError
+from scraper.guard import check_url, guard_url, host_allowed, robots_rules
 from scraper.models import Page
 from scraper.text import decode_bytes
 
@@ -30,7 +30,9 @@ class FetchPolicy:
     """How politely and how persistently to fetch.
 
     ``allowed_hosts`` names further hosts that redirects may lead to (besides the
-    requested host, which is always allowed).
+    requested host, which is always allowed). ``site_host`` (see
+    :func:`scraper.guard.policy_for_site`) restricts every request to the manual's own host
+    and ``allowed_hosts``; ``allow_private=False`` refuses loopback and private addresses.
     """
 
     user_agent: str = "amendwatch/0.1 (+https://example.invalid/amendwatch)"
@@ -46,6 +48,8 @@ class FetchPolicy:
     allowed_hosts: tuple[str, ...] = ()
     max_redirects: int = 10
     max_retry_after: float = 60.0
+    allow_private: bool = True
+    site_host: str | None = None
 
     @property
     def timeout(self) -> httpx.Timeout:
@@ -89,17 +93,6 @@ class _Hop:
 # --- pure helpers -------------------------------------------------------------------
 
 
-def check_url(url: str) -> str:
-    """Return ``url`` if it is an absolute http(s) URL, else raise ``FetchError``."""
-    try:
-        parsed = httpx.URL(url)
-    except (httpx.InvalidURL, TypeError, ValueError) as exc:
-        raise FetchError(f"malformed URL {url!r}", "give a full http:// or https:// URL") from exc
-    if parsed.scheme not in ("http", "https") or not parsed.host:
-        raise FetchError(f"refusing URL {url!r}", "only absolute http:// or https:// URLs")
-    return url
-
-
 def request_headers(request: FetchRequest, policy: FetchPolicy) -> dict[str, str]:
     headers = {"User-Agent": policy.user_agent, "Accept": "text/html,*/*;q=0.8"}
     if request.etag:
@@ -136,12 +129,6 @@ def backoff_delay(
     return min(delay, policy.max_retry_after)
 
 
-def _host_allowed(start_url: str, target: str, policy: FetchPolicy) -> bool:
-    target_host = urlsplit(target).hostname or ""
-    start_host = urlsplit(start_url).hostname or ""
-    return target_host == start_host or target_host in policy.allowed_hosts
-
-
 def _status_error(status: int, reason: str) -> str:
     return f"HTTP {status} {reason}".strip()
 
@@ -163,7 +150,7 @@ def judge_response(
         error = None
         if urlsplit(target).scheme not in ("http", "https"):
             error = f"redirect to a non-http URL {target} refused"
-        elif not _host_allowed(start_url, target, policy):
+        elif not host_allowed(start_url, target, policy):
             error = f"redirect to another host ({urlsplit(target).netloc}) refused"
         elif target in chain or target == url or len(chain) >= policy.max_redirects:
             error = f"redirect loop at {target}"
@@ -238,6 +225,9 @@ def _attempt_sync(
     url, chain = request.url, list[str]()
     headers = request_headers(request, policy)
     while True:
+        refused = guard_url(url, policy)
+        if refused is not None:
+            return _Outcome(url, error=refused, redirects=tuple(chain))
         try:
             with client.stream(
                 "GET", url, headers=headers, timeout=policy.timeout, follow_redirects=False
@@ -293,6 +283,9 @@ async def _attempt_async(
     url, chain = request.url, list[str]()
     headers = request_headers(request, policy)
     while True:
+        refused = guard_url(url, policy)
+        if refused is not None:
+            return _Outcome(url, error=refused, redirects=tuple(chain))
         try:
             async with client.stream(
                 "GET", url, headers=headers, timeout=policy.timeout, follow_redirects=False
@@ -353,21 +346,13 @@ class _Pool:
             return self.robots[key]
 
     async def _load_robots(self, origin: str) -> RobotFileParser | None:
-        """None means "no rules": missing, unreadable or failing robots.txt allows all,
-        except 401/403 which disallow all (as the standard library does)."""
+        """See :func:`scraper.guard.robots_rules`."""
         robots_url = f"{origin}/robots.txt"
         async with self.host_slot(urlsplit(origin).netloc), self.total:
             outcome = await _attempt_async(
                 self.client, FetchRequest(robots_url), self.policy, self.clock
             )
-        parser = RobotFileParser(robots_url)
-        if outcome.status in (401, 403):
-            parser.parse(["User-agent: *", "Disallow: /"])
-            return parser
-        if outcome.error is not None or outcome.status != 200:
-            return None
-        parser.parse(decode_bytes(outcome.body, None).splitlines())
-        return parser
+        return robots_rules(robots_url, outcome.status, outcome.error, outcome.body)
 
     async def fetch(self, request: FetchRequest) -> Page:
         check_url(request.url)

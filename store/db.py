@@ -11,7 +11,7 @@ from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 from amendwatch.errors import SchemaError, StoreError
-from store.schema import INITIAL_SCHEMA
+from store.schema import AUDIT_SCHEMA, INITIAL_SCHEMA
 
 MIGRATIONS = Migrations("amendwatch")
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -23,7 +23,12 @@ def _initial(db: Database) -> None:
     db.executescript(INITIAL_SCHEMA)
 
 
-SCHEMA_VERSION = 1  # the number of migrations above; PRAGMA user_version mirrors it
+@MIGRATIONS(name="0002_audit")
+def _audit(db: Database) -> None:
+    db.executescript(AUDIT_SCHEMA)
+
+
+SCHEMA_VERSION = 2  # the number of migrations above; PRAGMA user_version mirrors it
 
 
 def open_db(path: str | Path | None) -> Database:

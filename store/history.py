@@ -53,14 +53,9 @@ def find_chapter(db: Database, ref: str, manual: str | None = None) -> ChapterRo
     needle = " ".join(ref.split()).casefold()
     if not needle:
         raise NotFoundError("no chapter reference given")
-    rows = fetch_all(
-        db,
-        "SELECT c.*, c.title AS known_title FROM chapters c WHERE 1 = 1"
-        + manual_sql
-        + " UNION SELECT c.*, v.title AS known_title FROM chapters c JOIN versions v"
-        " ON v.chapter_id = c.id WHERE 1 = 1" + manual_sql,
-        [*manual_params, *manual_params],
-    )
+    rows = _titled(db, needle, manual_sql, manual_params) if needle.isascii() else []
+    if not rows:
+        rows = _titled(db, None, manual_sql, manual_params)
     exact = {r["id"]: r for r in rows if r["known_title"].casefold() == needle}
     found = exact or {r["id"]: r for r in rows if needle in r["known_title"].casefold()}
     if not found:
@@ -72,6 +67,30 @@ def find_chapter(db: Database, ref: str, manual: str | None = None) -> ChapterRo
             f"{ref!r} matches {len(names)} chapters: " + "; ".join(names[:MAX_CANDIDATES]) + more
         )
     return chapter_row(next(iter(found.values())))
+
+
+def _titled(
+    db: Database, needle: str | None, manual_sql: str, manual_params: list[Any]
+) -> list[dict[str, Any]]:
+    """Chapters with each title they have had; with an ASCII ``needle``, only titles that
+    contain it (SQLite's LIKE folds ASCII case) — a prefilter read from covering indexes,
+    fast on large stores; callers re-check with casefold and fall back to all titles."""
+    like, like_params = "", []
+    if needle is not None:
+        escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        like, like_params = " AND {col} LIKE ? ESCAPE '\\'", [f"%{escaped}%"]
+    return fetch_all(
+        db,
+        "SELECT c.*, c.title AS known_title FROM chapters c WHERE 1 = 1"
+        + manual_sql
+        + like.format(col="c.title")
+        + " UNION SELECT c.*, t.title AS known_title FROM chapters c JOIN"
+        " (SELECT DISTINCT chapter_id, title FROM versions WHERE 1 = 1"
+        + like.format(col="title")
+        + ") t ON t.chapter_id = c.id WHERE 1 = 1"
+        + manual_sql,
+        [*manual_params, *like_params, *like_params, *manual_params],
+    )
 
 
 def _manual_filter(manual: str | None, column: str) -> tuple[str, list[Any]]:

@@ -137,3 +137,25 @@ CREATE TABLE draft_events (
 );
 CREATE INDEX draft_events_draft ON draft_events(draft_id);
 """
+
+# 0002: re-derivations of a version's content from its stored capture (store/rederive.py):
+# an auditor sees the original extraction and every later one, never a "change"; indexes for
+# the audit lookups (title lookups scan a covering index, not the versions' content).
+AUDIT_SCHEMA = """
+CREATE TABLE derivations (
+    id INTEGER PRIMARY KEY,
+    version_id INTEGER NOT NULL REFERENCES versions(id),
+    observation_id INTEGER REFERENCES observations(id),
+    old_hash TEXT NOT NULL,
+    new_hash TEXT NOT NULL,
+    old_content TEXT NOT NULL,
+    new_content TEXT NOT NULL,
+    rule TEXT NOT NULL,
+    at TEXT NOT NULL,
+    applied INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX derivations_version ON derivations(version_id);
+CREATE INDEX observations_body ON observations(body_sha256);
+CREATE INDEX changes_old_version ON changes(old_version_id);
+CREATE INDEX versions_title ON versions(title, chapter_id);
+"""

@@ -1,19 +1,33 @@
-"""`amendwatch schedule run` as a real process: runs on its schedule, stops cleanly on SIGTERM."""
+"""`amendwatch schedule run` as a real process: runs on its schedule, stops cleanly on SIGTERM,
+catches up a missed run exactly once after downtime, shares the snapshot lock with the manual
+`snapshot` command, and delivers the weekly report by email to a loopback SMTP server."""
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from amendwatch.cli import cli
 from amendwatch.demo.server import DemoServer
 from store.db import open_db
+from tests.delivery.conftest import Inbox, Smtp, serve_smtp
+from tests.delivery.slowsite import SlowSite
+
+
+@pytest.fixture
+def smtp() -> Iterator[Smtp]:
+    """A real SMTP server on 127.0.0.1 (aiosmtpd) keeping what it receives."""
+    yield from serve_smtp(Inbox())
 
 
 def finished_runs(db_path: Path) -> list[dict[str, object]]:
@@ -26,14 +40,17 @@ def finished_runs(db_path: Path) -> list[dict[str, object]]:
         db.close()
 
 
-def test_schedule_runs_twice_and_stops_on_sigterm(tmp_path: Path) -> None:
+def test_schedule_runs_twice_and_stops_on_sigterm(tmp_path: Path, smtp: Smtp) -> None:
     db_path = tmp_path / "aw.db"
     config = tmp_path / "amendwatch.toml"
     with DemoServer() as server:
         config.write_text(
             "[schedule]\n"
             "interval_seconds = 1\n"
+            "report_interval_seconds = 1\n"
             f'report_dir = "{tmp_path / "reports"}"\n'
+            f'[email]\nhost = "127.0.0.1"\nport = {smtp.port}\n'
+            'from = "aw@example.org"\nto = ["team@example.org"]\n'
             "[[manual]]\n"
             'name = "northmoor"\n'
             f'contents_url = "{server.base_url}/"\n'
@@ -58,6 +75,17 @@ def test_schedule_runs_twice_and_stops_on_sigterm(tmp_path: Path) -> None:
     assert proc.returncode == 0, output
     assert all(run["kind"] == "scheduled" and run["checked"] == 12 for run in runs[:2])
     assert "Traceback" not in output
+    assert re.search(r"run \d+: northmoor checked 12", output), output
+    # the weekly report arrived by email (HTML, text, JSON attached) and in the week's folder
+    assert smtp.inbox.messages, output
+    message = smtp.inbox.messages[0]
+    assert message.get_body(preferencelist=("plain",)) is not None
+    assert message.get_body(preferencelist=("html",)) is not None
+    (attachment,) = list(message.iter_attachments())
+    assert "period" in json.loads(attachment.get_content())
+    weeks = list((tmp_path / "reports").iterdir())
+    assert [w.name for w in weeks] == [message["Subject"].rsplit(" ", 1)[-1]]
+    assert {p.name for p in weeks[0].iterdir()} == {"report.html", "report.md", "report.json"}
 
 
 def test_schedule_list_shows_jobs_and_next_runs(tmp_path: Path) -> None:
@@ -86,3 +114,94 @@ def test_broken_toml_is_a_one_line_error(tmp_path: Path) -> None:
     assert result.output.startswith("Error:") and "not valid TOML" in result.output
     assert "Traceback" not in result.output
     assert not (tmp_path / "aw.db").exists()
+
+
+def all_runs(db_path: Path) -> list[dict[str, object]]:
+    if not db_path.exists():
+        return []
+    db = open_db(db_path)
+    try:
+        return list(db.query("SELECT * FROM runs ORDER BY id"))
+    finally:
+        db.close()
+
+
+def wait_for(condition: Callable[[], bool], seconds: float = 20) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def running_run(db_path: Path, after: int = 0) -> int | None:
+    ids = [int(str(r["id"])) for r in all_runs(db_path) if r["status"] == "running"]
+    later = [run_id for run_id in ids if run_id > after]
+    return later[0] if later else None
+
+
+def start_scheduler(config: Path, db_path: Path) -> subprocess.Popen[str]:
+    env = {**os.environ, "AMENDWATCH_DB": str(db_path)}
+    return subprocess.Popen(
+        [sys.executable, "-m", "amendwatch", "schedule", "run", "--config", str(config)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def test_kill_downtime_catch_up_lock_and_sigterm(tmp_path: Path) -> None:
+    """Two runs; a manual snapshot during a run is refused; SIGKILL mid-run; downtime over
+    several fire times; on restart exactly one (coalesced) catch-up run; SIGTERM mid-run
+    records the run interrupted and exits 0; no chapter ever gets a duplicate version."""
+    db_path = tmp_path / "aw.db"
+    config = tmp_path / "amendwatch.toml"
+    with SlowSite(chapters=6, delay=0.2) as site:
+        config.write_text(
+            "[schedule]\ninterval_seconds = 1\nmisfire_grace_seconds = 60\n"
+            f'[[manual]]\nname = "slow"\ncontents_url = "{site.base_url}/"\n'
+        )
+        open_db(db_path).close()  # created (and migrated) before two processes share it
+        first = start_scheduler(config, db_path)
+        try:
+            wait_for(lambda: len(finished_runs(db_path)) >= 2)
+            wait_for(lambda: running_run(db_path) is not None)
+            refused = CliRunner().invoke(cli, ["--db", str(db_path), "snapshot", "--quiet"])
+            first.send_signal(signal.SIGKILL)
+            first.wait(10)
+        finally:
+            first.kill()
+            first.communicate()
+        killed = max(int(str(r["id"])) for r in all_runs(db_path))
+        time.sleep(2.5)  # two or more fire times pass while stopped
+        second = start_scheduler(config, db_path)
+        try:
+            wait_for(lambda: any(int(str(r["id"])) > killed for r in finished_runs(db_path)))
+            wait_for(lambda: running_run(db_path, after=killed + 1) is not None)
+            second.send_signal(signal.SIGTERM)
+            output, _ = second.communicate(timeout=30)
+        finally:
+            second.kill()
+    assert refused.exit_code == 1
+    assert "scheduled run" in refused.output and "holds the lock on aw.db" in refused.output
+    assert second.returncode == 0, output
+    assert "Traceback" not in output
+    catch_ups = [line for line in output.splitlines() if "catch-up run" in line]
+    assert len(catch_ups) == 1, output
+    coalesced = re.search(r"catch-up run for (.*), missed while stopped", catch_ups[0])
+    assert coalesced is not None and ", " not in coalesced.group(1)  # one run time, not several
+    rows = all_runs(db_path)
+    after_restart = [r for r in rows if int(str(r["id"])) > killed]
+    assert after_restart[0]["status"] == "ok" and after_restart[0]["checked"] == 6
+    assert after_restart[-1]["status"] == "interrupted", output
+    assert next(r for r in rows if r["id"] == killed)["status"] == "running"  # SIGKILL: no end
+    db = open_db(db_path)
+    try:
+        counts = [
+            r["n"] for r in db.query("SELECT COUNT(*) AS n FROM versions GROUP BY chapter_id")
+        ]
+        kinds = {r["kind"] for r in db.query("SELECT kind FROM runs")}
+    finally:
+        db.close()
+    assert counts == [1] * 6
+    assert kinds == {"scheduled"}

@@ -15,9 +15,11 @@ from reports.digest import (
     safe_href,
     summary_counts,
     weekly_counts,
+    word_edits,
 )
 from reports.models import FailedCheck, WeekCount
 from reports.periods import parse_week
+from reports.redline import flag_spans
 from scraper.models import Link
 
 WEEK = parse_week("2026-W47")
@@ -49,11 +51,55 @@ def test_redline_of_unchanged_text_is_empty_and_short_runs_are_kept() -> None:
     assert "".join(s.text for s in redline(short)) == "keep this too"
 
 
-@given(st.lists(st.tuples(st.sampled_from([-1, 0, 1]), st.text(min_size=1)), max_size=8))
+EDITS = st.lists(st.tuples(st.sampled_from([-1, 0, 1]), st.text(min_size=1)), max_size=8)
+
+
+@given(EDITS)
 def test_redline_never_loses_a_change(raw: list[tuple[int, str]]) -> None:
     edits = tuple(Edit(op, text) for op, text in raw)  # type: ignore[arg-type]
-    changed = [(e.op, e.text) for e in edits if e.op != 0]
+    changed = [(e.op, e.text) for e in word_edits(edits) if e.op != 0]
     assert [(s.op, s.text) for s in redline(edits) if s.op != 0] == changed
+
+
+def _sides(edits: tuple[Edit, ...]) -> tuple[str, str]:
+    old = "".join(e.text for e in edits if e.op <= 0)
+    new = "".join(e.text for e in edits if e.op >= 0)
+    return old, new
+
+
+@given(
+    st.lists(
+        st.tuples(st.sampled_from([-1, 0, 1]), st.sampled_from(["ab", " ", "c d", "\n", "1."])),
+        max_size=10,
+    )
+)
+def test_word_edits_keep_both_texts_and_every_change(raw: list[tuple[int, str]]) -> None:
+    edits = tuple(Edit(op, text) for op, text in raw)  # type: ignore[arg-type]
+    widened = word_edits(edits)
+    assert _sides(widened) == _sides(edits)
+    assert any(e.op != 0 for e in widened) == (
+        _sides(edits)[0] != _sides(edits)[1] or any(e.op != 0 for e in edits)
+    )
+    assert all(e.text for e in widened)
+
+
+def test_redline_changes_whole_words_with_spaces_outside() -> None:
+    edits = (Edit(0, "In Octo"), Edit(-1, "ber"), Edit(1, "vember"), Edit(0, " 2026"))
+    assert [(s.op, s.text) for s in redline(edits)] == [
+        (0, "In "),
+        (-1, "Octo" + "ber"),
+        (1, "Octovember"),
+        (0, " 2026"),
+    ]
+    split = (Edit(0, "In "), Edit(-1, "Octo"), Edit(1, "Novem"), Edit(0, "ber 2026 and"))
+    assert [(s.op, s.text) for s in redline(split)][:3] == [
+        (0, "In "),
+        (-1, "October"),
+        (1, "November"),
+    ]
+    removed = (Edit(0, "(Home Office)"), Edit(-1, "\nDomestic Violence"), Edit(0, "."))
+    segment = redline(removed)[1]
+    assert segment.parts == ("\n", "Domestic Violence", "")
 
 
 def test_build_digest_keeps_period_and_orders_stably() -> None:
@@ -128,3 +174,10 @@ def test_safe_href_allows_only_http() -> None:
     assert safe_href("data:text/html,x") is None
     assert safe_href("/relative") is None
     assert datetime(2026, 1, 1, tzinfo=UTC) < WHEN
+
+
+def test_flag_spans_mark_numbers_durations_and_obligations_only() -> None:
+    text = "Section 47 enquiries must end within 10 working days, by the 30th week. Then 2.5."
+    flagged = [piece for piece, hit in flag_spans(text) if hit]
+    assert flagged == ["must", "within", "10 working days", "30th week", "2.5"]
+    assert "".join(piece for piece, _ in flag_spans(text)) == text

@@ -162,7 +162,7 @@ def test_second_section_is_noted_as_also_and_many_ask_to_re_reference() -> None:
     (entry,) = draft_entries([change(tuple(changes))], NOVEMBER)
     assert entry.details.count("This chapter has been updated to note that") == 1
     assert (
-        "A note has also been added to Section 2, Reports that all records for part 2 must be kept."
+        "Section 2, Reports has also been updated to note that all records for part 2 must be kept."
         in entry.details
     )
     assert entry.details.endswith("Please re-reference.")
@@ -184,10 +184,14 @@ def test_revised_throughout_still_notes_the_sections() -> None:
     (entry,) = draft_entries([diff], NOVEMBER)
     assert entry.details.startswith("This chapter has been revised throughout")
     # "Reports" is lower-cased (the section uses "reports"); "Ofsted" is a name and is kept
-    assert "to Section 7, Information that reports must be shared 5 working days before." in (
-        entry.details
+    assert (
+        "Section 7, Information has also been updated to note that reports must be shared "
+        "5 working days before." in entry.details
     )
-    assert "to Section 9, Inspection that Ofsted inspects each year." in entry.details
+    assert (
+        "Section 9, Inspection has also been updated to note that Ofsted inspects each year."
+        in (entry.details)
+    )
     assert entry.details.endswith("Please re-reference.")
 
 

@@ -123,10 +123,7 @@ def test_digest_html_structure() -> None:
     html = render_digest(_digest(prebirth_change(), linked, failures=(failure,)), "html")
     soup = _assert_inert(html)
     assert "@page" in soup.style.get_text() and "@media print" in soup.style.get_text()
-    summary = {
-        tr.find_all("td")[0].get_text(): tr.find_all("td")[1].get_text()
-        for tr in soup.select("table.summary tbody tr")
-    }
+    summary = {tr.th.get_text(): tr.td.get_text() for tr in soup.select("table.summary tbody tr")}
     assert summary["Chapters changed"] == "2"
     assert summary["Pages not checked"] == "1"
     rects = soup.select("svg rect.bar")

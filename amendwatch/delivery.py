@@ -1,0 +1,158 @@
+"""Delivering what amendwatch found: the weekly digest by email or into a folder per week,
+and an Atom feed per manual.
+
+Everything here goes through :class:`amendwatch.api.Amendwatch`; the SMTP connection is
+injected (``smtp=``) so tests can point it anywhere, and the password is passed in by the
+caller (``Settings.smtp_password``, from the environment only): it is never logged or stored.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from pathlib import Path
+
+from amendwatch.api import Amendwatch
+from amendwatch.config import ENV_SMTP_PASSWORD, EmailConfig
+from amendwatch.errors import ConfigError, InputError
+from reports.atom import build_feed, render_feed
+from reports.models import Period
+from reports.periods import parse_range, parse_week
+
+SmtpFactory = Callable[..., smtplib.SMTP]
+
+
+@dataclass(frozen=True)
+class WeeklyReport:
+    """The digest of one week in the three formats that are delivered."""
+
+    week: str  # "2026-W47"
+    label: str
+    html: str
+    md: str
+    json: str
+
+
+def previous_week(now: datetime) -> str:
+    """The ISO week before the one containing ``now`` ("2026-W47"): the week just ended."""
+    return (now - timedelta(days=7)).strftime("%G-W%V")
+
+
+def weekly_report(app: Amendwatch, week: str) -> WeeklyReport:
+    period: Period = parse_week(week)
+    return WeeklyReport(
+        week=period.key or week,
+        label=period.label,
+        html=app.report(period, fmt="html"),
+        md=app.report(period, fmt="md"),
+        json=app.report(period, fmt="json"),
+    )
+
+
+def write_folder(report: WeeklyReport, folder: Path) -> Path:
+    """Write ``<folder>/<YYYY-Www>/report.{html,md,json}``; returns the week's folder."""
+    target = folder / report.week
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+        for fmt, text in (("html", report.html), ("md", report.md), ("json", report.json)):
+            (target / f"report.{fmt}").write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(
+            f"cannot write the report into {target}: {exc.strerror}",
+            "check report_dir in the config (it must be a writable folder)",
+        ) from exc
+    return target
+
+
+def build_message(report: WeeklyReport, email: EmailConfig, now: datetime) -> EmailMessage:
+    """HTML with a plain-text (Markdown) alternative, and the JSON digest attached."""
+    message = EmailMessage()
+    message["Subject"] = email.subject.format(week=report.week, label=report.label)
+    message["From"] = email.sender
+    message["To"] = ", ".join(email.to)
+    message["Date"] = formatdate(now.timestamp(), localtime=False)
+    message["Message-ID"] = make_msgid(domain="amendwatch.invalid")
+    message.set_content(report.md)
+    message.add_alternative(report.html, subtype="html")
+    message.add_attachment(
+        report.json.encode("utf-8"),
+        maintype="application",
+        subtype="json",
+        filename=f"amendwatch-{report.week}.json",
+    )
+    return message
+
+
+def send_email(
+    message: EmailMessage,
+    email: EmailConfig,
+    password: str | None,
+    smtp: SmtpFactory = smtplib.SMTP,
+) -> None:
+    """Send over SMTP: STARTTLS and login when configured. Failures become ``ConfigError``
+    naming the server (never the password)."""
+    if email.username and not password:
+        raise ConfigError(
+            f"[email] username {email.username!r} is set but no password was given",
+            f"set ${ENV_SMTP_PASSWORD} in the environment",
+        )
+    where = f"{email.host}:{email.port}"
+    try:
+        with smtp(email.host, email.port, timeout=email.timeout) as server:
+            if email.starttls:
+                server.starttls(context=ssl.create_default_context())
+            if email.username and password:
+                server.login(email.username, password)
+            server.send_message(message)
+    except smtplib.SMTPAuthenticationError as exc:
+        raise ConfigError(
+            f"the SMTP server {where} refused the login of {email.username!r}",
+            f"check [email] username and ${ENV_SMTP_PASSWORD}",
+        ) from exc
+    except (smtplib.SMTPException, OSError) as exc:
+        raise ConfigError(
+            f"could not send the weekly report via {where}: {exc}",
+            "check [email] host, port and starttls, and that the server is reachable",
+        ) from exc
+
+
+def feed_xml(app: Amendwatch, manual: str, now: datetime, self_url: str = "") -> str:
+    """The Atom feed of one manual's latest detected changes."""
+    period = parse_range("1970-01-01", (now + timedelta(days=1)).date().isoformat())
+    changes = app.changes(period, manual)
+    return render_feed(build_feed(manual, changes, generated_at=now, self_url=self_url))
+
+
+def last_change_at(app: Amendwatch, manual: str, now: datetime) -> datetime | None:
+    """When the newest change of ``manual`` was detected (None when there is none)."""
+    period = parse_range("1970-01-01", (now + timedelta(days=1)).date().isoformat())
+    changes = app.changes(period, manual)
+    return max((c.detected_at for c in changes), default=None)
+
+
+def write_feeds(
+    app: Amendwatch, folder: Path, now: datetime, names: Sequence[str] = ()
+) -> list[Path]:
+    """Write ``<folder>/<manual>.atom`` for each manual (all by default)."""
+    written = []
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in names or [m.name for m in app.manuals()]:
+            path = folder / f"{feed_file_name(name)}.atom"
+            path.write_text(feed_xml(app, name, now), encoding="utf-8")
+            written.append(path)
+    except OSError as exc:
+        raise InputError(
+            f"cannot write feeds into {folder}: {exc.strerror}", "choose a writable folder"
+        ) from exc
+    return written
+
+
+def feed_file_name(manual: str) -> str:
+    """A manual name made safe as a file or URL path segment."""
+    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in manual).strip(".") or "_"

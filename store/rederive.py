@@ -1,0 +1,148 @@
+"""Re-derive versions from their stored captures (the extraction is injected).
+
+A version whose re-extracted content hash differs is recorded in ``derivations`` (old and new
+hash and content, the rule label, when) — never as a ``changes`` row: a changed extraction
+rule is not a guidance change. ``apply=True`` also stores the re-derived content as the
+version's content (``derived_by='rederive'``); the original stays in ``derivations``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlite_utils import Database
+
+from amendwatch.errors import AmendwatchError
+from scraper.models import Chapter, Page
+from store.codec import chapter_from_json, dumps, links_from_json, links_to_json
+from store.observations import get_body
+from store.rows import fetch_all, from_db_time, insert, to_db_time, write_transaction
+from store.versions import _insert_sections
+
+# (page rebuilt from the stored capture, the manual's content selector) -> Chapter
+Extractor = Callable[[Page, str | None], Chapter]
+# (old chapter, new chapter) -> aligned (old index, new index) section pairs
+Aligner = Callable[[Chapter, Chapter], Sequence[tuple[int, int]]]
+
+
+@dataclass(frozen=True)
+class Derivation:
+    version_id: int
+    chapter_id: int
+    old_hash: str
+    new_hash: str
+    derivation_id: int | None  # None when unchanged
+    applied: bool = False
+    error: str = ""
+
+
+def _versions(db: Database, chapter_id: int | None) -> list[dict[str, object]]:
+    where = "" if chapter_id is None else " AND v.chapter_id = ?"
+    return fetch_all(
+        db,
+        "SELECT v.*, o.url AS o_url, o.final_url, o.status, o.headers, o.body_sha256,"
+        " o.observed_at, m.content_selector FROM versions v"
+        " JOIN observations o ON o.id = v.observation_id"
+        " JOIN chapters c ON c.id = v.chapter_id JOIN manuals m ON m.id = c.manual_id"
+        " WHERE o.body_sha256 IS NOT NULL" + where + " ORDER BY v.id",
+        () if chapter_id is None else (chapter_id,),
+    )
+
+
+def _page(db: Database, row: dict[str, object]) -> Page:
+    return Page(
+        url=str(row["o_url"]),
+        final_url=str(row["final_url"]),
+        status=int(str(row["status"])),
+        headers=tuple((k, v) for k, v in json.loads(str(row["headers"]))),
+        body=get_body(db, str(row["body_sha256"])),
+        fetched_at=from_db_time(str(row["observed_at"])),
+    )
+
+
+def rederive(
+    db: Database,
+    extract: Extractor,
+    *,
+    rule: str,
+    at: datetime,
+    chapter_id: int | None = None,
+    apply: bool = False,
+    align: Aligner | None = None,
+) -> tuple[Derivation, ...]:
+    """Re-run ``extract`` on every version's stored capture (of one chapter, or all)."""
+    results = []
+    for row in _versions(db, chapter_id):
+        version_id, old_hash = int(str(row["id"])), str(row["content_hash"])
+        chapter_of = int(str(row["chapter_id"]))
+        try:
+            selector = row["content_selector"]
+            fresh = extract(_page(db, row), str(selector) if selector else None)
+        except AmendwatchError as exc:
+            results.append(Derivation(version_id, chapter_of, old_hash, "", None, error=str(exc)))
+            continue
+        if fresh.content_hash == old_hash:
+            results.append(Derivation(version_id, chapter_of, old_hash, old_hash, None))
+            continue
+        with write_transaction(db):
+            derivation_id = insert(
+                db,
+                "INSERT INTO derivations (version_id, observation_id, old_hash, new_hash,"
+                " old_content, new_content, rule, at, applied) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    version_id,
+                    row["observation_id"],
+                    old_hash,
+                    fresh.content_hash,
+                    row["content"],
+                    fresh.content_json(),
+                    rule,
+                    to_db_time(at),
+                    1 if apply else 0,
+                ),
+            )
+            if apply:
+                _apply(db, row, fresh, align)
+        results.append(
+            Derivation(
+                version_id, chapter_of, old_hash, fresh.content_hash, derivation_id, applied=apply
+            )
+        )
+    return tuple(results)
+
+
+def _apply(db: Database, row: dict[str, object], fresh: Chapter, align: Aligner | None) -> None:
+    """Replace the version's content and sections; sections keep their lineage ids where
+    ``align`` pairs them with the old sections, others get new ids."""
+    version_id = int(str(row["id"]))
+    old = chapter_from_json(
+        str(row["content"]), str(row["url"]), links_from_json(json.loads(str(row["links"])))
+    )
+    lineage = [f"{row['chapter_id']}:{version_id}:r{index}" for index in range(len(fresh.sections))]
+    previous = [
+        r["lineage_id"]
+        for r in fetch_all(
+            db,
+            "SELECT lineage_id FROM sections WHERE version_id = ? ORDER BY ordinal",
+            (version_id,),
+        )
+    ]
+    for old_index, new_index in align(old, fresh) if align is not None else ():
+        if 0 <= old_index < len(previous) and 0 <= new_index < len(lineage):
+            lineage[new_index] = previous[old_index]
+    db.execute(
+        "UPDATE versions SET content_hash = ?, title = ?, content = ?, links = ?,"
+        " derived_by = 'rederive' WHERE id = ?",
+        (
+            fresh.content_hash,
+            fresh.title,
+            fresh.content_json(),
+            dumps(links_to_json(fresh.links)),
+            version_id,
+        ),
+    )
+    db.execute("DELETE FROM sections WHERE version_id = ?", (version_id,))
+    _insert_sections(db, version_id, fresh, lineage)
