@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from amendwatch.api import Amendwatch
+from amendwatch.bounds import bounds_text
 from amendwatch.errors import ExtractError, InputError, NotFoundError
 from differ.align import align_sections
 from differ.chapter import diff_chapters
@@ -58,10 +59,8 @@ def manual_as_of(app: Amendwatch, name: str, at: datetime) -> ManualAsOf:
     return ManualAsOf(manual, at, tuple(listed), history.manual_as_of(app.db, manual.id, at))
 
 
-def _bounds(as_of: AsOf) -> str:
-    from amendwatch.views import bounds_text  # noqa: PLC0415 (views imports the api)
-
-    return bounds_text(as_of)
+def _bounds(as_of: AsOf, removed_at: datetime | None) -> str:
+    return bounds_text(as_of, removed_at)
 
 
 def manual_as_of_json(result: ManualAsOf) -> dict[str, Any]:
@@ -80,7 +79,7 @@ def manual_as_of_json(result: ManualAsOf) -> dict[str, Any]:
                 "listed": ref is not None if result.listed else None,
                 "version": version.id,
                 "content_hash": version.content_hash,
-                "bounds": _bounds(state.as_of),
+                "bounds": _bounds(state.as_of, state.chapter.removed_at),
                 "removed_at": to_db_time(state.chapter.removed_at)
                 if state.chapter.removed_at
                 else None,

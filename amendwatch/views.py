@@ -12,16 +12,13 @@ import click
 from rich.progress import Progress
 
 from amendwatch.api import Amendwatch, RunReport
+from amendwatch.bounds import bounds_text, format_time
 from amendwatch.errors import InputError
 from differ.classify import split_hunks
 from differ.models import SectionChange
 from reports.models import DetectedChange
 from scraper.models import PublishedEntry, Section
 from store.models import AsOf
-
-
-def _day(moment: datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M") if moment else "—"
 
 
 def run_snapshot(
@@ -88,7 +85,7 @@ def changes_text(changes: Sequence[DetectedChange]) -> str:
     for change in changes:
         diff = change.diff
         lines.append(
-            f"{_day(change.detected_at)}  {change.manual}  {change.chapter_title}  "
+            f"{format_time(change.detected_at)}  {change.manual}  {change.chapter_title}  "
             f"[{diff.kind}]  #{change.change_id}"
         )
         if diff.kind == "renamed":
@@ -139,32 +136,20 @@ def history_text(app: Amendwatch, ref: str, section_ref: str | None) -> str:
             name = f"{event.number or ''} {event.title}".strip()
             mark = "changed" if event.changed else "same"
             lines.append(
-                f"  v{event.version_id}  {_day(event.valid_from)} .. {_day(event.valid_to)}"
-                f"  {state}  {name}  ({mark})  lineage {event.lineage_id}"
+                f"  v{event.version_id}  {format_time(event.valid_from)} .."
+                f" {format_time(event.valid_to)}  {state}  {name}  ({mark})"
+                f"  lineage {event.lineage_id}"
             )
         return "\n".join(lines)
     chapter, entries = app.history(ref)
     lines = [f"{chapter.title}  <{chapter.url}>"]
     for entry in entries:
         lines.append(
-            f"  v{entry.version_id}  from {_day(entry.valid_from)}  to {_day(entry.valid_to)}"
-            f"  last seen {_day(entry.last_seen)}  {entry.content_hash[:12]}  {entry.summary}"
+            f"  v{entry.version_id}  from {format_time(entry.valid_from)}"
+            f"  to {format_time(entry.valid_to)}  last seen {format_time(entry.last_seen)}"
+            f"  {entry.content_hash[:12]}  {entry.summary}"
         )
     return "\n".join(lines)
-
-
-def bounds_text(as_of: AsOf) -> str:
-    """Honest bounds: the interval over which this content was actually observed, and the
-    interval within which the next change happened (between two observations)."""
-    if as_of.version is None:
-        return as_of.reason or "not yet observed"
-    last_seen = as_of.version.last_seen
-    text = f"seen unchanged from {_day(as_of.seen_from)} to {_day(last_seen)}"
-    if as_of.next_change_at is not None:
-        text += f"; changed between {_day(last_seen)} and {_day(as_of.next_change_at)}"
-    else:
-        text += "; no change observed since"
-    return text
 
 
 def _sections_of(as_of: AsOf, section_ref: str | None) -> tuple[Section, ...]:
@@ -193,7 +178,7 @@ def show_as_of(app: Amendwatch, ref: str, at: datetime, section_ref: str | None,
                     "reason": as_of.reason or "not yet observed",
                 }
             )
-        return f"{chapter.title}: {as_of.reason or 'not yet observed'} on {_day(at)}"
+        return f"{chapter.title}: {as_of.reason or 'not yet observed'} on {format_time(at)}"
     sections = _sections_of(as_of, section_ref)
     if fmt == "json":
         return json.dumps(
@@ -203,7 +188,7 @@ def show_as_of(app: Amendwatch, ref: str, at: datetime, section_ref: str | None,
                 "as_of": at.isoformat(),
                 "version": as_of.version.id,
                 "content_hash": as_of.version.content_hash,
-                "bounds": bounds_text(as_of),
+                "bounds": bounds_text(as_of, chapter.removed_at),
                 "sections": [
                     {
                         "number": s.number,
@@ -222,8 +207,14 @@ def show_as_of(app: Amendwatch, ref: str, at: datetime, section_ref: str | None,
     if fmt == "html":
         from reports.render import render_version  # noqa: PLC0415
 
-        return render_version(as_of.version.chapter, sections, bounds_text(as_of))
-    lines = [as_of.version.chapter.title, f"({bounds_text(as_of)}; version {as_of.version.id})", ""]
+        return render_version(
+            as_of.version.chapter, sections, bounds_text(as_of, chapter.removed_at)
+        )
+    lines = [
+        as_of.version.chapter.title,
+        f"({bounds_text(as_of, chapter.removed_at)}; version {as_of.version.id})",
+        "",
+    ]
     for section in sections:
         lines.append(section.label)
         lines.append(section.text)
@@ -236,8 +227,8 @@ def runs_text(app: Amendwatch, limit: int) -> str:
     if not rows:
         return "no runs yet"
     return "\n".join(
-        f"run {r.id}  {r.kind}  {_day(r.started_at)} .. {_day(r.finished_at)}  {r.status}  "
-        f"checked {r.checked} changed {r.changed} failed {r.failed}"
+        f"run {r.id}  {r.kind}  {format_time(r.started_at)} .. {format_time(r.finished_at)}"
+        f"  {r.status}  checked {r.checked} changed {r.changed} failed {r.failed}"
         + (f"  errors: {'; '.join(r.errors)}" if r.errors else "")
         for r in rows
     )
