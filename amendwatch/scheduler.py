@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import logging
 import signal
+import sqlite3
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -277,6 +278,15 @@ def sync_jobs(scheduler: BackgroundScheduler, specs: list[JobSpec], args: tuple[
         )
 
 
+def close_scheduler(scheduler: BackgroundScheduler, *, wait: bool) -> None:
+    """Shut down without APScheduler 3's final pass over due jobs: on shutdown its loop wakes
+    once more and advances a due job's next run time without running it (a lost catch-up).
+    Paused and without its job store, that pass finds nothing; the stored times stay."""
+    scheduler.pause()
+    scheduler.remove_jobstore("default", shutdown=True)
+    scheduler.shutdown(wait=wait)
+
+
 def catch_up_listener(started_at: datetime) -> Callable[[JobEvent], None]:
     """Log catch-up runs (a run time before this process started) and missed runs."""
 
@@ -357,34 +367,51 @@ def run_forever(settings: Settings, config_path: Path, verbosity: int = 0) -> No
         while not STOP.wait(1.0):
             pass
     finally:
-        scheduler.shutdown(wait=True)
+        close_scheduler(scheduler, wait=True)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     log.info("scheduler stopped")
 
 
 def describe_jobs(settings: Settings, config_path: Path) -> Iterator[str]:
-    """Each job with its schedule and next run (as stored, when the scheduler ran before)."""
+    """Each job with its schedule and next run: as stored when the scheduler ran here before
+    with the same schedule (a run missed while stopped shows as due), else as computed."""
     config = load_schedule_config(config_path)
     zone = ZoneInfo(config.timezone)
     now = utc_now().astimezone(zone)
     stored = stored_next_runs(settings.db_path)
-    for name, trigger in build_triggers(config).items():
-        next_run = stored.get(name) or trigger.get_next_fire_time(None, now)
+    for spec in job_specs(config):
+        name, next_run = stored.get(spec.id, ("", None))
+        if name != spec.name or next_run is None:
+            next_run = spec.trigger.get_next_fire_time(None, now)
         when = next_run.astimezone(zone).isoformat() if next_run else "never"
-        yield f"{name}\t{trigger}\tnext run {when}"
+        yield f"{spec.id}\t{spec.trigger}\tnext run {when}"
     for manual in config.manuals:
         yield f"manual\t{manual.name}\t{manual.contents_url}"
 
 
-def stored_next_runs(db_path: Path) -> dict[str, datetime]:
-    """The next run times the job store holds (none when the scheduler never ran here)."""
-    if not db_path.exists():
+def stored_next_runs(db_path: Path) -> dict[str, tuple[str, datetime | None]]:
+    """The jobs the job store holds: id -> (name, next run time); empty when the scheduler
+    never ran on this database."""
+    if not has_jobstore(db_path):
         return {}
-    store = jobstore(db_path)
-    scheduler: Any = BackgroundScheduler(jobstores={"default": store})
+    scheduler: Any = BackgroundScheduler(jobstores={"default": jobstore(db_path)})
     scheduler.start(paused=True)
     try:
-        return {job.id: job.next_run_time for job in scheduler.get_jobs() if job.next_run_time}
+        return {job.id: (job.name, job.next_run_time) for job in scheduler.get_jobs()}
     finally:
-        scheduler.shutdown(wait=False)
+        close_scheduler(scheduler, wait=False)
+
+
+def has_jobstore(db_path: Path) -> bool:
+    """Whether the database exists and holds the job-store table (read-only look)."""
+    if not db_path.is_file():
+        return False
+    try:
+        with closing(sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro", uri=True)) as db:
+            found = db.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (JOBSTORE_TABLE,)
+            ).fetchone()
+    except sqlite3.Error:
+        return False
+    return found is not None

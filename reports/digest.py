@@ -55,7 +55,8 @@ class SummaryCounts:
     chapters_new: int
     chapters_removed: int
     chapters_renamed: int
-    sections_changed: int
+    sections_changed: int  # wording, title, added or removed (not cosmetic, not layout only)
+    sections_renumbered: int  # only renumbered or moved: nothing to read
     links_changed: int
     cosmetic_changes: int
     pages_not_checked: int
@@ -155,11 +156,20 @@ def summary_counts(digest: Digest) -> SummaryCounts:
         chapters_new=sum(1 for k in kinds if k[2] == "new"),
         chapters_removed=sum(1 for k in kinds if k[2] == "removed"),
         chapters_renamed=sum(1 for k in kinds if k[2] == "renamed"),
-        sections_changed=sum(1 for s in sections if not s.cosmetic),
+        sections_changed=sum(1 for s in sections if not s.cosmetic and not _moved_only(s)),
+        sections_renumbered=sum(1 for s in sections if _moved_only(s)),
         links_changed=sum(len(s.links_added) + len(s.links_removed) for s in sections),
         cosmetic_changes=sum(1 for s in sections if s.cosmetic),
         pages_not_checked=len({(f.manual, f.url) for f in digest.failures}),
     )
+
+
+def _moved_only(change: SectionChange) -> bool:
+    """Renumbered or moved, with no edit to the words and no link added or removed."""
+    if not change.kinds or not change.kinds <= _LAYOUT_ONLY:
+        return False
+    edited = any(e.op != 0 and e.text.strip() for e in change.edits)
+    return not (edited or change.links_added or change.links_removed)
 
 
 def redline(edits: Sequence[Edit], context_words: int = 12) -> tuple[Segment, ...]:

@@ -257,6 +257,7 @@ _SUMMARY_LABELS = {
     "chapters_removed": "Chapters removed",
     "chapters_renamed": "Chapters renamed",
     "sections_changed": "Sections changed (not cosmetic)",
+    "sections_renumbered": "Sections only renumbered or moved",
     "links_changed": "Links added or removed",
     "cosmetic_changes": "Cosmetic changes (collapsed)",
     "pages_not_checked": "Pages not checked",

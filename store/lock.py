@@ -52,7 +52,7 @@ def _refusal(db_path: Path, holder: Holder | None) -> LockError:
     who = holder.describe() if holder else "another process"
     return LockError(
         f"another amendwatch snapshot ({who}) holds the lock on {db_path.name}; wait or stop it",
-        "retry later, use `snapshot --wait SECONDS`, or stop that process",
+        "retry when it has finished, or stop that process",
     )
 
 

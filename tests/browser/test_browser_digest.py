@@ -25,9 +25,11 @@ A4_POINTS = (595.28, 841.89)
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("demo")
-    result = CliRunner().invoke(cli, ["demo", "--output", str(out)], catch_exceptions=False)
-    assert result.exit_code == 0, result.output
+    # one demo run per test session, shared with the other folder's demo fixture
+    out = tmp_path_factory.getbasetemp() / "demo-shared"
+    if not (out / "report-2026-11.html").exists():
+        result = CliRunner().invoke(cli, ["demo", "--output", str(out)], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
     return out
 
 

@@ -21,7 +21,7 @@ NOW = datetime(2026, 11, 20, tzinfo=UTC)
 @pytest.fixture
 def base_url(app: Amendwatch) -> Iterator[str]:
     server = make_server(app.settings, "127.0.0.1", 0, clock=lambda: NOW)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"

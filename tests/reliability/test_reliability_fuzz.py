@@ -28,7 +28,7 @@ from tests.reliability.faultsite import chapter_html
 ROOT = Path(__file__).resolve().parents[2]
 URL = "https://manual.example/chapters/fuzz.html"
 FUZZ = settings(
-    max_examples=int(os.environ.get("FUZZ_EXAMPLES", "150")),
+    max_examples=int(os.environ.get("FUZZ_EXAMPLES", "100")),
     deadline=None,
     # the same examples on every run (CI stays deterministic) unless FUZZ_RANDOM is set
     derandomize="FUZZ_RANDOM" not in os.environ,

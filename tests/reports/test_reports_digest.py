@@ -6,11 +6,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 from reports_builders import WHEN, change, modified, prebirth_change, section
 
-from differ.models import Edit
+from differ.models import Edit, SectionChange
 from reports.digest import (
     ELLIPSIS,
     build_digest,
     charts,
+    manual_views,
     redline,
     safe_href,
     summary_counts,
@@ -137,6 +138,7 @@ def test_summary_counts() -> None:
     assert counts.chapters_changed == 3
     assert (counts.chapters_new, counts.chapters_removed, counts.chapters_renamed) == (1, 0, 1)
     assert counts.sections_changed == 2
+    assert counts.sections_renumbered == 0
     assert counts.cosmetic_changes == 1
     assert counts.links_changed == 1
     assert counts.pages_not_checked == 1
@@ -181,3 +183,30 @@ def test_flag_spans_mark_numbers_durations_and_obligations_only() -> None:
     flagged = [piece for piece, hit in flag_spans(text) if hit]
     assert flagged == ["must", "within", "10 working days", "30th week", "2.5"]
     assert "".join(piece for piece, _ in flag_spans(text)) == text
+
+
+def test_renumbered_only_sections_are_counted_and_listed_apart() -> None:
+    who_old = section("5", "Who Should Attend", "Parents.")
+    who_new = section("6", "Who Should Attend", "Parents.")
+    moved = SectionChange(frozenset({"renumbered"}), who_old, who_new)
+    cosmetic_old = section("2", "Health", "'Think Family'")
+    cosmetic = change(
+        (modified(cosmetic_old, section("2", "Health", "‘Think Family’"), cosmetic=True),),
+        title="Agency Roles",
+        url="https://x.test/agency",
+        change_id=1,
+    )
+    real = prebirth_change(change_id=2)
+    renumbered = change((*real.diff.sections, moved), change_id=2)
+    digest = build_digest([cosmetic, renumbered], [], WEEK)
+    counts = summary_counts(digest)
+    assert (counts.sections_changed, counts.sections_renumbered) == (1, 1)
+    (view,) = manual_views(digest.changes)
+    # the chapter with wording to read comes first, the cosmetic-only one last
+    assert [c.change.chapter_title for c in view.chapters] == [
+        "Initial Child Protection Conferences",
+        "Agency Roles",
+    ]
+    first = view.chapters[0]
+    assert [s.label for s in first.layout] == ["Section 6, Who Should Attend"]
+    assert [s.label for s in first.sections] == ["Section 8, Pre-birth Conferences"]

@@ -87,9 +87,11 @@ EDITIONS = {
 
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("golden")
-    result = CliRunner().invoke(cli, ["demo", "--output", str(out)], catch_exceptions=False)
-    assert result.exit_code == 0, result.output
+    # one demo run per test session, shared with the other folder's demo fixture
+    out = tmp_path_factory.getbasetemp() / "demo-shared"
+    if not (out / "report-2026-11.html").exists():
+        result = CliRunner().invoke(cli, ["demo", "--output", str(out)], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
     return out / "amendwatch.db"
 
 

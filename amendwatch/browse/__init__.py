@@ -1,0 +1,1 @@
+"""Datasette metadata for `amendwatch browse` (metadata.json, shipped as package data)."""
