@@ -53,7 +53,7 @@ def schedule_list(ctx: click.Context, config_path: str) -> None:
 @click.pass_context
 def deliver(ctx: click.Context, config_path: str, week: str | None) -> None:
     """Deliver a week's report now, as the config's [email] and report_dir say."""
-    from amendwatch import delivery, scheduler  # noqa: PLC0415
+    from amendwatch import delivery  # noqa: PLC0415
 
     config = load_schedule_config(Path(config_path))
     if config.report_dir is None and config.email is None:
@@ -62,7 +62,7 @@ def deliver(ctx: click.Context, config_path: str, week: str | None) -> None:
         )
     settings = settings_of(ctx)
     with opened(ctx) as app:
-        done = scheduler.deliver_week(
+        done = delivery.deliver_week(
             app, config, settings, week or delivery.previous_week(utc_now())
         )
     for line in done:

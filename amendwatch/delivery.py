@@ -8,6 +8,7 @@ caller (``Settings.smtp_password``, from the environment only): it is never logg
 
 from __future__ import annotations
 
+import logging
 import smtplib
 import ssl
 from collections.abc import Callable, Sequence
@@ -18,13 +19,14 @@ from email.utils import formatdate, make_msgid
 from pathlib import Path
 
 from amendwatch.api import Amendwatch
-from amendwatch.config import ENV_SMTP_PASSWORD, EmailConfig
+from amendwatch.config import ENV_SMTP_PASSWORD, EmailConfig, ScheduleConfig, Settings
 from amendwatch.errors import ConfigError, InputError
 from reports.atom import build_feed, render_feed
 from reports.models import Period
 from reports.periods import parse_range, parse_week
 
 SmtpFactory = Callable[..., smtplib.SMTP]
+log = logging.getLogger("amendwatch.delivery")
 
 
 @dataclass(frozen=True)
@@ -156,3 +158,23 @@ def write_feeds(
 def feed_file_name(manual: str) -> str:
     """A manual name made safe as a file or URL path segment."""
     return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in manual).strip(".") or "_"
+
+
+def deliver_week(
+    app: Amendwatch, config: ScheduleConfig, settings: Settings, week: str
+) -> list[str]:
+    """Deliver one week's digest as the config says; returns what was done, for the log."""
+    if config.report_dir is None and config.email is None:
+        log.warning("report %s: no report_dir and no [email] in the config: nothing sent", week)
+        return []
+    report = weekly_report(app, week)
+    done = []
+    if config.report_dir is not None:
+        done.append(f"wrote {write_folder(report, config.report_dir)}")
+    if config.email is not None:
+        message = build_message(report, config.email, app.clock())
+        send_email(message, config.email, settings.smtp_password)
+        done.append(f"emailed {', '.join(config.email.to)}")
+    for line in done:
+        log.info("report %s: %s", report.week, line)
+    return done

@@ -178,7 +178,7 @@ def _check_chapters(
         for start in range(0, len(rows), size):
             batch = rows[start : start + size]
             pages = _fetch(ctx, [_request(ctx, row) for row in batch])
-            latest = [versions.latest_version(ctx.db, row.id) for row in batch]
+            latest = [_latest_head(ctx, row.id) for row in batch]
             jobs = [_job(ctx, page, old) for page, old in zip(pages, latest, strict=True)]
             analyses = analyser.run(jobs)
             with write_transaction(ctx.db):  # one commit per batch, not per observation
@@ -200,7 +200,26 @@ def _request(ctx: _Context, row: ChapterRow) -> FetchRequest:
     return FetchRequest(row.url, etag=etag, last_modified=last_modified)
 
 
-def _job(ctx: _Context, page: Page, latest: StoredVersion | None) -> AnalysisJob | None:
+@dataclass(frozen=True)
+class _Head:
+    """The latest version's id, hash and capture (its content is loaded only when needed)."""
+
+    id: int
+    content_hash: str
+    observation_id: int | None
+
+
+def _latest_head(ctx: _Context, chapter_id: int) -> _Head | None:
+    row = fetch_one(
+        ctx.db,
+        "SELECT id, content_hash, observation_id FROM versions WHERE chapter_id = ?"
+        " ORDER BY valid_from DESC, id DESC LIMIT 1",
+        (chapter_id,),
+    )
+    return None if row is None else _Head(row["id"], row["content_hash"], row["observation_id"])
+
+
+def _job(ctx: _Context, page: Page, latest: _Head | None) -> AnalysisJob | None:
     """What the analyser needs: the page, and the capture the latest version came from."""
     if not page.ok:
         return None
@@ -259,21 +278,25 @@ def _process_chapter(
     ctx: _Context,
     row: ChapterRow,
     page: Page,
-    latest: StoredVersion | None,
+    head: _Head | None,
     analysis: Analysis | None,
     pending: list[_NewChapter],
 ) -> ChapterOutcome:
-    if page.status == 304 and latest is not None:
+    if page.status == 304 and head is not None:
         _record(ctx, row, page, "not-modified")
-        versions.mark_seen(ctx.db, latest.id, page.fetched_at)
+        versions.mark_seen(ctx.db, head.id, page.fetched_at)
         return ChapterOutcome(row.url, row.title, "not-modified")
     if analysis is not None and analysis.error is not None:
         _record(ctx, row, page, "suspect", analysis.error)
         return ChapterOutcome(row.url, row.title, "suspect", analysis.error)
-    chapter = None
-    if analysis is not None:
-        same = analysis.same and latest is not None
-        chapter = latest.chapter if same and latest is not None else analysis.chapter
+    if page.ok and head is not None and analysis is not None and analysis.same:
+        # the same fingerprint as the latest version's capture: the same, judged, content
+        _remember(page, analysis, ctx.manual.content_selector)
+        _record(ctx, row, page, "unchanged")
+        versions.mark_seen(ctx.db, head.id, page.fetched_at)
+        return ChapterOutcome(row.url, row.title, "unchanged")
+    chapter = analysis.chapter if analysis is not None else None
+    latest = versions.latest_version(ctx.db, row.id) if head is not None else None
     previous = latest.chapter if latest is not None else None
     judgement = judge_page(page, chapter, previous, min_fraction=ctx.settings.min_fraction)
     if judgement.outcome != "ok" or chapter is None:

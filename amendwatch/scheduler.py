@@ -21,7 +21,7 @@ import logging
 import signal
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -50,6 +50,11 @@ from amendwatch.config import (
 )
 from amendwatch.errors import AmendwatchError, ConfigError, NotFoundError
 from amendwatch.pipeline import ChapterOutcome
+from scraper.amendments import parse_amendments
+from scraper.discover import parse_contents
+from scraper.fetch import FetchRequest, decode_body, fetch_pages
+from store import lifecycle, observations
+from store.models import Manual
 
 log = logging.getLogger("amendwatch.scheduler")
 
@@ -88,13 +93,13 @@ def snapshot_job(db_path: str, config_path: str) -> None:
         try:
             report = run_snapshot(app, config)
             if config.feed_dir is not None:
-                for path in delivery.write_feeds(app, config.feed_dir, utc_now()):
+                for path in delivery.write_feeds(app, config.feed_dir, app.clock()):
                     log.debug("run %s: wrote %s", report.run_id, path)
         finally:
             app.close()
 
 
-def run_snapshot(app: Amendwatch, config: ScheduleConfig) -> RunReport:
+def run_snapshot(app: Amendwatch, config: ScheduleConfig, names: Sequence[str] = ()) -> RunReport:
     run: list[int] = []
 
     def started(run_id: int) -> None:
@@ -107,6 +112,7 @@ def run_snapshot(app: Amendwatch, config: ScheduleConfig) -> RunReport:
         log.log(level, "run %s: %s %s%s", run[0], outcome.outcome, outcome.url, reason)
 
     report = app.snapshot(
+        names,
         kind="scheduled",
         progress=progress,
         stop=STOP.is_set,
@@ -135,29 +141,50 @@ def report_job(db_path: str, config_path: str) -> None:
         settings = load_settings(db_path)
         app = open_app(db_path)
         try:
-            deliver_week(app, config, settings, delivery.previous_week(utc_now()))
+            delivery.deliver_week(app, config, settings, delivery.previous_week(app.clock()))
         finally:
             app.close()
 
 
-def deliver_week(
-    app: Amendwatch, config: ScheduleConfig, settings: Settings, week: str
-) -> list[str]:
-    """Deliver one week's digest as the config says; returns what was done, for the log."""
-    if config.report_dir is None and config.email is None:
-        log.warning("report %s: no report_dir and no [email] in the config: nothing sent", week)
-        return []
-    report = delivery.weekly_report(app, week)
-    done = []
-    if config.report_dir is not None:
-        done.append(f"wrote {delivery.write_folder(report, config.report_dir)}")
-    if config.email is not None:
-        message = delivery.build_message(report, config.email, utc_now())
-        delivery.send_email(message, config.email, settings.smtp_password)
-        done.append(f"emailed {', '.join(config.email.to)}")
-    for line in done:
-        log.info("report %s: %s", report.week, line)
-    return done
+def pages_job(db_path: str, config_path: str) -> None:
+    """The frequent check of contents and Amendments pages: a manual whose chapter list or
+    declared amendments changed since its last snapshot is snapshotted at once."""
+    with job_guard("pages"):
+        config = load_schedule_config(Path(config_path))
+        app = open_app(db_path)
+        try:
+            changed = []
+            for manual in app.manuals():
+                reason = pages_changed(app, manual)
+                if reason:
+                    log.info("pages: %s %s: snapshotting it now", manual.name, reason)
+                    changed.append(manual.name)
+            if changed:
+                run_snapshot(app, config, changed)
+        finally:
+            app.close()
+
+
+def pages_changed(app: Amendwatch, manual: Manual) -> str | None:
+    """Why ``manual`` needs a snapshot now (None: its pages look as last captured)."""
+    requests = [FetchRequest(manual.contents_url)]
+    if manual.amendments_url:
+        requests.append(FetchRequest(manual.amendments_url))
+    pages = fetch_pages(requests, app.settings.fetch, app.clock, transport=app.transport)
+    if pages[0].ok:
+        contents = parse_contents(decode_body(pages[0]), pages[0].final_url or pages[0].url)
+        listed = {ref.url for ref in contents.chapters}
+        known = {row.url for row in lifecycle.active_chapters(app.db, manual.id)}
+        if listed and listed != known:
+            return "contents page lists other chapters"
+    if len(pages) > 1 and pages[1].ok:
+        before = observations.latest_capture(app.db, manual.id, "amendments", app.clock())
+        declared = parse_amendments(decode_body(pages[1]), pages[1].final_url or pages[1].url)
+        if before is None or declared != parse_amendments(
+            decode_body(before), before.final_url or before.url
+        ):
+            return "Amendments page declares new entries"
+    return None
 
 
 # building the scheduler ---------------------------------------------------------------------
@@ -169,6 +196,7 @@ def build_triggers(config: ScheduleConfig) -> dict[str, BaseTrigger]:
             if config.interval_seconds
             else CronTrigger.from_crontab(config.snapshot, timezone=zone)
         )
+        pages = CronTrigger.from_crontab(config.pages, timezone=zone)
         report: BaseTrigger = (
             IntervalTrigger(seconds=config.report_interval_seconds, timezone=zone)
             if config.report_interval_seconds
@@ -178,7 +206,7 @@ def build_triggers(config: ScheduleConfig) -> dict[str, BaseTrigger]:
         raise ConfigError(
             f"invalid schedule: {exc}", "use crontab syntax, e.g. '0 2 * * *'"
         ) from exc
-    return {"snapshot": snapshot, "report": report}
+    return {"snapshot": snapshot, "report": report, "pages": pages}
 
 
 def job_specs(config: ScheduleConfig) -> list[JobSpec]:
@@ -187,6 +215,8 @@ def job_specs(config: ScheduleConfig) -> list[JobSpec]:
         JobSpec("snapshot", f"snapshot all manuals, {triggers['snapshot']}", snapshot_job,
                 triggers["snapshot"]),
         JobSpec("report", f"weekly report, {triggers['report']}", report_job, triggers["report"]),
+        JobSpec("pages", f"contents and Amendments pages, {triggers['pages']}", pages_job,
+                triggers["pages"]),
     ]  # fmt: skip
 
 
@@ -357,7 +387,8 @@ def run_forever(settings: Settings, config_path: Path, verbosity: int = 0) -> No
     started_at = utc_now()
     scheduler.start(paused=True)
     try:
-        sync_jobs(scheduler, job_specs(config), (str(settings.db_path), str(config_path)))
+        args = (str(settings.db_path.resolve()), str(config_path.resolve()))
+        sync_jobs(scheduler, job_specs(config), args)
         scheduler.add_listener(
             catch_up_listener(started_at), EVENT_JOB_SUBMITTED | EVENT_JOB_MISSED
         )

@@ -58,11 +58,17 @@ def build(path: Path, chapters: int, weeks: int, seed: int = 7) -> None:
         "INSERT INTO chapters (id, manual_id, url, title, number, first_seen, last_listed)"
         " VALUES (?, 1, ?, ?, ?, ?, ?)",
         [
-            (i + 1, chapter_of(i, 0).url, chapter_of(i, 0).title, f"{i // 100}.{i % 100}",
-             to_db_time(T0), to_db_time(T0 + WEEK * (weeks - 1)))
+            (
+                i + 1,
+                chapter_of(i, 0).url,
+                chapter_of(i, 0).title,
+                f"{i // 100}.{i % 100}",
+                to_db_time(T0),
+                to_db_time(T0 + WEEK * (weeks - 1)),
+            )
             for i in range(chapters)
         ],
-    )  # fmt: skip
+    )
     db.conn.commit()
     edition = [0] * chapters
     current: list[int | None] = [None] * chapters
@@ -94,12 +100,24 @@ def _week(
         body = f"<html><h1>{chapter.title}</h1>{edition[index]}</html>".encode()
         state["obs"] += 1
         row = {
-            "id": state["obs"], "run_id": None, "manual_id": 1, "chapter_id": index + 1,
-            "role": "chapter", "url": chapter.url, "final_url": chapter.url, "status": 200,
-            "headers": "[]", "body_sha256": store_body(db, body), "observed_at": stamp,
-            "outcome": "new-version" if changed else "unchanged", "reason": "", "etag": None,
-            "last_modified": None, "imported": 0, "prev_hash": state["hash"],
-        }  # fmt: skip
+            "id": state["obs"],
+            "run_id": None,
+            "manual_id": 1,
+            "chapter_id": index + 1,
+            "role": "chapter",
+            "url": chapter.url,
+            "final_url": chapter.url,
+            "status": 200,
+            "headers": "[]",
+            "body_sha256": store_body(db, body),
+            "observed_at": stamp,
+            "outcome": "new-version" if changed else "unchanged",
+            "reason": "",
+            "etag": None,
+            "last_modified": None,
+            "imported": 0,
+            "prev_hash": state["hash"],
+        }
         row["hash"] = state["hash"] = observation_hash(row)
         observations.append(tuple(row.values()))
         if not changed:
@@ -111,9 +129,18 @@ def _week(
             db.execute("UPDATE versions SET valid_to = ? WHERE id = ?", (stamp, current[index]))
         current[index] = vid
         versions.append(
-            (vid, index + 1, chapter.content_hash, chapter.title, chapter.url,
-             chapter.content_json(), stamp, stamp, state["obs"])
-        )  # fmt: skip
+            (
+                vid,
+                index + 1,
+                chapter.content_hash,
+                chapter.title,
+                chapter.url,
+                chapter.content_json(),
+                stamp,
+                stamp,
+                state["obs"],
+            )
+        )
         sections.extend(
             (vid, n, s.number, s.title, 1, dumps([s.number]), s.text, "[]", f"{index + 1}:{n}")
             for n, s in enumerate(chapter.sections)

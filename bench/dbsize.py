@@ -25,15 +25,15 @@ from urllib.parse import urljoin
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from sitegen import Site, footer  # noqa: E402
+from sitegen import Site, footer
 
-from amendwatch.api import Amendwatch  # noqa: E402
-from amendwatch.config import Settings  # noqa: E402
-from differ.chapter import diff_chapters  # noqa: E402
-from scraper.models import Chapter, ChapterRef, Link, Page, Section  # noqa: E402
-from store import manuals, observations, versions  # noqa: E402
-from store.db import open_db  # noqa: E402
-from store.rows import write_transaction  # noqa: E402
+from amendwatch.api import Amendwatch
+from amendwatch.config import Settings
+from differ.chapter import diff_chapters
+from scraper.models import Chapter, ChapterRef, Link, Page, Section
+from store import manuals, observations, versions
+from store.db import open_db
+from store.rows import write_transaction
 
 BASE = "http://127.0.0.1:8/static/"
 START = datetime(2026, 1, 5, 2, 0, tzinfo=UTC)
@@ -50,8 +50,12 @@ def model_chapter(site: Site, number: int, url: str) -> Chapter:
 
 def page_of(site: Site, number: int, url: str, at: datetime, status: int = 200) -> Page:
     before, after = site.furniture()
-    headers = (("Content-Type", "text/html; charset=utf-8"), ("ETag", f'"{number}-{site.version_of(number)}"'),
-               ("Last-Modified", "Mon, 05 Jan 2026 02:00:00 GMT"), ("Server", "bench"))  # fmt: skip
+    headers = (
+        ("Content-Type", "text/html; charset=utf-8"),
+        ("ETag", f'"{number}-{site.version_of(number)}"'),
+        ("Last-Modified", "Mon, 05 Jan 2026 02:00:00 GMT"),
+        ("Server", "bench"),
+    )
     if status == 304:
         return Page(url, url, 304, headers, b"", at)
     html = before.replace("{title}", site.title_of(number)) + site.chapter_main(number)
@@ -69,8 +73,9 @@ def capture(db, manual_id, row, site, number, at, first: bool) -> None:  # type:
         versions.add_version(db, row.id, chapter, observation_id=obs, observed_at=at, previous=None)
         return
     diff = diff_chapters(latest.chapter, chapter, old_version=latest.id, new_version=None)
-    stored = versions.add_version(db, row.id, chapter, observation_id=obs, observed_at=at,
-                                  previous=latest, pairs=diff.pairs)  # fmt: skip
+    stored = versions.add_version(
+        db, row.id, chapter, observation_id=obs, observed_at=at, previous=latest, pairs=diff.pairs
+    )
     diff = diff.__class__(**{**diff.__dict__, "new_version": stored.id})
     versions.record_change(db, diff, chapter_id=row.id, detected_at=at, run_id=None)
 
@@ -79,8 +84,12 @@ def simulate(path: Path, chapters: int, weeks: int) -> dict[str, object]:
     db = open_db(path)
     site = Site(chapters, seed=7)
     manual = manuals.add_manual(db, "year", BASE + "contents.html", now=START)
-    rows = [versions.upsert_chapter(db, manual.id, ChapterRef(f"{BASE}ch/{n:05d}.html", site.title_of(n)), START)
-            for n in range(1, chapters + 1)]  # fmt: skip
+    rows = [
+        versions.upsert_chapter(
+            db, manual.id, ChapterRef(f"{BASE}ch/{n:05d}.html", site.title_of(n)), START
+        )
+        for n in range(1, chapters + 1)
+    ]
     for week in range(weeks):
         at = START + timedelta(weeks=week)
         changed = set() if week == 0 else {n for n, _ in site.advance(0.02)}
@@ -91,8 +100,14 @@ def simulate(path: Path, chapters: int, weeks: int) -> dict[str, object]:
                     capture(db, manual.id, row, site, number, stamp, first=week == 0)
                     continue
                 page = page_of(site, number, row.url, stamp, status=304)
-                observations.record_observation(db, page, manual_id=manual.id, chapter_id=row.id,
-                                                role="chapter", outcome="not-modified")  # fmt: skip
+                observations.record_observation(
+                    db,
+                    page,
+                    manual_id=manual.id,
+                    chapter_id=row.id,
+                    role="chapter",
+                    outcome="not-modified",
+                )
         print(f"week {week + 1}/{weeks}: {len(changed) or chapters} captured", file=sys.stderr)
     tables = {
         name: db.execute(f"SELECT count(*) FROM {name}").fetchone()[0]

@@ -14,7 +14,6 @@ import os
 import platform
 import re
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -33,10 +32,17 @@ from urlw import Urlwatch, available, report_for  # noqa: E402
 class SiteServer:
     def __init__(self, chapters: int, cache: Path) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, str(HERE / "server.py"), "--chapters", str(chapters),
-             "--cache", str(cache)],
-            stdout=subprocess.PIPE, text=True,
-        )  # fmt: skip
+            [
+                sys.executable,
+                str(HERE / "server.py"),
+                "--chapters",
+                str(chapters),
+                "--cache",
+                str(cache),
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline()
         self.base = f"http://127.0.0.1:{int(line.split()[1])}"
@@ -51,16 +57,22 @@ class SiteServer:
         self.proc.wait()
 
 
-def snapshot(db: Path, url: str, args: argparse.Namespace) -> dict[str, Any]:
+def snapshot(db: Path, url: str, args: argparse.Namespace, repeat: int = 1) -> dict[str, Any]:
+    """One snapshot in a new process (``repeat`` > 1: the last of that many in one process,
+    as a long-running scheduler runs them)."""
     command = [sys.executable, str(HERE / "snap.py"), "--db", str(db), "--url", url]
+    command += ["--repeat", str(repeat)]
     if args.per_host:
         command += ["--per-host", str(args.per_host), "--batch", str(args.batch)]
     done = subprocess.run(command, capture_output=True, text=True, check=True)
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     result["rate"] = result["chapters"] / result["elapsed"]
     result["rss_mb"] = max(result["maxrss_kb"], result["children_maxrss_kb"]) / 1024
-    print(f"    {result['chapters']} chapters in {result['elapsed']:.1f} s "
-          f"({result['rate']:.0f}/s) {result['counts']}", flush=True)  # fmt: skip
+    print(
+        f"    {result['chapters']} chapters in {result['elapsed']:.1f} s "
+        f"({result['rate']:.0f}/s) {result['counts']}",
+        flush=True,
+    )
     return result
 
 
@@ -76,7 +88,12 @@ def amendwatch_runs(server: SiteServer, work: Path, args: argparse.Namespace, fi
     print("amendwatch: unchanged, 304 path", flush=True)
     fig.add_runs("304", [snapshot(work / "static.db", static, args) for _ in range(args.runs)])
     print("amendwatch: unchanged, dynamic path", flush=True)
-    fig.add_runs("dynamic", [snapshot(work / "dynamic.db", dynamic, args) for _ in range(args.runs)])
+    fig.add_runs(
+        "dynamic", [snapshot(work / "dynamic.db", dynamic, args) for _ in range(args.runs)]
+    )
+    print("amendwatch: unchanged, dynamic path, second run in one process (scheduler)", flush=True)
+    warm = [snapshot(work / "dynamic.db", dynamic, args, repeat=2) for _ in range(args.runs)]
+    fig.add_runs("dynamic-warm", warm)
 
 
 def changed_runs(
@@ -94,7 +111,12 @@ def changed_runs(
             elapsed, report = uw.cycle()
             fig.compare_edit(work / "dynamic.db", edits, report_for, report)
             print(f"    urlwatch: the same cycle in {elapsed:.1f} s", flush=True)
-    fig.add_changed(runs)
+    print("amendwatch: every chapter changed (end to end rate of changed chapters)", flush=True)
+    every = []
+    for _ in range(args.runs):
+        server.advance(1.0)
+        every.append(snapshot(work / "dynamic.db", dynamic, args))
+    fig.add_changed(runs, every)
 
 
 def urlwatch_runs(base: str, work: Path, args: argparse.Namespace, fig: Figures) -> Urlwatch | None:
@@ -121,8 +143,12 @@ def machine() -> dict[str, str]:
     if cpuinfo.exists():
         found = re.search(r"model name\s*:\s*(.+)", cpuinfo.read_text())
         model = found.group(1).strip() if found else model
-    return {"nproc": str(os.cpu_count()), "cpu": model, "python": platform.python_version(),
-            "os": platform.platform()}  # fmt: skip
+    return {
+        "nproc": str(os.cpu_count()),
+        "cpu": model,
+        "python": platform.python_version(),
+        "os": platform.platform(),
+    }
 
 
 def main() -> None:
@@ -149,10 +175,20 @@ def main() -> None:
     print(f"database: {args.db_weeks} weekly rounds of {args.db_chapters} chapters", flush=True)
     start = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, str(HERE / "dbsize.py"), "--db", str(work / "year.db"),
-         "--chapters", str(args.db_chapters), "--weeks", str(args.db_weeks)],
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            str(HERE / "dbsize.py"),
+            "--db",
+            str(work / "year.db"),
+            "--chapters",
+            str(args.db_chapters),
+            "--weeks",
+            str(args.db_weeks),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     fig.add_dbsize(json.loads(done.stdout.strip().splitlines()[-1]), time.perf_counter() - start)
     shutil.rmtree(work, ignore_errors=True)
     text = fig.render()

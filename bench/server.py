@@ -23,7 +23,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from sitegen import Site, footer  # noqa: E402
+from sitegen import Site, footer
 
 EPOCH = 1_780_000_000  # Last-Modified of round 0; each round is one week later
 
@@ -49,7 +49,9 @@ class Server:
         for number in range(1, self.site.chapters + 1):
             self.main_path(number)
 
-    def chapter(self, number: int, dynamic: bool, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+    def chapter(
+        self, number: int, dynamic: bool, headers: dict[str, str]
+    ) -> tuple[int, dict[str, str], bytes]:
         version = self.site.version_of(number)
         edits = self.site.edits.get(number, ())
         changed_round = edits[-1].round if edits else 0

@@ -19,11 +19,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from amendwatch import pipeline  # noqa: E402
-from amendwatch.api import Amendwatch  # noqa: E402
-from amendwatch.config import Settings  # noqa: E402
-from amendwatch.errors import NotFoundError  # noqa: E402
-from store import manuals  # noqa: E402
+from amendwatch import pipeline
+from amendwatch.api import Amendwatch, RunReport
+from amendwatch.config import Settings
+from amendwatch.errors import NotFoundError
+from store import manuals
 
 DIFF_TIMES: list[float] = []
 
@@ -45,6 +45,7 @@ def main() -> None:
     parser.add_argument("--url", required=True)
     parser.add_argument("--per-host", type=int, default=None)
     parser.add_argument("--batch", type=int, default=None)
+    parser.add_argument("--repeat", type=int, default=1, help="runs in this one process")
     args = parser.parse_args()
     settings = Settings(db_path=args.db)
     if args.per_host is not None:
@@ -59,30 +60,29 @@ def main() -> None:
             manuals.get_manual(app.db, "bench")
         except NotFoundError:
             app.add_manual("bench", args.url)
-        start = time.perf_counter()
-        report = app.snapshot(["bench"])
-        elapsed = time.perf_counter() - start
+        for _ in range(args.repeat):
+            DIFF_TIMES.clear()
+            start = time.perf_counter()
+            report = app.snapshot(["bench"])
+            print(json.dumps(figures(report, time.perf_counter() - start)), flush=True)
     finally:
         app.close()
+
+
+def figures(report: RunReport, elapsed: float) -> dict[str, Any]:
     (result,) = report.results
     counts: dict[str, int] = {}
     for outcome in result.outcomes:
         counts[outcome.outcome] = counts.get(outcome.outcome, 0) + 1
-    changed = sorted(o.url for o in result.outcomes if o.change_id is not None)
-    print(
-        json.dumps(
-            {
-                "elapsed": elapsed,
-                "chapters": len(result.outcomes),
-                "counts": counts,
-                "errors": list(report.errors),
-                "diff_times": DIFF_TIMES,
-                "changed_urls": changed,
-                "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-                "children_maxrss_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
-            }
-        )
-    )
+    return {
+        "elapsed": elapsed,
+        "chapters": len(result.outcomes),
+        "counts": counts,
+        "errors": list(report.errors),
+        "diff_times": list(DIFF_TIMES),
+        "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        "children_maxrss_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+    }
 
 
 if __name__ == "__main__":

@@ -51,9 +51,9 @@ class Urlwatch:
 
 def report_for(report: str, chapter: int) -> str:
     """The part of a urlwatch text report about one chapter's job."""
-    marker = f"CHANGED: ch{chapter}"
+    marker = f"CHANGED: ch{chapter} ("
     if marker not in report:
         return ""
     rest = report.split(marker, 1)[1]
-    end = rest.find("\n" + "-" * 10, 200)
+    end = rest.find("\nCHANGED: ")
     return marker + (rest if end < 0 else rest[:end])

@@ -47,7 +47,7 @@ def test_unchanged_job_keeps_its_missed_run_and_a_changed_one_is_replaced(db: Pa
     second = paused(db)
     sched.sync_jobs(second, specs(), args)
     assert second.get_job("snapshot").next_run_time == PAST  # still due: caught up on resume
-    assert {job.id for job in second.get_jobs()} == {"snapshot", "report"}
+    assert {job.id for job in second.get_jobs()} == {"snapshot", "report", "pages"}
     sched.close_scheduler(second, wait=False)
 
     third = paused(db)
