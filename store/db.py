@@ -14,7 +14,6 @@ from amendwatch.errors import SchemaError, StoreError
 from store.schema import AUDIT_SCHEMA, INITIAL_SCHEMA
 
 MIGRATIONS = Migrations("amendwatch")
-SQLITE_HEADER = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 30_000
 
 
@@ -76,13 +75,11 @@ def _check_path(target: Path) -> bool:
 
 
 def _check_existing(target: Path) -> None:
-    try:
-        with target.open("rb") as handle:
-            header = handle.read(len(SQLITE_HEADER))
-    except OSError as exc:
-        raise StoreError(f"cannot read {target}: {exc.strerror}") from exc
-    if header and header != SQLITE_HEADER:
-        raise StoreError(f"{target} is not a SQLite database", hint="choose another --db path")
+    """Never open the file here: closing any descriptor of it would drop the POSIX locks that
+    this process's SQLite connections hold on it. A file that is not a database is refused by
+    SQLite itself in ``_prepare``, before anything is written."""
+    if not os.access(target, os.R_OK):
+        raise StoreError(f"cannot read {target}", hint="check its permissions or choose another")
     if not os.access(target, os.W_OK):
         raise StoreError(
             f"{target} is read-only", hint="make it writable or choose another --db path"
@@ -101,7 +98,7 @@ def _prepare(db: Database, label: str) -> None:
         found = int(db.execute("PRAGMA user_version").fetchone()[0])
     except sqlite3.DatabaseError as exc:
         raise StoreError(
-            f"{label} is not a usable SQLite database ({exc})", hint="choose another --db path"
+            f"{label} is not a SQLite database ({exc})", hint="choose another --db path"
         ) from exc
     if found == 0 and _foreign_tables(db):
         raise StoreError(
