@@ -182,8 +182,9 @@ def _check_chapters(
             jobs = [_job(ctx, page, old) for page, old in zip(pages, latest, strict=True)]
             analyses = analyser.run(jobs)
             with write_transaction(ctx.db):  # one commit per batch, not per observation
-                for row, page, old in zip(batch, pages, latest, strict=True):
+                for row, page, old, job in zip(batch, pages, latest, jobs, strict=True):
                     analysis = next(analyses)
+                    _remember_old(job, analysis)
                     if stop is not None and stop():
                         return outcomes, True
                     outcome = _process_chapter(ctx, row, page, old, analysis, pending)
@@ -242,7 +243,16 @@ def _job(ctx: _Context, page: Page, latest: _Head | None) -> AnalysisJob | None:
         tuple((k, v) for k, v in json.loads(capture["headers"])),
         observations.get_body(ctx.db, capture["body_sha256"]), page.fetched_at,
     )  # fmt: skip
-    return AnalysisJob(decode_body(page), url, selector, decode_body(old), old.url)
+    return AnalysisJob(
+        decode_body(page), url, selector, decode_body(old), old.url, None, capture["body_sha256"]
+    )
+
+
+def _remember_old(job: AnalysisJob | None, analysis: Analysis | None) -> None:
+    if job is None or analysis is None or job.old_sha256 is None:
+        return
+    if analysis.old_fingerprint is not None:
+        _FINGERPRINTS[(job.old_sha256, job.old_url, job.selector)] = analysis.old_fingerprint
 
 
 def _remember(page: Page, analysis: Analysis | None, selector: str | None) -> None:

@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from reports.digest import safe_href
 from reports.models import DetectedChange
 from reports.render import change_text
 
@@ -33,7 +34,7 @@ class FeedEntry:
     id: str
     title: str
     updated: str
-    link: str
+    link: str | None  # only http(s) URLs; anything else is left out
     kind: str
     content: str
 
@@ -66,7 +67,7 @@ def _entry(change: DetectedChange) -> FeedEntry:
         id=entry_id(change),
         title=f"{change.chapter_title} — {change.diff.kind}",
         updated=_stamp(change.detected_at),
-        link=change.chapter_url,
+        link=safe_href(change.chapter_url),
         kind=change.diff.kind,
         content=change_text(change),
     )

@@ -107,6 +107,7 @@ class AnalysisJob:
     old_html: str | None = None  # the latest version's capture (None: no version yet)
     old_url: str = ""
     old_fingerprint: str | None = None  # known already (then old_html is not needed)
+    old_sha256: str | None = None  # the old capture's body hash (to remember its fingerprint)
 
 
 @dataclass(frozen=True)
