@@ -44,6 +44,7 @@ from store.models import (
 )
 
 Clock = Callable[[], datetime]
+SNAPSHOT_KINDS = ("snapshot", "scheduled")  # runs that hold the snapshot lock
 
 
 def utc_now() -> datetime:
@@ -183,6 +184,7 @@ class Amendwatch:
         if at is not None:
             for manual in selected:
                 lifecycle.check_not_before(self.db, manual.id, at)
+        runs.abandon_unfinished_runs(self.db, SNAPSHOT_KINDS)
         run_id = runs.start_run(self.db, kind, clock())
         if started is not None:
             started(run_id)

@@ -81,12 +81,21 @@ def manual_list(ctx: click.Context) -> None:
 @click.argument("names", nargs=-1)
 @click.option("--at", "at", help="Record the observations at this ISO time (replays, backfills).")
 @click.option("--quiet", is_flag=True, help="Print only the summary line.")
+@click.option(
+    "--wait",
+    type=float,
+    default=0.0,
+    show_default=True,
+    help="Seconds to wait for another run's lock on the database before giving up.",
+)
 @click.pass_context
-def snapshot(ctx: click.Context, names: tuple[str, ...], at: str | None, quiet: bool) -> None:
+def snapshot(
+    ctx: click.Context, names: tuple[str, ...], at: str | None, quiet: bool, wait: float
+) -> None:
     """Discover, fetch, extract, store and diff the chapters of the manuals (all by default)."""
     when = parse_when(at) if at else None
     with opened(ctx) as app:
-        report = views.run_snapshot(app, names, when, quiet=quiet)
+        report = views.run_snapshot(app, names, when, quiet=quiet, wait=wait)
     click.echo(views.snapshot_summary(report))
     if report.errors:
         sys.exit(1)

@@ -163,6 +163,17 @@ def _capture_amendments(ctx: _Context, url: str) -> None:
     )
 
 
+@dataclass(frozen=True)
+class _Batch:
+    """Fetched chapters whose analysis is under way (the next batch is fetched meanwhile)."""
+
+    rows: Sequence[ChapterRow]
+    pages: list[Page]
+    heads: list[_Head | None]
+    jobs: list[AnalysisJob | None]
+    analyses: Callable[[], list[Analysis | None]]
+
+
 def _check_chapters(
     ctx: _Context,
     rows: Sequence[ChapterRow],
@@ -174,26 +185,71 @@ def _check_chapters(
     size = max(1, ctx.settings.batch_size)
     workers = min(POOL_WORKERS, os.cpu_count() or 1) if len(rows) >= POOL_MIN_CHAPTERS else 0
     analyser = Analyser(workers)
+    previous: _Batch | None = None
     try:
-        for start in range(0, len(rows), size):
-            batch = rows[start : start + size]
-            pages = _fetch(ctx, [_request(ctx, row) for row in batch])
-            latest = [_latest_head(ctx, row.id) for row in batch]
-            jobs = [_job(ctx, page, old) for page, old in zip(pages, latest, strict=True)]
-            analyses = analyser.run(jobs)
-            with write_transaction(ctx.db):  # one commit per batch, not per observation
-                for row, page, old, job in zip(batch, pages, latest, jobs, strict=True):
-                    analysis = next(analyses)
-                    _remember_old(job, analysis)
-                    if stop is not None and stop():
-                        return outcomes, True
-                    outcome = _process_chapter(ctx, row, page, old, analysis, pending)
-                    outcomes.append(outcome)
-                    if progress is not None:
-                        progress(outcome)
+        for start in [*range(0, len(rows), size), len(rows)]:
+            batch = (
+                _start_batch(ctx, rows[start : start + size], analyser) if rows[start:] else None
+            )
+            if previous is not None and _finish_batch(
+                ctx, previous, pending, outcomes, progress, stop
+            ):
+                return outcomes, True
+            previous = batch
     finally:
         analyser.close()
     return outcomes, False
+
+
+def _start_batch(ctx: _Context, rows: Sequence[ChapterRow], analyser: Analyser) -> _Batch:
+    pages = _fetch(ctx, [_request(ctx, row) for row in rows])
+    heads = [_latest_head(ctx, row.id) for row in rows]
+    jobs = [_job(ctx, page, head) for page, head in zip(pages, heads, strict=True)]
+    return _Batch(rows, pages, heads, jobs, analyser.submit(jobs))
+
+
+def _finish_batch(
+    ctx: _Context,
+    batch: _Batch,
+    pending: list[_NewChapter],
+    outcomes: list[ChapterOutcome],
+    progress: Callable[[ChapterOutcome], None] | None,
+    stop: Callable[[], bool] | None,
+) -> bool:
+    """Store the batch's outcomes in one transaction; True when ``stop`` interrupted it."""
+    analyses = batch.analyses()
+    seconds = _second_fetches(ctx, batch, analyses)
+    with write_transaction(ctx.db):  # one commit per batch, not per observation
+        for row, page, head, job, analysis in zip(
+            batch.rows, batch.pages, batch.heads, batch.jobs, analyses, strict=True
+        ):
+            if stop is not None and stop():
+                return True
+            _remember_old(job, analysis)
+            outcome = _process_chapter(ctx, row, page, head, analysis, pending, seconds)
+            outcomes.append(outcome)
+            if progress is not None:
+                progress(outcome)
+    return False
+
+
+def _second_fetches(
+    ctx: _Context, batch: _Batch, analyses: list[Analysis | None]
+) -> dict[str, Page]:
+    """Confirm before report: fetch every apparently changed chapter again, together."""
+    if not ctx.settings.confirm_changes:
+        return {}
+    urls = [
+        page.url
+        for page, head, analysis in zip(batch.pages, batch.heads, analyses, strict=True)
+        if head is not None
+        and analysis is not None
+        and analysis.chapter is not None
+        and analysis.chapter.content_hash != head.content_hash
+    ]
+    if not urls:
+        return {}
+    return {page.url: page for page in _fetch(ctx, [FetchRequest(url) for url in urls])}
 
 
 def _request(ctx: _Context, row: ChapterRow) -> FetchRequest:
@@ -291,6 +347,7 @@ def _process_chapter(
     head: _Head | None,
     analysis: Analysis | None,
     pending: list[_NewChapter],
+    seconds: dict[str, Page],
 ) -> ChapterOutcome:
     if page.status == 304 and head is not None:
         _record(ctx, row, page, "not-modified")
@@ -321,7 +378,7 @@ def _process_chapter(
     if (
         latest is not None
         and ctx.settings.confirm_changes
-        and not _confirmed(ctx, page, chapter, analysis)
+        and not _confirmed(ctx, page, chapter, analysis, seconds.get(page.url))
     ):
         reason = "content changed between two fetches; change not accepted yet"
         _record(ctx, row, page, "suspect", reason)
@@ -329,10 +386,13 @@ def _process_chapter(
     return _store_new_version(ctx, row, page, chapter, latest, pending)
 
 
-def _confirmed(ctx: _Context, page: Page, chapter: Chapter, analysis: Analysis | None) -> bool:
+def _confirmed(
+    ctx: _Context, page: Page, chapter: Chapter, analysis: Analysis | None, again: Page | None
+) -> bool:
     """Confirm before report: a second fetch must give the same extracted content
     (the same fingerprint says so without a second full extraction)."""
-    (again,) = _fetch(ctx, [FetchRequest(page.url)])
+    if again is None:
+        (again,) = _fetch(ctx, [FetchRequest(page.url)])
     if not again.ok:
         return False
     html, url = decode_body(again), again.final_url or again.url

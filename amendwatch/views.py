@@ -22,14 +22,16 @@ from store.models import AsOf
 
 
 def run_snapshot(
-    app: Amendwatch, names: Sequence[str], when: datetime | None, *, quiet: bool
+    app: Amendwatch, names: Sequence[str], when: datetime | None, *, quiet: bool, wait: float
 ) -> RunReport:
     """Snapshot with a progress bar on a terminal, plain otherwise."""
     if quiet or not sys.stderr.isatty():
-        return app.snapshot(names, at=when)
+        return app.snapshot(names, at=when, wait=wait)
     with Progress(transient=True) as progress:
         task = progress.add_task("checking chapters", total=None)
-        return app.snapshot(names, at=when, progress=lambda outcome: progress.advance(task))
+        return app.snapshot(
+            names, at=when, wait=wait, progress=lambda outcome: progress.advance(task)
+        )
 
 
 def snapshot_summary(report: RunReport) -> str:

@@ -17,7 +17,7 @@ covers the whole document. ``None`` means "cannot tell": run the full extraction
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import get_context
@@ -145,18 +145,17 @@ class Analyser:
         self.min_batch = min_batch
         self._pool: ProcessPoolExecutor | None = None
 
-    def run(self, jobs: Sequence[AnalysisJob | None]) -> Iterator[Analysis | None]:
-        """The analyses in job order (lazily: the caller works while the pool does)."""
+    def submit(self, jobs: Sequence[AnalysisJob | None]) -> Callable[[], list[Analysis | None]]:
+        """Start analysing ``jobs`` now (on the pool for large batches); the returned
+        function waits for the analyses, in job order."""
         wanted = [job for job in jobs if job is not None]
         if self.workers < 2 or len(wanted) < self.min_batch:
-            for job in jobs:
-                yield None if job is None else analyse(job)
-            return
+            return lambda: [None if job is None else analyse(job) for job in jobs]
         if self._pool is None:
             self._pool = ProcessPoolExecutor(self.workers, mp_context=get_context("spawn"))
-        futures = [None if job is None else self._pool.submit(analyse, job) for job in jobs]
-        for future in futures:
-            yield None if future is None else future.result()
+        pool = self._pool
+        futures = [None if job is None else pool.submit(analyse, job) for job in jobs]
+        return lambda: [None if future is None else future.result() for future in futures]
 
     def close(self) -> None:
         if self._pool is not None:

@@ -94,12 +94,35 @@ def _cleanup(target: Path, created: bool) -> None:
 
 
 def _prepare(db: Database, label: str) -> None:
+    found = _read_version(db, label)
+    _check_version(db, found, label)
     try:
-        found = int(db.execute("PRAGMA user_version").fetchone()[0])
+        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        db.execute("PRAGMA foreign_keys = ON")
+        if not db.memory:
+            db.enable_wal()
+        if found != SCHEMA_VERSION:
+            _migrate(db, label)
+    except sqlite3.OperationalError as exc:
+        raise StoreError(
+            f"cannot write to {label}: {exc}", hint="check that the --db file is writable"
+        ) from exc
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(
+            f"{label} is not a usable SQLite database ({exc})", hint="choose another --db path"
+        ) from exc
+
+
+def _read_version(db: Database, label: str) -> int:
+    try:
+        return int(db.execute("PRAGMA user_version").fetchone()[0])
     except sqlite3.DatabaseError as exc:
         raise StoreError(
             f"{label} is not a SQLite database ({exc})", hint="choose another --db path"
         ) from exc
+
+
+def _check_version(db: Database, found: int, label: str) -> None:
     if found == 0 and _foreign_tables(db):
         raise StoreError(
             f"{label} is a SQLite database of another application",
@@ -110,22 +133,22 @@ def _prepare(db: Database, label: str) -> None:
             f"this database was written by a newer amendwatch "
             f"(schema {found} > {SCHEMA_VERSION}); upgrade amendwatch"
         )
+
+
+def _migrate(db: Database, label: str) -> None:
+    """Apply the pending migrations under one write lock, so that two processes opening a
+    new database at once never see it half-migrated; re-check once the lock is held."""
+    db.execute("BEGIN IMMEDIATE")
     try:
-        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        db.execute("PRAGMA foreign_keys = ON")
-        if not db.memory:
-            db.enable_wal()
-        MIGRATIONS.apply(db)
+        found = _read_version(db, label)
+        _check_version(db, found, label)
         if found != SCHEMA_VERSION:
+            MIGRATIONS.apply(db)
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-    except sqlite3.OperationalError as exc:
-        raise StoreError(
-            f"cannot write to {label}: {exc}", hint="check that the --db file is writable"
-        ) from exc
-    except sqlite3.DatabaseError as exc:
-        raise StoreError(
-            f"{label} is not a usable SQLite database ({exc})", hint="choose another --db path"
-        ) from exc
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
 
 
 def _foreign_tables(db: Database) -> bool:

@@ -52,7 +52,7 @@ def _refusal(db_path: Path, holder: Holder | None) -> LockError:
     who = holder.describe() if holder else "another process"
     return LockError(
         f"another amendwatch snapshot ({who}) holds the lock on {db_path.name}; wait or stop it",
-        "retry when it has finished, or stop that process",
+        "retry when it has finished, or wait for it with `snapshot --wait SECONDS`",
     )
 
 

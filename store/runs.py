@@ -72,3 +72,14 @@ def list_runs(db: Database, limit: int = 20) -> tuple[RunRow, ...]:
     """The latest ``limit`` runs, newest first."""
     rows = fetch_all(db, "SELECT * FROM runs ORDER BY started_at DESC, id DESC LIMIT ?", (limit,))
     return tuple(_run(row) for row in rows)
+
+
+def abandon_unfinished_runs(db: Database, kinds: Sequence[str]) -> int:
+    """Mark runs of these kinds still "running" as "abandoned": call it only while holding
+    the snapshot lock, when no such run can be alive (its process was killed)."""
+    marks = ", ".join("?" for _ in kinds)
+    cursor = db.execute(
+        f"UPDATE runs SET status = 'abandoned' WHERE status = 'running' AND kind IN ({marks})",
+        list(kinds),
+    )
+    return cursor.rowcount

@@ -32,7 +32,9 @@ def test_second_holder_is_refused_with_who_holds_it(tmp_path: Path) -> None:
         f"another amendwatch snapshot (pid {os.getpid()}, scheduled run, since 02:00:01) "
         "holds the lock on amendwatch.db; wait or stop it"
     )
-    assert message.endswith("(retry when it has finished, or stop that process)")
+    assert message.endswith(
+        "(retry when it has finished, or wait for it with `snapshot --wait SECONDS`)"
+    )
     with hold(db, "manual snapshot", NOW):  # released: free again
         pass
 

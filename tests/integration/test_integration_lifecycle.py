@@ -11,6 +11,7 @@ import pytest
 from amendwatch.api import Amendwatch
 from amendwatch.config import Settings
 from reports.periods import parse_range
+from store import runs
 from tests.integration.minisite import MiniSite, chapter_html, contents_html
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -106,3 +107,11 @@ def test_stop_interrupts_between_chapters(app: Amendwatch, site: MiniSite) -> No
     # the next run picks up the chapter that was not processed
     app.snapshot(at=T0 + 2 * DAY)
     assert sorted(all_changes(app)) == [("updated", "a.html"), ("updated", "b.html")]
+
+
+def test_a_killed_run_is_marked_abandoned_by_the_next(app: Amendwatch) -> None:
+    killed = runs.start_run(app.db, "scheduled", T0 + DAY)  # its process died mid-run
+    report = app.snapshot(at=T0 + 2 * DAY)
+    statuses = {run.id: run.status for run in app.runs()}
+    assert statuses[killed] == "abandoned"
+    assert statuses[report.run_id] == "ok"

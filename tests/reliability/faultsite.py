@@ -103,6 +103,7 @@ class FaultSite:
         self.chapters = chapters
         self.edition = 1
         self.faults: dict[str, Fault] = {}
+        self.overrides: dict[str, str] = {}  # path -> HTML served instead of the usual page
         self.disallow: list[str] = []
         self.delay = 0.0
         self.slow_seconds = 1.0
@@ -149,6 +150,8 @@ class FaultSite:
             return fault
 
     def page_for(self, path: str) -> str | None:
+        if path in self.overrides:
+            return self.overrides[path]
         if path == "/":
             return contents_html(self.chapters)
         for n in range(1, self.chapters + 1):
