@@ -51,6 +51,13 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def check_manual_urls(contents_url: str, amendments_url: str | None = None) -> None:
+    """Refuse a malformed manual URL before anything is opened or written."""
+    manuals.check_url(contents_url)
+    if amendments_url:
+        manuals.check_url(amendments_url)
+
+
 def months_between(period: Period) -> set[str]:
     """The "YYYY-MM" months that a period touches."""
     months = set()

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import click
 
 from amendwatch import cli_audit, cli_delivery, cli_drafts, views
-from amendwatch.api import utc_now
+from amendwatch.api import check_manual_urls, utc_now
 from amendwatch.clitools import AmendwatchGroup, emit, opened, select_period, settings_of
 from amendwatch.config import load_settings
 from reports import render
@@ -59,6 +59,7 @@ def manual_add(
     content_selector: str | None,
 ) -> None:
     """Watch the manual NAME whose contents page is CONTENTS_URL."""
+    check_manual_urls(contents_url, amendments_url)  # before the database is created
     with opened(ctx) as app:
         added = app.add_manual(name, contents_url, amendments_url, content_selector)
     click.echo(f"added manual {added.name}: {added.contents_url}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -31,7 +33,31 @@ def check_url(url: str) -> str:
         ) from exc
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InputError(f"not an http(s) URL: {url!r}", hint="give a full https://... URL")
+    if any(char.isspace() for char in cleaned) or not _is_valid_host(parts.hostname):
+        raise InputError(
+            f"not a valid host name in {url!r}", hint="check the URL for typos or spaces"
+        )
     return cleaned
+
+
+_HOST_LABELS = re.compile(
+    r"^[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*\.?$", re.IGNORECASE
+)
+
+
+def _is_valid_host(host: str) -> bool:
+    """A DNS name (IDNA allowed), an IPv4 address or an IPv6 literal."""
+    if ":" in host:
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            return False
+        return True
+    try:
+        ascii_host = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return False
+    return _HOST_LABELS.match(ascii_host) is not None
 
 
 def _manual(row: dict[str, Any]) -> Manual:
