@@ -122,24 +122,53 @@ def meta_charset(body: bytes) -> str | None:
     return _codec(match.group(1).decode("ascii")) if match else None
 
 
+_SINGLE_BYTE = frozenset(
+    {"iso-8859-1", "latin-1", "latin1", "cp1252", "windows-1252", "us-ascii", "ascii"}
+)
+
+
+def _cp1252_fallback(error: UnicodeError) -> tuple[str, int]:
+    """Decode bytes that are not UTF-8 one at a time as cp1252 (a stray byte in a UTF-8 page)."""
+    assert isinstance(error, UnicodeDecodeError)
+    bad = error.object[error.start : error.end]
+    return bad.decode("cp1252", errors="replace"), error.end
+
+
+codecs.register_error("amendwatch-cp1252", _cp1252_fallback)
+
+
 def decode_bytes(body: bytes, content_type: str | None) -> str:
     """Decode: BOM, then the header charset, then <meta charset>, then utf-8, then cp1252.
-    A declared charset the bytes do not fit is skipped (the next candidate is tried)."""
+
+    A declared charset the bytes do not fit is skipped. Bytes that are valid UTF-8 with
+    non-ASCII characters are UTF-8 even when a single-byte charset is declared (a multi-byte
+    UTF-8 sequence is practically never genuine Latin-1 text), and a page that is UTF-8 but
+    for a few stray bytes keeps its UTF-8 and decodes only those bytes as cp1252."""
     for bom, name in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
                       (codecs.BOM_UTF16_BE, "utf-16")):  # fmt: skip
         if body.startswith(bom):
             return body.decode(name, errors="replace")
-    candidates: list[str | None] = [
-        header_charset(content_type),
-        meta_charset(body),
-        "utf-8",
-        "cp1252",
-    ]
-    for candidate in candidates:
-        if candidate is None:
-            continue
+    declared = [c for c in (header_charset(content_type), meta_charset(body)) if c]
+    utf8_or_latin = _SINGLE_BYTE | {"utf-8", "utf8"}
+    if not body.isascii() and (not declared or declared[0].lower() in utf8_or_latin):
+        try:
+            return body.decode("utf-8")
+        except UnicodeDecodeError:
+            if _mostly_utf8(body):
+                return body.decode("utf-8", errors="amendwatch-cp1252")
+    # as browsers do (WHATWG Encoding): the Latin-1 labels mean windows-1252
+    labels = ["cp1252" if c.lower() in _SINGLE_BYTE else c for c in declared]
+    for candidate in [*labels, "utf-8", "cp1252"]:
         try:
             return body.decode(candidate)
-        except UnicodeDecodeError:
+        except (UnicodeDecodeError, LookupError):
             continue
     return body.decode("cp1252", errors="replace")
+
+
+def _mostly_utf8(body: bytes) -> bool:
+    """Whether most non-ASCII bytes form valid UTF-8 sequences (a few stray bytes aside)."""
+    text = body.decode("utf-8", errors="replace")
+    multibyte = sum(1 for char in text if ord(char) > 0x7F and char != "\ufffd")
+    stray = text.count("\ufffd")
+    return multibyte > 0 and stray <= max(2, multibyte // 10)

@@ -184,10 +184,8 @@ def test_binary_junk_is_suspect_and_invents_nothing(app: Amendwatch, site: Fault
     [
         "malformed",
         "wrong-charset",
-        pytest.param("mixed-charset", marks=pytest.mark.xfail(strict=True, reason=MOJIBAKE)),
-        pytest.param(
-            "latin1-declared-utf8-sent", marks=pytest.mark.xfail(strict=True, reason=MOJIBAKE)
-        ),
+        "mixed-charset",
+        "latin1-declared-utf8-sent",
     ],
 )
 def test_readable_damage_keeps_the_text_and_invents_no_version(
