@@ -44,6 +44,26 @@ def _looks_like_error_page(chapter: Chapter) -> str | None:
     return None
 
 
+MAX_GARBAGE = 0.02  # guidance text has no control characters; binary junk is full of them
+
+
+def _garbage_share(chapter: Chapter) -> float:
+    """The share of characters that no guidance text contains: C0/C1 controls (other than
+    line breaks and tabs), U+FFFD replacement characters and private-use characters."""
+    text = "".join(section.text for section in chapter.sections)
+    if not text:
+        return 0.0
+    bad = sum(
+        1
+        for char in text
+        if (ord(char) < 32 and char not in "\n\t\r")
+        or 0x7F <= ord(char) <= 0x9F
+        or char == "\ufffd"
+        or 0xE000 <= ord(char) <= 0xF8FF
+    )
+    return bad / len(text)
+
+
 def judge_page(
     page: Page,
     chapter: Chapter | None,
@@ -68,6 +88,11 @@ def judge_page(
     length = sum(len(s.text) for s in chapter.sections)
     if length == 0:
         return Judgement("suspect", "the chapter has no section text")
+    garbage = _garbage_share(chapter)
+    if garbage > MAX_GARBAGE:
+        return Judgement(
+            "suspect", f"{garbage:.0%} of the text is control or undecodable characters"
+        )
     if previous is not None:
         before = sum(len(s.text) for s in previous.sections)
         if before and length < min_fraction * before:

@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 
 from bs4 import BeautifulSoup, Tag
-from bs4.element import Comment
+from bs4.element import Comment, Declaration, Doctype, ProcessingInstruction
 from soupsieve import SelectorSyntaxError
 
 from amendwatch.errors import ExtractError
@@ -68,10 +68,13 @@ def _is_inpage_contents(tag: Tag) -> bool:
     return all(str(a.get("href", "")).startswith("#") for a in anchors)
 
 
+_NOT_TEXT = (Comment, Doctype, Declaration, ProcessingInstruction)
+
+
 def strip_furniture(root: Tag, ignore: Sequence[str] = ()) -> None:
     """Remove navigation, banners, tools, footers and ``ignore`` matches from ``root``."""
-    for comment in root.find_all(string=lambda s: isinstance(s, Comment)):
-        comment.extract()
+    for markup in root.find_all(string=lambda s: isinstance(s, _NOT_TEXT)):
+        markup.extract()  # comments, and a stray <!DOCTYPE> or <?xml?> inside the body
     for selector in ignore:
         try:
             matches = root.select(selector)

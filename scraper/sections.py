@@ -69,7 +69,11 @@ def _link_of(tag: Tag, base_url: str) -> Link | None:
     href = href.strip()
     if not href or href.startswith("#") or href.lower().startswith("javascript:"):
         return None
-    return Link(inline_text(tag), urljoin(base_url, href))
+    try:
+        url = urljoin(base_url, href)
+    except ValueError:  # e.g. "https://[broken/": keep the link as written, it is content too
+        url = href
+    return Link(inline_text(tag), url)
 
 
 def _links_in(tag: Tag, base_url: str) -> tuple[Link, ...]:

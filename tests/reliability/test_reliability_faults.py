@@ -159,21 +159,6 @@ def test_a_faulty_chapter_is_not_checked_and_nothing_is_invented(
     assert not_checked_in_report(app) == {url}
 
 
-MOJIBAKE = (
-    "scraper/text.py decode_bytes: a declared single-byte charset (header iso-8859-1) wins "
-    "over bytes that are valid UTF-8, and one stray cp1252 byte makes the whole page decode "
-    "as cp1252; either way every non-ASCII character becomes mojibake, the content hash "
-    "changes, the confirming re-fetch agrees, and a new version is invented"
-)
-JUNK = (
-    "scraper/checks.py judge_page: a page whose body turns into binary junk after its first "
-    "section passes (the junk decodes as cp1252 text, so the length does not shrink); a new "
-    "version full of control characters is stored. A check on the share of control/"
-    "replacement characters in the section text would make it suspect"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=JUNK)
 def test_binary_junk_is_suspect_and_invents_nothing(app: Amendwatch, site: FaultSite) -> None:
     ran = run_with_fault(app, site, "binary-junk")
     assert ran["outcome"] in ("suspect", "failed")

@@ -34,7 +34,7 @@ FUZZ = settings(
     derandomize="FUZZ_RANDOM" not in os.environ,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-TAG = re.compile(r"<[^!>][^>]{0,80}>")  # not <!DOCTYPE>: see the xfail below
+TAG = re.compile(r"<[^!>][^>]{0,80}>")  # not <!DOCTYPE>: see test_a_stray_doctype_adds_no_text
 
 
 @cache
@@ -132,25 +132,12 @@ def test_random_text_and_bytes_never_crash(text: str, raw: bytes) -> None:
         assert chapter.content_hash == extract_chapter(html, URL).content_hash
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="scraper/sections.py inline_text: a stray <!DOCTYPE html> inside the body (found by "
-    "the fuzzer: a duplicated page head) puts the word 'html' into the section text; "
-    "Doctype/Declaration strings should be skipped like comments",
-)
 def test_a_stray_doctype_adds_no_text() -> None:
     page = chapter_html(1).replace("<p>In case", "<p>In<!DOCTYPE html> case", 1)
     chapter = extract_chapter(page, URL)
     assert "html" not in chapter.sections[0].text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="scraper/sections.py _link_of: urljoin/urlsplit raise ValueError ('Invalid IPv6 "
-    "URL') for an href such as 'https://[broken/' (found by the fuzzer), so one bad link "
-    "crashes the whole chapter's extraction with an exception that is not ExtractError; "
-    "catch ValueError there and keep the link text without a URL",
-)
 @pytest.mark.parametrize("href", ["https://[broken/x", "http://[]/"])
 def test_a_malformed_link_does_not_crash_extraction(href: str) -> None:
     page = chapter_html(1).replace("(step 1)", f'(<a href="{href}">step 1</a>)', 1)

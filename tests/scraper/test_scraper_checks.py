@@ -71,3 +71,15 @@ def test_ordinary_chapter_is_ok() -> None:
     title = "Maintenance of Records and Login Details for Foster Carers"
     assert judge_page(page(), chapter("word " * 120, title), PREVIOUS).outcome == "ok"
     assert judge_page(page(), chapter("text"), None).outcome == "ok"
+
+
+def test_text_full_of_control_characters_is_suspect() -> None:
+    junk = "Scope of the chapter. " + "".join(chr(c) for c in range(1, 31)) * 20
+    judgement = judge_page(page(), chapter(junk), PREVIOUS)
+    assert judgement.outcome == "suspect"
+    assert "control or undecodable" in judgement.reason
+
+
+def test_a_few_replacement_characters_are_tolerated() -> None:
+    text = "The conference decides within 15 working days. " * 40 + "\ufffd"
+    assert judge_page(page(), chapter(text), PREVIOUS).outcome == "ok"
