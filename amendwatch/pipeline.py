@@ -100,7 +100,7 @@ def snapshot_manual(
     Chapters are fetched and processed in batches, so memory does not grow with the manual;
     ``stop`` is asked between chapters and ends the run early (the current chapter completes).
     """
-    baseline = not lifecycle.has_successful_contents(db, manual.id)
+    baseline = not lifecycle.has_completed_baseline(db, manual.id)
     ctx = _Context(db, manual, settings, clock, transport, run_id, baseline)
     contents = _fetch_contents(ctx)
     known = lifecycle.active_chapters(db, manual.id)

@@ -14,12 +14,15 @@ from store.rows import fetch_all, fetch_one, from_db_time, to_db_time
 from store.versions import chapter_row
 
 
-def has_successful_contents(db: Database, manual_id: int) -> bool:
-    """Whether a contents page of this manual was ever read successfully (the baseline)."""
+def has_completed_baseline(db: Database, manual_id: int) -> bool:
+    """Whether a run that read this manual's contents page has finished (not interrupted,
+    not killed). Until then every run is still the baseline: chapters are stored without
+    being reported as new, so an interrupted first run invents no "new chapters"."""
     row = fetch_one(
         db,
-        "SELECT 1 FROM observations WHERE manual_id = ? AND role = 'contents' AND outcome = 'ok'"
-        " LIMIT 1",
+        "SELECT 1 FROM observations o JOIN runs r ON r.id = o.run_id"
+        " WHERE o.manual_id = ? AND o.role = 'contents' AND o.outcome = 'ok'"
+        " AND r.finished_at IS NOT NULL AND r.status IN ('ok', 'errors') LIMIT 1",
         (manual_id,),
     )
     return row is not None
