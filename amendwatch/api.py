@@ -6,7 +6,8 @@ method is one user-level operation and returns frozen dataclasses or rendered te
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -161,17 +162,30 @@ class Amendwatch:
         holds it, wait up to ``wait`` seconds (default ``settings.lock_wait``), then raise
         ``LockError`` naming the holder. ``started`` is told the run id once it exists."""
         selected = self._select_manuals(names)
+        command = {"scheduled": "scheduled run", "snapshot": "manual snapshot"}.get(
+            kind, f"{kind} run"
+        )
+        with self.exclusive(command, wait=wait, stop=stop):
+            return self._snapshot(selected, at, kind, progress, stop, started)
+
+    @contextmanager
+    def exclusive(
+        self, command: str, *, wait: float | None = None, stop: Callable[[], bool] | None = None
+    ) -> Iterator[None]:
+        """Hold the database's writer lock (``store.lock``) for a run that records
+        observations: snapshots, scheduled runs and imports never interleave."""
         path = self._db_file()
         if path is None:  # an in-memory database: no other process can share it
-            return self._snapshot(selected, at, kind, progress, stop, started)
+            yield
+            return
         with lock.hold(
             path,
-            {"scheduled": "scheduled run", "snapshot": "manual snapshot"}.get(kind, f"{kind} run"),
+            command,
             self.clock(),
             wait=self.settings.lock_wait if wait is None else wait,
             stop=stop,
         ):
-            return self._snapshot(selected, at, kind, progress, stop, started)
+            yield
 
     def _db_file(self) -> Path | None:
         rows = self.db.execute("PRAGMA database_list").fetchall()

@@ -372,6 +372,17 @@ def import_warc(app: Amendwatch, paths: Sequence[Path], manual: str | None = Non
     chosen = (attach,) if attach else tuple(manuals.list_manuals(app.db))
     if not chosen:
         raise NotFoundError("no manuals to import into", "add one with `amendwatch manual add`")
+    with app.exclusive("WARC import"):
+        return _import_captures(app, captures, skipped, chosen, attach)
+
+
+def _import_captures(
+    app: Amendwatch,
+    captures: Sequence[backfill.Capture],
+    skipped: list[backfill.Skipped],
+    chosen: tuple[Manual, ...],
+    attach: Manual | None,
+) -> ImportResult:
     run_id = runs.start_run(app.db, "import", app.clock())
     imp = _Importer(app, chosen, attach, run_id, {})
     done: list[tuple[str, str]] = []

@@ -5,11 +5,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
 
 from amendwatch.demo.server import DemoServer
+from store import lock
 from tests.audit.conftest import AT1, AT2, AT4, build, run
 
 
@@ -153,3 +155,16 @@ def _contents_url(db: Path) -> str:
 
 def test_at_is_the_first_capture_date() -> None:
     assert AT1.startswith("2026-11-02")
+
+
+def test_import_is_refused_while_a_snapshot_holds_the_lock(built_db: Path, tmp_path: Path) -> None:
+    archive = tmp_path / "all.warc.gz"
+    export(built_db, archive)
+    fresh = tmp_path / "fresh.db"
+    assert run(fresh, "manual", "add", "northmoor", _contents_url(built_db)).exit_code == 0
+    with lock.hold(fresh, "manual snapshot", datetime(2026, 11, 23, tzinfo=UTC)):
+        result = run(fresh, "import", "warc", str(archive), "--manual", "northmoor")
+    assert result.exit_code == 1
+    assert "holds the lock" in result.output and "manual snapshot" in result.output
+    with sqlite3.connect(fresh) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM observations").fetchone()[0] == 0
