@@ -120,6 +120,10 @@ class Amendwatch:
         contents_url: str,
         amendments_url: str | None = None,
         content_selector: str | None = None,
+        *,
+        ignore_selectors: Sequence[str] = (),
+        ignore_patterns: Sequence[str] = (),
+        allowed_hosts: Sequence[str] = (),
     ) -> Manual:
         return manuals.add_manual(
             self.db,
@@ -127,6 +131,9 @@ class Amendwatch:
             contents_url,
             amendments_url=amendments_url,
             content_selector=content_selector,
+            ignore_selectors=ignore_selectors,
+            ignore_patterns=ignore_patterns,
+            allowed_hosts=allowed_hosts,
             now=self.clock(),
         )
 

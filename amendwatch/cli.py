@@ -50,6 +50,21 @@ def manual() -> None:
 @click.argument("contents_url")
 @click.option("--amendments-url", help="The publisher's own Amendments page.")
 @click.option("--content-selector", help="CSS selector of the chapter body on this site.")
+@click.option(
+    "--ignore",
+    "ignore_selectors",
+    multiple=True,
+    help="CSS selector of a part that is not content.",
+)
+@click.option(
+    "--ignore-text",
+    "ignore_patterns",
+    multiple=True,
+    help="Regular expression: blocks whose text matches are not content.",
+)
+@click.option(
+    "--allow-host", "allowed_hosts", multiple=True, help="Another host chapters may live on."
+)
 @click.pass_context
 def manual_add(
     ctx: click.Context,
@@ -57,11 +72,22 @@ def manual_add(
     contents_url: str,
     amendments_url: str | None,
     content_selector: str | None,
+    ignore_selectors: tuple[str, ...],
+    ignore_patterns: tuple[str, ...],
+    allowed_hosts: tuple[str, ...],
 ) -> None:
     """Watch the manual NAME whose contents page is CONTENTS_URL."""
     check_manual_urls(contents_url, amendments_url)  # before the database is created
     with opened(ctx) as app:
-        added = app.add_manual(name, contents_url, amendments_url, content_selector)
+        added = app.add_manual(
+            name,
+            contents_url,
+            amendments_url,
+            content_selector,
+            ignore_selectors=ignore_selectors,
+            ignore_patterns=ignore_patterns,
+            allowed_hosts=allowed_hosts,
+        )
     click.echo(f"added manual {added.name}: {added.contents_url}")
 
 
@@ -75,6 +101,14 @@ def manual_list(ctx: click.Context) -> None:
         click.echo("no manuals yet: add one with `amendwatch manual add NAME URL`")
     for item in found:
         click.echo(f"{item.name}\t{item.contents_url}\t{item.amendments_url or ''}")
+        rules = [
+            *([f"content: {item.content_selector}"] if item.content_selector else []),
+            *(f"ignore: {css}" for css in item.ignore_selectors),
+            *(f"ignore text: {pattern}" for pattern in item.ignore_patterns),
+            *(f"allow host: {host}" for host in item.allowed_hosts),
+        ]
+        for rule in rules:
+            click.echo(f"    {rule}")
 
 
 # snapshot ----------------------------------------------------------------------------

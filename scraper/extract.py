@@ -99,6 +99,26 @@ def strip_furniture(root: Tag, ignore: Sequence[str] = ()) -> None:
     _strip_small_furniture(root)
 
 
+_TEXT_BLOCKS = ["p", "li", "td", "th", "dd", "dt", "small", "span", "caption", "figcaption", "div"]
+_BLOCK_CHILDREN = ["p", "li", "div", "ul", "ol", "table", "section", "h2", "h3", "h4", "h5", "h6"]
+
+
+def strip_matching_text(root: Tag, patterns: Sequence[str]) -> None:
+    """Drop the smallest blocks whose text matches one of ``patterns``."""
+    if not patterns:
+        return
+    try:
+        compiled = [re.compile(pattern) for pattern in patterns]
+    except re.error as exc:
+        raise ExtractError(f"invalid ignore pattern: {exc}") from exc
+    for tag in root.find_all(_TEXT_BLOCKS):
+        if tag.decomposed or tag.find(_BLOCK_CHILDREN) is not None:
+            continue
+        text = " ".join(tag.get_text(" ").split())
+        if any(pattern.search(text) for pattern in compiled):
+            tag.decompose()
+
+
 def _strip_small_furniture(root: Tag) -> None:
     for tag in root.find_all(["a", "p", "div", "span", "small", "ul", "ol"]):
         if tag.decomposed:
@@ -165,14 +185,24 @@ def _title_of(soup: BeautifulSoup, body: Tag) -> str:
 
 
 def extract_chapter(
-    html: bytes | str, url: str, *, selector: str | None = None, ignore: Sequence[str] = ()
+    html: bytes | str,
+    url: str,
+    *,
+    selector: str | None = None,
+    ignore: Sequence[str] = (),
+    ignore_text: Sequence[str] = (),
 ) -> Chapter:
-    """Extract one chapter page into a ``Chapter`` (raises ``ExtractError`` without content)."""
+    """Extract one chapter page into a ``Chapter`` (raises ``ExtractError`` without content).
+
+    ``ignore`` are CSS selectors of parts that are not content; ``ignore_text`` regular
+    expressions: the smallest blocks (paragraph, list item, cell, ...) whose text matches one
+    are dropped (a manual's own "Page reviewed on ..." lines, say)."""
     soup = parse_html(html)
     for tag in soup.find_all(_NEVER_CONTENT):
         tag.decompose()
     body = find_body(soup, selector)
     strip_furniture(body, ignore)
+    strip_matching_text(body, ignore_text)
     title = _title_of(soup, body)
     sections = split_sections(body, url)
     if not sections:

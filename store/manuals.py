@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+import soupsieve
 from sqlite_utils import Database
 
 from amendwatch.errors import InputError, NotFoundError
@@ -60,6 +63,35 @@ def _is_valid_host(host: str) -> bool:
     return _HOST_LABELS.match(ascii_host) is not None
 
 
+def check_rules(
+    selector: str | None,
+    ignore_selectors: Sequence[str],
+    ignore_patterns: Sequence[str],
+    allowed_hosts: Sequence[str],
+) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """Validate a manual's extraction rules now, so that a typo fails at `manual add`
+    rather than on every snapshot."""
+    for css in (selector, *ignore_selectors):
+        if css is None:
+            continue
+        try:
+            soupsieve.compile(css)
+        except soupsieve.SelectorSyntaxError as exc:
+            raise InputError(f"invalid CSS selector {css!r}", hint="e.g. 'div.sidebar'") from exc
+    for pattern in ignore_patterns:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise InputError(
+                f"invalid pattern {pattern!r}: {exc}", hint="use a Python regular expression"
+            ) from exc
+    hosts = tuple(host.strip().lower() for host in allowed_hosts if host.strip())
+    for host in hosts:
+        if not _is_valid_host(host):
+            raise InputError(f"not a valid host name: {host!r}", hint="e.g. www.example.org")
+    return tuple(ignore_selectors), tuple(ignore_patterns), hosts
+
+
 def _manual(row: dict[str, Any]) -> Manual:
     return Manual(
         id=row["id"],
@@ -68,6 +100,9 @@ def _manual(row: dict[str, Any]) -> Manual:
         amendments_url=row["amendments_url"],
         content_selector=row["content_selector"],
         created_at=opt_from_db_time(row["created_at"]),
+        ignore_selectors=tuple(json.loads(row["ignore_selectors"])),
+        ignore_patterns=tuple(json.loads(row["ignore_patterns"])),
+        allowed_hosts=tuple(json.loads(row["allowed_hosts"])),
     )
 
 
@@ -78,15 +113,20 @@ def add_manual(
     *,
     amendments_url: str | None = None,
     content_selector: str | None = None,
+    ignore_selectors: Sequence[str] = (),
+    ignore_patterns: Sequence[str] = (),
+    allowed_hosts: Sequence[str] = (),
     now: datetime,
 ) -> Manual:
-    """Register a manual; InputError for a bad URL, an empty or an already used name."""
+    """Register a manual; InputError for a bad URL, selector or pattern, an empty or an
+    already used name."""
     cleaned_name = name.strip()
     if not cleaned_name:
         raise InputError("a manual needs a name", hint="give a short name such as 'tri-x'")
     contents = check_url(contents_url)
     amendments = check_url(amendments_url) if amendments_url else None
     selector = content_selector.strip() if content_selector else None
+    rules = check_rules(selector, ignore_selectors, ignore_patterns, allowed_hosts)
     with write_transaction(db):
         if fetch_one(db, "SELECT id FROM manuals WHERE name = ?", (cleaned_name,)):
             raise InputError(
@@ -96,8 +136,16 @@ def add_manual(
         manual_id = insert(
             db,
             "INSERT INTO manuals (name, contents_url, amendments_url, content_selector,"
-            " created_at) VALUES (?, ?, ?, ?, ?)",
-            (cleaned_name, contents, amendments, selector or None, to_db_time(now)),
+            " created_at, ignore_selectors, ignore_patterns, allowed_hosts)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                cleaned_name,
+                contents,
+                amendments,
+                selector or None,
+                to_db_time(now),
+                *(json.dumps(list(rule)) for rule in rules),
+            ),
         )
     return get_manual_by_id(db, manual_id)
 

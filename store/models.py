@@ -17,6 +17,9 @@ class Manual:
     amendments_url: str | None
     content_selector: str | None
     created_at: datetime | None = None
+    ignore_selectors: tuple[str, ...] = ()  # CSS selectors of page parts that are not content
+    ignore_patterns: tuple[str, ...] = ()  # regexes: blocks whose text matches are not content
+    allowed_hosts: tuple[str, ...] = ()  # other hosts its chapters may be fetched from
 
 
 @dataclass(frozen=True)

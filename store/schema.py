@@ -159,3 +159,9 @@ CREATE INDEX observations_body ON observations(body_sha256);
 CREATE INDEX changes_old_version ON changes(old_version_id);
 CREATE INDEX versions_title ON versions(title, chapter_id);
 """
+
+RULES_SCHEMA = """
+ALTER TABLE manuals ADD COLUMN ignore_selectors TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE manuals ADD COLUMN ignore_patterns TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE manuals ADD COLUMN allowed_hosts TEXT NOT NULL DEFAULT '[]';
+"""

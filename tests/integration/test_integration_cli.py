@@ -216,3 +216,43 @@ def test_show_as_of_text_gives_honest_bounds(db: Path) -> None:
     assert "no change observed since" in after.output
     assert "within 10 working days" in after.output
     assert "Section 5" not in after.output  # only the section asked for
+
+
+def test_manual_rules_are_stored_and_listed(tmp_path: Path) -> None:
+    db = tmp_path / "rules.db"
+    added = run(
+        db,
+        "manual",
+        "add",
+        "m",
+        "https://manual.example/",
+        "--ignore",
+        "div.sidebar",
+        "--ignore-text",
+        "^Page reviewed",
+        "--allow-host",
+        "docs.example",
+    )
+    assert added.exit_code == 0, added.output
+    listed = run(db, "manual", "list").output
+    assert "ignore: div.sidebar" in listed
+    assert "ignore text: ^Page reviewed" in listed
+    assert "allow host: docs.example" in listed
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--ignore", "div[", "invalid CSS selector"),
+        ("--ignore-text", "([x", "invalid pattern"),
+        ("--allow-host", "bad host", "not a valid host"),
+    ],
+)
+def test_bad_manual_rules_are_refused(
+    tmp_path: Path, option: str, value: str, message: str
+) -> None:
+    db = tmp_path / "rules.db"
+    result = run(db, "manual", "add", "m", "https://manual.example/", option, value)
+    assert result.exit_code == 1
+    assert message in result.output and "Traceback" not in result.output
+    assert "m\t" not in run(db, "manual", "list").output
