@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint types unit bench clean slow browser
+.PHONY: demo test lint types unit bench bench-quick clean slow browser
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,8 +33,17 @@ unit: $(STAMP) browser
 
 test: lint types unit
 
-bench: $(STAMP)
-	$(BIN)/python bench/run.py
+# performance harness (loopback only; urlwatch goes into its own venv, bench/.venv): see docs/benchmarks.md
+BENCH_VENV := bench/.venv
+$(BENCH_VENV)/bin/urlwatch:
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install -q urlwatch || echo "urlwatch could not be installed: the bench runs without it"
+
+bench: $(STAMP) $(BENCH_VENV)/bin/urlwatch
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+bench-quick: $(STAMP) $(BENCH_VENV)/bin/urlwatch
+	$(BIN)/python bench/run.py --chapters 300 --db-chapters 500 --db-weeks 8 --doc /dev/null $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) demo-output .pytest_cache .mypy_cache .ruff_cache

@@ -36,7 +36,7 @@ POOL_WORKERS = 2  # extraction processes (parsing is CPU-bound); at most one per
 POOL_MIN_CHAPTERS = 64  # smaller manuals are analysed inline (a pool costs ~0.5 s to start)
 # (body sha256, URL, selector) -> fingerprint of a stored capture, kept across runs in-process
 _FINGERPRINTS: dict[tuple[str, str, str | None], str] = {}
-_FINGERPRINTS_MAX = 200_000
+_FINGERPRINTS_MAX = 50_000  # about 15 MB
 
 
 @dataclass(frozen=True)
@@ -109,7 +109,8 @@ def snapshot_manual(
     if contents is None:
         rows = list(known)
     else:
-        rows = [versions.upsert_chapter(db, manual.id, ref, clock()) for ref in contents.chapters]
+        with write_transaction(db):  # one commit for the whole listing
+            rows = [versions.upsert_chapter(db, manual.id, r, clock()) for r in contents.chapters]
     pending: list[_NewChapter] = []
     outcomes, interrupted = _check_chapters(ctx, rows, pending, progress, stop)
     if contents is not None and not interrupted:
@@ -358,7 +359,6 @@ def _process_chapter(
         return ChapterOutcome(row.url, row.title, "suspect", analysis.error)
     if page.ok and head is not None and analysis is not None and analysis.same:
         # the same fingerprint as the latest version's capture: the same, judged, content
-        _remember(page, analysis, ctx.manual.content_selector)
         _record(ctx, row, page, "unchanged")
         versions.mark_seen(ctx.db, head.id, page.fetched_at)
         return ChapterOutcome(row.url, row.title, "unchanged")
@@ -370,7 +370,6 @@ def _process_chapter(
         reason = judgement.reason or page.error or f"HTTP {page.status}"
         _record(ctx, row, page, judgement.outcome, reason)
         return ChapterOutcome(row.url, row.title, judgement.outcome, reason)
-    _remember(page, analysis, ctx.manual.content_selector)
     if latest is not None and latest.content_hash == chapter.content_hash:
         _record(ctx, row, page, "unchanged")
         versions.mark_seen(ctx.db, latest.id, page.fetched_at)
@@ -383,6 +382,7 @@ def _process_chapter(
         reason = "content changed between two fetches; change not accepted yet"
         _record(ctx, row, page, "suspect", reason)
         return ChapterOutcome(row.url, row.title, "suspect", reason)
+    _remember(page, analysis, ctx.manual.content_selector)  # the new version's capture
     return _store_new_version(ctx, row, page, chapter, latest, pending)
 
 

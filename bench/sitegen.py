@@ -133,7 +133,7 @@ class Site:
         return SIZES[-1][1]
 
     def title_of(self, number: int) -> str:
-        return f"{random.Random(f'{self.seed}:t:{number}').choice(self.titles)} {number}"
+        return f"{random.Random(f'{self.seed}:t:{number}').choice(self.titles)} {number:05d}"
 
     def base_sections(self, number: int) -> list[SectionModel]:
         rng = random.Random(f"{self.seed}:ch:{number}")
