@@ -12,6 +12,8 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import partial
+from urllib.parse import urlsplit
 
 import httpx
 from sqlite_utils import Database
@@ -23,8 +25,9 @@ from differ.models import ChapterDiff
 from scraper.checks import judge_page
 from scraper.discover import parse_contents
 from scraper.extract import extract_chapter
-from scraper.fetch import FetchRequest, decode_body, fetch_pages
+from scraper.fetch import FetchPolicy, FetchRequest, decode_body, fetch_pages
 from scraper.fingerprint import Analyser, Analysis, AnalysisJob, fingerprint
+from scraper.guard import policy_for_site
 from scraper.models import Chapter, Contents, Page
 from store import lifecycle, observations, versions
 from store.models import ChapterRow, Manual, StoredVersion
@@ -82,6 +85,7 @@ class _Context:
     transport: httpx.AsyncBaseTransport | None
     run_id: int | None
     baseline: bool  # the manual's first successful run: versions, but no "new chapter" changes
+    policy: FetchPolicy  # the settings' policy bound to this manual's hosts (scraper.guard)
 
 
 def snapshot_manual(
@@ -101,7 +105,8 @@ def snapshot_manual(
     ``stop`` is asked between chapters and ends the run early (the current chapter completes).
     """
     baseline = not lifecycle.has_completed_baseline(db, manual.id)
-    ctx = _Context(db, manual, settings, clock, transport, run_id, baseline)
+    policy = site_policy(settings.fetch, manual)
+    ctx = _Context(db, manual, settings, clock, transport, run_id, baseline, policy)
     contents = _fetch_contents(ctx)
     known = lifecycle.active_chapters(db, manual.id)
     if manual.amendments_url:
@@ -123,8 +128,18 @@ def snapshot_manual(
     )
 
 
+def site_policy(policy: FetchPolicy, manual: Manual) -> FetchPolicy:
+    """Fetch only from the manual's own host, the hosts it allows and its Amendments page's
+    host; internal addresses only when the manual itself lives on one."""
+    hosts = set(policy.allowed_hosts) | set(manual.allowed_hosts)
+    if manual.amendments_url:
+        hosts.add((urlsplit(manual.amendments_url).hostname or "").lower())
+    bound = policy_for_site(policy, manual.contents_url)
+    return replace(bound, allowed_hosts=tuple(sorted(h for h in hosts if h)))
+
+
 def _fetch(ctx: _Context, requests: Sequence[FetchRequest]) -> list[Page]:
-    return fetch_pages(requests, ctx.settings.fetch, ctx.clock, transport=ctx.transport)
+    return fetch_pages(requests, ctx.policy, ctx.clock, transport=ctx.transport)
 
 
 def _fetch_contents(ctx: _Context) -> Contents | None:
@@ -282,26 +297,34 @@ def _job(ctx: _Context, page: Page, latest: _Head | None) -> AnalysisJob | None:
     if not page.ok:
         return None
     url, selector = page.final_url or page.url, ctx.manual.content_selector
+    job = partial(
+        AnalysisJob, ignore=ctx.manual.ignore_selectors, ignore_text=ctx.manual.ignore_patterns
+    )
     if latest is None or latest.observation_id is None:
-        return AnalysisJob(decode_body(page), url, selector)
+        return job(decode_body(page), url, selector)
     capture = fetch_one(
         ctx.db,
         "SELECT body_sha256, final_url, headers FROM observations WHERE id = ?",
         (latest.observation_id,),
     )
     if capture is None or capture["body_sha256"] is None:
-        return AnalysisJob(decode_body(page), url, selector)
+        return job(decode_body(page), url, selector)
     key = (capture["body_sha256"], capture["final_url"], selector)
     known = _FINGERPRINTS.get(key)
     if known is not None:
-        return AnalysisJob(decode_body(page), url, selector, old_fingerprint=known)
+        return job(decode_body(page), url, selector, old_fingerprint=known)
     old = Page(
         capture["final_url"], capture["final_url"], 200,
         tuple((k, v) for k, v in json.loads(capture["headers"])),
         observations.get_body(ctx.db, capture["body_sha256"]), page.fetched_at,
     )  # fmt: skip
-    return AnalysisJob(
-        decode_body(page), url, selector, decode_body(old), old.url, None, capture["body_sha256"]
+    return job(
+        decode_body(page),
+        url,
+        selector,
+        old_html=decode_body(old),
+        old_url=old.url,
+        old_sha256=capture["body_sha256"],
     )
 
 
@@ -337,7 +360,11 @@ def _record(ctx: _Context, row: ChapterRow, page: Page, outcome: str, reason: st
 
 def _extract(ctx: _Context, page: Page) -> Chapter:
     return extract_chapter(
-        decode_body(page), page.final_url or page.url, selector=ctx.manual.content_selector
+        decode_body(page),
+        page.final_url or page.url,
+        selector=ctx.manual.content_selector,
+        ignore=ctx.manual.ignore_selectors,
+        ignore_text=ctx.manual.ignore_patterns,
     )
 
 

@@ -108,6 +108,8 @@ class AnalysisJob:
     old_url: str = ""
     old_fingerprint: str | None = None  # known already (then old_html is not needed)
     old_sha256: str | None = None  # the old capture's body hash (to remember its fingerprint)
+    ignore: tuple[str, ...] = ()  # the manual's ignore selectors and text patterns
+    ignore_text: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -131,7 +133,9 @@ def analyse(job: AnalysisJob) -> Analysis:
     if new is not None and new == old:
         return Analysis(new, old, same=True)
     try:
-        chapter = extract_chapter(job.html, job.url, selector=job.selector)
+        chapter = extract_chapter(
+            job.html, job.url, selector=job.selector, ignore=job.ignore, ignore_text=job.ignore_text
+        )
     except ExtractError as exc:
         return Analysis(new, old, error=str(exc))
     return Analysis(new, old, chapter=chapter)

@@ -115,3 +115,21 @@ def test_a_killed_run_is_marked_abandoned_by_the_next(app: Amendwatch) -> None:
     statuses = {run.id: run.status for run in app.runs()}
     assert statuses[killed] == "abandoned"
     assert statuses[report.run_id] == "ok"
+
+
+def test_manual_ignore_rules_apply_to_snapshots(tmp_path: Path, site: MiniSite) -> None:
+    reviewed = [
+        ("1. Introduction", "Assessments are made by the team."),
+        ("2. Review", "Page reviewed on 2 November 2026."),
+    ]
+    site.pages["/a.html"] = chapter_html("Assessments", reviewed)
+    for name, rules in (("plain", ()), ("ruled", (r"^Page reviewed on",))):
+        app = Amendwatch.open(Settings(db_path=tmp_path / f"{name}.db"), clock=lambda: T0)
+        app.add_manual(name, f"{site.base_url}/", ignore_patterns=rules)
+        app.snapshot(at=T0)
+        site.pages["/a.html"] = site.pages["/a.html"].replace("2 November", "9 November")
+        app.snapshot(at=T0 + DAY)
+        site.pages["/a.html"] = site.pages["/a.html"].replace("9 November", "2 November")
+        found = all_changes(app)
+        app.close()
+        assert found == ([] if rules else [("updated", "a.html")]), name

@@ -4,19 +4,16 @@ failed ``Page`` whose error says why, never an exception."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from datetime import UTC, datetime
-from pathlib import Path
 
 import httpx
 import pytest
 
-from amendwatch.api import Amendwatch
-from amendwatch.config import Settings
-from reports.periods import parse_range
+from amendwatch.pipeline import site_policy
 from scraper.fetch import FetchPolicy, FetchRequest, fetch_page, fetch_pages
 from scraper.guard import Resolver, address_problem, guard_url, policy_for_site
+from store.models import Manual
 from tests.reliability.faultsite import FaultSite, chapter_path
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -148,18 +145,21 @@ def test_a_loopback_manual_is_fetched_and_a_public_policy_refuses_it() -> None:
     assert hits == 1  # the refused fetch never reached the server
 
 
-def test_a_refused_manual_is_recorded_not_checked_and_nothing_else(tmp_path: Path) -> None:
-    """Through the pipeline: a public-site policy pointed at a loopback manual fetches
-    nothing, records the refusal and shows it as not checked."""
-    policy = FetchPolicy(allow_private=False, retries=0)
-    with FaultSite() as site:
-        app = Amendwatch.open(Settings(db_path=tmp_path / "aw.db", fetch=policy))
-        app.add_manual("m", f"{site.base_url}/")
-        (result,) = app.snapshot(at=NOW).results
-        hits = sum(site.hits.values())
-        failures = json.loads(app.report(parse_range("2026-11-01", "2026-11-30"), fmt="json"))
-        versions = app.db.execute("SELECT COUNT(*) FROM versions").fetchone()[0]
-        app.close()
-    assert not result.contents_ok and hits == 0 and versions == 0
-    (failure,) = failures["failures"]
-    assert "loopback or private" in failure["reason"]
+def test_the_pipeline_binds_each_manual_to_its_own_hosts() -> None:
+    """The pipeline fetches with ``site_policy``: the manual's host, the hosts it allows and
+    its Amendments page's host; internal addresses only for a manual that lives on one."""
+    public = FetchPolicy(allow_private=False)
+    loopback = Manual(1, "m", "http://127.0.0.1:8080/", None, None)
+    bound = site_policy(public, loopback)
+    assert bound.site_host == "127.0.0.1" and bound.allow_private
+    elsewhere = Manual(
+        2,
+        "p",
+        f"http://{PUBLIC}/contents.html",
+        "http://news.example.org/amendments.html",
+        None,
+        allowed_hosts=("docs.example.org",),
+    )
+    bound = site_policy(public, elsewhere)
+    assert bound.site_host == PUBLIC and not bound.allow_private
+    assert set(bound.allowed_hosts) == {"news.example.org", "docs.example.org"}
