@@ -9,6 +9,7 @@ import zipfile
 import zlib
 from pathlib import Path
 
+from store.observations import decompress
 from tests.audit.conftest import run
 
 
@@ -102,7 +103,12 @@ def test_verify_detects_a_deleted_row(db_copy: Path) -> None:
 
 def test_verify_detects_a_changed_body(db_copy: Path) -> None:
     with sqlite3.connect(db_copy) as conn:
-        sha, data = conn.execute("SELECT sha256, data FROM bodies LIMIT 1").fetchone()
-        body = zlib.decompress(data) + b"<!-- altered -->"
-        conn.execute("UPDATE bodies SET data = ? WHERE sha256 = ?", (zlib.compress(body), sha))
+        sha, method, data = conn.execute(
+            "SELECT sha256, compression, data FROM bodies LIMIT 1"
+        ).fetchone()
+        body = decompress(method, data) + b"<!-- altered -->"
+        conn.execute(
+            "UPDATE bodies SET compression = 'zlib', data = ? WHERE sha256 = ?",
+            (zlib.compress(body), sha),
+        )
     _verify_fails(db_copy, f"body {sha[:12]}")

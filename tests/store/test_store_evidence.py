@@ -69,7 +69,10 @@ def test_a_deleted_row_is_detected(tmp_path: Path) -> None:
 def test_a_changed_body_is_detected(tmp_path: Path) -> None:
     db = _filled(tmp_path)
     sha = next(db.query("SELECT sha256 FROM bodies ORDER BY sha256"))["sha256"]
-    db.execute("UPDATE bodies SET data = ? WHERE sha256 = ?", [zlib.compress(b"forged"), sha])
+    db.execute(
+        "UPDATE bodies SET compression = 'zlib', data = ? WHERE sha256 = ?",
+        [zlib.compress(b"forged"), sha],
+    )
     result = verify(db)
     assert result.problems == (f"body {sha[:12]}: content does not match its hash",)
     db.execute("UPDATE bodies SET data = ? WHERE sha256 = ?", [b"not zlib", sha])

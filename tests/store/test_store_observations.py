@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import zlib
 
 import pytest
 from storekit import (
@@ -18,12 +19,14 @@ from storekit import (
 )
 
 from amendwatch.errors import InputError, NotFoundError
+from store.db import open_db
 from store.observations import (
     GENESIS_HASH,
     get_body,
     last_validators,
     observation_hash,
     record_observation,
+    store_body,
 )
 from store.versions import latest_version
 
@@ -137,3 +140,20 @@ def test_unchanged_content_adds_one_observation_row_and_nothing_else() -> None:
     assert latest.last_seen == day(8)
     assert latest.valid_from == day(1)
     assert latest.valid_to is None
+
+
+def test_bodies_of_older_releases_compressed_with_zlib_stay_readable() -> None:
+    db = open_db(None)
+    old = b"<html>captured by an older release</html>"
+    digest = hashlib.sha256(old).hexdigest()
+    db.execute(
+        "INSERT INTO bodies (sha256, size, compression, data) VALUES (?, ?, 'zlib', ?)",
+        (digest, len(old), zlib.compress(old, 6)),
+    )
+    assert get_body(db, digest) == old
+    assert store_body(db, old) == digest  # already stored: kept as it is, not re-compressed
+    (method,) = db.execute("SELECT compression FROM bodies WHERE sha256 = ?", [digest]).fetchone()
+    assert method == "zlib"
+    new = store_body(db, b"<html>a new capture</html>")
+    (method,) = db.execute("SELECT compression FROM bodies WHERE sha256 = ?", [new]).fetchone()
+    assert method == "zstd" and get_body(db, new) == b"<html>a new capture</html>"
