@@ -237,7 +237,11 @@ class _Importer:
     def extract(self, page: Page, target: backfill.Target) -> Chapter:
         manual = next(m for m in self.manuals if m.id == target.manual_id)
         return extract_chapter(
-            decode_body(page), page.final_url or page.url, selector=manual.content_selector
+            decode_body(page),
+            page.final_url or page.url,
+            selector=manual.content_selector,
+            ignore=manual.ignore_selectors,
+            ignore_text=manual.ignore_patterns,
         )
 
 

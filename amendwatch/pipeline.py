@@ -10,82 +10,46 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
-from datetime import datetime
+from dataclasses import dataclass
 from functools import partial
-from urllib.parse import urlsplit
 
 import httpx
 from sqlite_utils import Database
 
+from amendwatch.chapters import (
+    NewChapter,
+    check_missing,
+    record_new_chapters,
+    store_new_version,
+)
 from amendwatch.config import Settings
 from amendwatch.errors import ExtractError
-from differ.chapter import diff_chapters, diff_moved, is_same_content
-from differ.models import ChapterDiff
+from amendwatch.runcontext import (
+    ChapterOutcome,
+    Clock,
+    RunContext,
+    SnapshotResult,
+    extract,
+    fetch,
+    record,
+    site_policy,
+)
 from scraper.checks import judge_page
 from scraper.discover import parse_contents
-from scraper.extract import extract_chapter
-from scraper.fetch import FetchPolicy, FetchRequest, decode_body, fetch_pages
+from scraper.fetch import FetchRequest, decode_body
 from scraper.fingerprint import Analyser, Analysis, AnalysisJob, fingerprint
-from scraper.guard import policy_for_site
 from scraper.models import Chapter, Contents, Page
 from store import lifecycle, observations, versions
-from store.models import ChapterRow, Manual, StoredVersion
+from store.models import ChapterRow, Manual
 from store.rows import fetch_one, write_transaction
 
-Clock = Callable[[], datetime]
+__all__ = ["ChapterOutcome", "SnapshotResult", "site_policy", "snapshot_manual"]
 
 POOL_WORKERS = 2  # extraction processes (parsing is CPU-bound); at most one per core
 POOL_MIN_CHAPTERS = 64  # smaller manuals are analysed inline (a pool costs ~0.5 s to start)
 # (body sha256, URL, selector) -> fingerprint of a stored capture, kept across runs in-process
 _FINGERPRINTS: dict[tuple[str, str, str | None], str] = {}
 _FINGERPRINTS_MAX = 50_000  # about 15 MB
-
-
-@dataclass(frozen=True)
-class ChapterOutcome:
-    url: str
-    title: str
-    # new-version | unchanged | not-modified | failed | suspect | removed | missing | moved
-    outcome: str
-    reason: str = ""
-    change_id: int | None = None
-
-
-@dataclass(frozen=True)
-class SnapshotResult:
-    manual: str
-    run_id: int | None
-    contents_ok: bool
-    outcomes: tuple[ChapterOutcome, ...]
-    interrupted: bool = False
-
-    def count(self, *outcomes: str) -> int:
-        return sum(1 for o in self.outcomes if o.outcome in outcomes)
-
-    @property
-    def checked(self) -> int:
-        return self.count("new-version", "unchanged", "not-modified", "removed", "moved")
-
-    @property
-    def changed(self) -> int:
-        return sum(1 for o in self.outcomes if o.change_id is not None)
-
-    @property
-    def failed(self) -> int:
-        return self.count("failed", "suspect")
-
-
-@dataclass(frozen=True)
-class _Context:
-    db: Database
-    manual: Manual
-    settings: Settings
-    clock: Clock
-    transport: httpx.AsyncBaseTransport | None
-    run_id: int | None
-    baseline: bool  # the manual's first successful run: versions, but no "new chapter" changes
-    policy: FetchPolicy  # the settings' policy bound to this manual's hosts (scraper.guard)
 
 
 def snapshot_manual(
@@ -106,7 +70,7 @@ def snapshot_manual(
     """
     baseline = not lifecycle.has_completed_baseline(db, manual.id)
     policy = site_policy(settings.fetch, manual)
-    ctx = _Context(db, manual, settings, clock, transport, run_id, baseline, policy)
+    ctx = RunContext(db, manual, settings, clock, transport, run_id, baseline, policy)
     contents = _fetch_contents(ctx)
     known = lifecycle.active_chapters(db, manual.id)
     if manual.amendments_url:
@@ -116,34 +80,20 @@ def snapshot_manual(
     else:
         with write_transaction(db):  # one commit for the whole listing
             rows = [versions.upsert_chapter(db, manual.id, r, clock()) for r in contents.chapters]
-    pending: list[_NewChapter] = []
+    pending: list[NewChapter] = []
     outcomes, interrupted = _check_chapters(ctx, rows, pending, progress, stop)
     if contents is not None and not interrupted:
         listed = {ref.url for ref in contents.chapters}
         missing = [row for row in known if row.url not in listed]
-        outcomes.extend(_check_missing(ctx, missing, pending))
-    outcomes.extend(_record_new_chapters(ctx, pending))
+        outcomes.extend(check_missing(ctx, missing, pending))
+    outcomes.extend(record_new_chapters(ctx, pending))
     return SnapshotResult(
         manual.name, run_id, contents is not None, tuple(outcomes), interrupted=interrupted
     )
 
 
-def site_policy(policy: FetchPolicy, manual: Manual) -> FetchPolicy:
-    """Fetch only from the manual's own host, the hosts it allows and its Amendments page's
-    host; internal addresses only when the manual itself lives on one."""
-    hosts = set(policy.allowed_hosts) | set(manual.allowed_hosts)
-    if manual.amendments_url:
-        hosts.add((urlsplit(manual.amendments_url).hostname or "").lower())
-    bound = policy_for_site(policy, manual.contents_url)
-    return replace(bound, allowed_hosts=tuple(sorted(h for h in hosts if h)))
-
-
-def _fetch(ctx: _Context, requests: Sequence[FetchRequest]) -> list[Page]:
-    return fetch_pages(requests, ctx.policy, ctx.clock, transport=ctx.transport)
-
-
-def _fetch_contents(ctx: _Context) -> Contents | None:
-    (page,) = _fetch(ctx, [FetchRequest(ctx.manual.contents_url)])
+def _fetch_contents(ctx: RunContext) -> Contents | None:
+    (page,) = fetch(ctx, [FetchRequest(ctx.manual.contents_url)])
     contents: Contents | None = None
     reason = page.error or ""
     if page.ok:
@@ -164,9 +114,9 @@ def _fetch_contents(ctx: _Context) -> Contents | None:
     return contents
 
 
-def _capture_amendments(ctx: _Context, url: str) -> None:
+def _capture_amendments(ctx: RunContext, url: str) -> None:
     """Keep the publisher's own Amendments page as evidence, for reconciliation."""
-    (page,) = _fetch(ctx, [FetchRequest(url)])
+    (page,) = fetch(ctx, [FetchRequest(url)])
     observations.record_observation(
         ctx.db,
         page,
@@ -191,9 +141,9 @@ class _Batch:
 
 
 def _check_chapters(
-    ctx: _Context,
+    ctx: RunContext,
     rows: Sequence[ChapterRow],
-    pending: list[_NewChapter],
+    pending: list[NewChapter],
     progress: Callable[[ChapterOutcome], None] | None,
     stop: Callable[[], bool] | None,
 ) -> tuple[list[ChapterOutcome], bool]:
@@ -217,17 +167,17 @@ def _check_chapters(
     return outcomes, False
 
 
-def _start_batch(ctx: _Context, rows: Sequence[ChapterRow], analyser: Analyser) -> _Batch:
-    pages = _fetch(ctx, [_request(ctx, row) for row in rows])
+def _start_batch(ctx: RunContext, rows: Sequence[ChapterRow], analyser: Analyser) -> _Batch:
+    pages = fetch(ctx, [_request(ctx, row) for row in rows])
     heads = [_latest_head(ctx, row.id) for row in rows]
     jobs = [_job(ctx, page, head) for page, head in zip(pages, heads, strict=True)]
     return _Batch(rows, pages, heads, jobs, analyser.submit(jobs))
 
 
 def _finish_batch(
-    ctx: _Context,
+    ctx: RunContext,
     batch: _Batch,
-    pending: list[_NewChapter],
+    pending: list[NewChapter],
     outcomes: list[ChapterOutcome],
     progress: Callable[[ChapterOutcome], None] | None,
     stop: Callable[[], bool] | None,
@@ -250,7 +200,7 @@ def _finish_batch(
 
 
 def _second_fetches(
-    ctx: _Context, batch: _Batch, analyses: list[Analysis | None]
+    ctx: RunContext, batch: _Batch, analyses: list[Analysis | None]
 ) -> dict[str, Page]:
     """Confirm before report: fetch every apparently changed chapter again, together."""
     if not ctx.settings.confirm_changes:
@@ -265,10 +215,10 @@ def _second_fetches(
     ]
     if not urls:
         return {}
-    return {page.url: page for page in _fetch(ctx, [FetchRequest(url) for url in urls])}
+    return {page.url: page for page in fetch(ctx, [FetchRequest(url) for url in urls])}
 
 
-def _request(ctx: _Context, row: ChapterRow) -> FetchRequest:
+def _request(ctx: RunContext, row: ChapterRow) -> FetchRequest:
     etag, last_modified = observations.last_validators(ctx.db, row.url)
     return FetchRequest(row.url, etag=etag, last_modified=last_modified)
 
@@ -282,7 +232,7 @@ class _Head:
     observation_id: int | None
 
 
-def _latest_head(ctx: _Context, chapter_id: int) -> _Head | None:
+def _latest_head(ctx: RunContext, chapter_id: int) -> _Head | None:
     row = fetch_one(
         ctx.db,
         "SELECT id, content_hash, observation_id FROM versions WHERE chapter_id = ?"
@@ -292,7 +242,7 @@ def _latest_head(ctx: _Context, chapter_id: int) -> _Head | None:
     return None if row is None else _Head(row["id"], row["content_hash"], row["observation_id"])
 
 
-def _job(ctx: _Context, page: Page, latest: _Head | None) -> AnalysisJob | None:
+def _job(ctx: RunContext, page: Page, latest: _Head | None) -> AnalysisJob | None:
     """What the analyser needs: the page, and the capture the latest version came from."""
     if not page.ok:
         return None
@@ -345,48 +295,25 @@ def _remember(page: Page, analysis: Analysis | None, selector: str | None) -> No
     _FINGERPRINTS[key] = analysis.fingerprint
 
 
-def _record(ctx: _Context, row: ChapterRow, page: Page, outcome: str, reason: str = "") -> int:
-    return observations.record_observation(
-        ctx.db,
-        page,
-        manual_id=ctx.manual.id,
-        chapter_id=row.id,
-        role="chapter",
-        outcome=outcome,
-        reason=reason,
-        run_id=ctx.run_id,
-    )
-
-
-def _extract(ctx: _Context, page: Page) -> Chapter:
-    return extract_chapter(
-        decode_body(page),
-        page.final_url or page.url,
-        selector=ctx.manual.content_selector,
-        ignore=ctx.manual.ignore_selectors,
-        ignore_text=ctx.manual.ignore_patterns,
-    )
-
-
 def _process_chapter(
-    ctx: _Context,
+    ctx: RunContext,
     row: ChapterRow,
     page: Page,
     head: _Head | None,
     analysis: Analysis | None,
-    pending: list[_NewChapter],
+    pending: list[NewChapter],
     seconds: dict[str, Page],
 ) -> ChapterOutcome:
     if page.status == 304 and head is not None:
-        _record(ctx, row, page, "not-modified")
+        record(ctx, row, page, "not-modified")
         versions.mark_seen(ctx.db, head.id, page.fetched_at)
         return ChapterOutcome(row.url, row.title, "not-modified")
     if analysis is not None and analysis.error is not None:
-        _record(ctx, row, page, "suspect", analysis.error)
+        record(ctx, row, page, "suspect", analysis.error)
         return ChapterOutcome(row.url, row.title, "suspect", analysis.error)
     if page.ok and head is not None and analysis is not None and analysis.same:
         # the same fingerprint as the latest version's capture: the same, judged, content
-        _record(ctx, row, page, "unchanged")
+        record(ctx, row, page, "unchanged")
         versions.mark_seen(ctx.db, head.id, page.fetched_at)
         return ChapterOutcome(row.url, row.title, "unchanged")
     chapter = analysis.chapter if analysis is not None else None
@@ -395,10 +322,10 @@ def _process_chapter(
     judgement = judge_page(page, chapter, previous, min_fraction=ctx.settings.min_fraction)
     if judgement.outcome != "ok" or chapter is None:
         reason = judgement.reason or page.error or f"HTTP {page.status}"
-        _record(ctx, row, page, judgement.outcome, reason)
+        record(ctx, row, page, judgement.outcome, reason)
         return ChapterOutcome(row.url, row.title, judgement.outcome, reason)
     if latest is not None and latest.content_hash == chapter.content_hash:
-        _record(ctx, row, page, "unchanged")
+        record(ctx, row, page, "unchanged")
         versions.mark_seen(ctx.db, latest.id, page.fetched_at)
         return ChapterOutcome(row.url, chapter.title, "unchanged")
     if (
@@ -407,169 +334,26 @@ def _process_chapter(
         and not _confirmed(ctx, page, chapter, analysis, seconds.get(page.url))
     ):
         reason = "content changed between two fetches; change not accepted yet"
-        _record(ctx, row, page, "suspect", reason)
+        record(ctx, row, page, "suspect", reason)
         return ChapterOutcome(row.url, row.title, "suspect", reason)
     _remember(page, analysis, ctx.manual.content_selector)  # the new version's capture
-    return _store_new_version(ctx, row, page, chapter, latest, pending)
+    return store_new_version(ctx, row, page, chapter, latest, pending)
 
 
 def _confirmed(
-    ctx: _Context, page: Page, chapter: Chapter, analysis: Analysis | None, again: Page | None
+    ctx: RunContext, page: Page, chapter: Chapter, analysis: Analysis | None, again: Page | None
 ) -> bool:
     """Confirm before report: a second fetch must give the same extracted content
     (the same fingerprint says so without a second full extraction)."""
     if again is None:
-        (again,) = _fetch(ctx, [FetchRequest(page.url)])
+        (again,) = fetch(ctx, [FetchRequest(page.url)])
     if not again.ok:
         return False
     html, url = decode_body(again), again.final_url or again.url
     known = analysis.fingerprint if analysis is not None else None
-    if known is not None and known == fingerprint(html, url, selector=_selector(ctx)):
+    if known is not None and known == fingerprint(html, url, selector=ctx.manual.content_selector):
         return True
     try:
-        return _extract(ctx, again).content_hash == chapter.content_hash
+        return extract(ctx, again).content_hash == chapter.content_hash
     except ExtractError:
         return False
-
-
-def _selector(ctx: _Context) -> str | None:
-    return ctx.manual.content_selector
-
-
-@dataclass(frozen=True)
-class _NewChapter:
-    """A chapter first seen in this run; its change is recorded once moves are known."""
-
-    row: ChapterRow
-    version: StoredVersion
-    diff: ChapterDiff
-    detected_at: datetime
-
-
-def _store_new_version(
-    ctx: _Context,
-    row: ChapterRow,
-    page: Page,
-    chapter: Chapter,
-    latest: StoredVersion | None,
-    pending: list[_NewChapter],
-) -> ChapterOutcome:
-    flip_of = lifecycle.recent_version_with(
-        ctx.db, row.id, chapter.content_hash, window=ctx.settings.flip_window
-    )
-    outcome = "flip" if flip_of is not None and latest is not None else "new-version"
-    observation_id = _record(ctx, row, page, outcome)
-    if latest is None and ctx.baseline:  # a first version in the baseline run: nothing to diff
-        versions.add_version(
-            ctx.db, row.id, chapter, observation_id=observation_id,
-            observed_at=page.fetched_at, previous=None,
-        )  # fmt: skip
-        return ChapterOutcome(row.url, chapter.title, "new-version")
-    previous = latest.chapter if latest is not None else None
-    old_version = latest.id if latest is not None else None
-    diff = diff_chapters(previous, chapter, old_version=old_version, new_version=None)
-    stored = versions.add_version(
-        ctx.db,
-        row.id,
-        chapter,
-        observation_id=observation_id,
-        observed_at=page.fetched_at,
-        previous=latest,
-        pairs=diff.pairs,
-    )
-    diff = replace(diff, new_version=stored.id)
-    if outcome == "flip":
-        diff = replace(diff, extra=(*diff.extra, ("flip_of", str(flip_of))))
-    if latest is None:
-        pending.append(_NewChapter(row, stored, diff, page.fetched_at))
-        return ChapterOutcome(row.url, chapter.title, "new-version")
-    change_id = versions.record_change(
-        ctx.db, diff, chapter_id=row.id, detected_at=page.fetched_at, run_id=ctx.run_id
-    )
-    return ChapterOutcome(row.url, chapter.title, outcome, change_id=change_id)
-
-
-def _record_new_chapters(ctx: _Context, pending: Sequence[_NewChapter]) -> list[ChapterOutcome]:
-    outcomes = []
-    for item in pending:
-        change_id = versions.record_change(
-            ctx.db,
-            item.diff,
-            chapter_id=item.row.id,
-            detected_at=item.detected_at,
-            run_id=ctx.run_id,
-        )
-        outcomes.append(
-            ChapterOutcome(item.row.url, item.version.chapter.title, "new", change_id=change_id)
-        )
-    return outcomes
-
-
-def _find_move(
-    ctx: _Context, row: ChapterRow, pending: list[_NewChapter]
-) -> tuple[_NewChapter, StoredVersion] | None:
-    """A chapter gone from its URL whose content now stands under a new URL has moved."""
-    latest = versions.latest_version(ctx.db, row.id)
-    if latest is None:
-        return None
-    for item in pending:
-        if is_same_content(latest.chapter, item.version.chapter):
-            return item, latest
-    return None
-
-
-def _record_move(
-    ctx: _Context,
-    row: ChapterRow,
-    item: _NewChapter,
-    old: StoredVersion,
-    pending: list[_NewChapter],
-) -> ChapterOutcome:
-    pending.remove(item)
-    versions.mark_removed(ctx.db, row.id, item.detected_at)
-    diff = diff_moved(
-        old.chapter, item.version.chapter, old_version=old.id, new_version=item.version.id
-    )
-    change_id = versions.record_change(
-        ctx.db, diff, chapter_id=item.row.id, detected_at=item.detected_at, run_id=ctx.run_id
-    )
-    return ChapterOutcome(item.row.url, item.version.chapter.title, "moved", change_id=change_id)
-
-
-def _check_missing(
-    ctx: _Context, rows: Sequence[ChapterRow], pending: list[_NewChapter]
-) -> list[ChapterOutcome]:
-    """A chapter gone from the contents page is removed only when its URL answers 404/410
-    on ``removal_confirmations`` consecutive runs, or at once when its content now stands
-    under a new URL (a move)."""
-    outcomes = []
-    pages = _fetch(ctx, [FetchRequest(row.url) for row in rows])
-    for row, page in zip(rows, pages, strict=True):
-        redirected = page.ok and page.final_url not in ("", row.url)
-        gone = page.status in (404, 410)
-        _record(ctx, row, page, "gone" if gone else "unlisted", "no longer on the contents page")
-        move = _find_move(ctx, row, pending) if gone or redirected else None
-        if move is not None:
-            outcomes.append(_record_move(ctx, row, *move, pending))
-            continue
-        if not gone:
-            outcomes.append(ChapterOutcome(row.url, row.title, "missing", "still answers"))
-            continue
-        count = versions.note_missing(ctx.db, row.id)
-        if count < ctx.settings.removal_confirmations:
-            outcomes.append(ChapterOutcome(row.url, row.title, "missing", f"gone {count}x"))
-            continue
-        outcomes.append(_remove_chapter(ctx, row, page.fetched_at))
-    return outcomes
-
-
-def _remove_chapter(ctx: _Context, row: ChapterRow, at: datetime) -> ChapterOutcome:
-    latest = versions.latest_version(ctx.db, row.id)
-    versions.mark_removed(ctx.db, row.id, at)
-    if latest is None:
-        return ChapterOutcome(row.url, row.title, "removed")
-    diff = diff_chapters(latest.chapter, None, old_version=latest.id, new_version=None)
-    change_id = versions.record_change(
-        ctx.db, diff, chapter_id=row.id, detected_at=at, run_id=ctx.run_id
-    )
-    return ChapterOutcome(row.url, row.title, "removed", change_id=change_id)

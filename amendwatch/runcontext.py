@@ -1,0 +1,105 @@
+"""What one snapshot run of a manual carries: its context, its outcomes, and the small
+helpers every stage of the run shares (fetch with the manual's policy, record, extract)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from urllib.parse import urlsplit
+
+import httpx
+from sqlite_utils import Database
+
+from amendwatch.config import Settings
+from scraper.extract import extract_chapter
+from scraper.fetch import FetchPolicy, FetchRequest, decode_body, fetch_pages
+from scraper.guard import policy_for_site
+from scraper.models import Chapter, Page
+from store import observations
+from store.models import ChapterRow, Manual
+
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True)
+class ChapterOutcome:
+    url: str
+    title: str
+    # new-version | unchanged | not-modified | failed | suspect | removed | missing | moved
+    outcome: str
+    reason: str = ""
+    change_id: int | None = None
+
+
+@dataclass(frozen=True)
+class SnapshotResult:
+    manual: str
+    run_id: int | None
+    contents_ok: bool
+    outcomes: tuple[ChapterOutcome, ...]
+    interrupted: bool = False
+
+    def count(self, *outcomes: str) -> int:
+        return sum(1 for o in self.outcomes if o.outcome in outcomes)
+
+    @property
+    def checked(self) -> int:
+        return self.count("new-version", "unchanged", "not-modified", "removed", "moved")
+
+    @property
+    def changed(self) -> int:
+        return sum(1 for o in self.outcomes if o.change_id is not None)
+
+    @property
+    def failed(self) -> int:
+        return self.count("failed", "suspect")
+
+
+@dataclass(frozen=True)
+class RunContext:
+    db: Database
+    manual: Manual
+    settings: Settings
+    clock: Clock
+    transport: httpx.AsyncBaseTransport | None
+    run_id: int | None
+    baseline: bool  # the manual's first successful run: versions, but no "new chapter" changes
+    policy: FetchPolicy  # the settings' policy bound to this manual's hosts (scraper.guard)
+
+
+def site_policy(policy: FetchPolicy, manual: Manual) -> FetchPolicy:
+    """Fetch only from the manual's own host, the hosts it allows and its Amendments page's
+    host; internal addresses only when the manual itself lives on one."""
+    hosts = set(policy.allowed_hosts) | set(manual.allowed_hosts)
+    if manual.amendments_url:
+        hosts.add((urlsplit(manual.amendments_url).hostname or "").lower())
+    bound = policy_for_site(policy, manual.contents_url)
+    return replace(bound, allowed_hosts=tuple(sorted(h for h in hosts if h)))
+
+
+def fetch(ctx: RunContext, requests: Sequence[FetchRequest]) -> list[Page]:
+    return fetch_pages(requests, ctx.policy, ctx.clock, transport=ctx.transport)
+
+
+def record(ctx: RunContext, row: ChapterRow, page: Page, outcome: str, reason: str = "") -> int:
+    return observations.record_observation(
+        ctx.db,
+        page,
+        manual_id=ctx.manual.id,
+        chapter_id=row.id,
+        role="chapter",
+        outcome=outcome,
+        reason=reason,
+        run_id=ctx.run_id,
+    )
+
+
+def extract(ctx: RunContext, page: Page) -> Chapter:
+    return extract_chapter(
+        decode_body(page),
+        page.final_url or page.url,
+        selector=ctx.manual.content_selector,
+        ignore=ctx.manual.ignore_selectors,
+        ignore_text=ctx.manual.ignore_patterns,
+    )
