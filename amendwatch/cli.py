@@ -115,7 +115,8 @@ def manual_list(ctx: click.Context) -> None:
 @cli.command()
 @click.argument("names", nargs=-1)
 @click.option("--at", "at", help="Record the observations at this ISO time (replays, backfills).")
-@click.option("--quiet", is_flag=True, help="Print only the summary line.")
+@click.option("--quiet", is_flag=True, help="Print only the summary, no progress bar.")
+@click.option("--verbose", is_flag=True, help="Print every chapter's outcome as it is checked.")
 @click.option(
     "--wait",
     type=float,
@@ -125,12 +126,17 @@ def manual_list(ctx: click.Context) -> None:
 )
 @click.pass_context
 def snapshot(
-    ctx: click.Context, names: tuple[str, ...], at: str | None, quiet: bool, wait: float
+    ctx: click.Context,
+    names: tuple[str, ...],
+    at: str | None,
+    quiet: bool,
+    verbose: bool,
+    wait: float,
 ) -> None:
     """Discover, fetch, extract, store and diff the chapters of the manuals (all by default)."""
     when = parse_when(at) if at else None
     with opened(ctx) as app:
-        report = views.run_snapshot(app, names, when, quiet=quiet, wait=wait)
+        report = views.run_snapshot(app, names, when, quiet=quiet, verbose=verbose, wait=wait)
     click.echo(views.snapshot_summary(report))
     if report.errors:
         sys.exit(1)

@@ -14,6 +14,7 @@ from rich.progress import Progress
 from amendwatch.api import Amendwatch, RunReport
 from amendwatch.bounds import bounds_text, format_time
 from amendwatch.errors import InputError
+from amendwatch.pipeline import ChapterOutcome
 from differ.classify import split_hunks
 from differ.models import SectionChange
 from reports.models import DetectedChange
@@ -22,9 +23,18 @@ from store.models import AsOf
 
 
 def run_snapshot(
-    app: Amendwatch, names: Sequence[str], when: datetime | None, *, quiet: bool, wait: float
+    app: Amendwatch,
+    names: Sequence[str],
+    when: datetime | None,
+    *,
+    quiet: bool,
+    wait: float,
+    verbose: bool = False,
 ) -> RunReport:
-    """Snapshot with a progress bar on a terminal, plain otherwise."""
+    """Snapshot with a progress bar on a terminal; ``verbose`` prints each chapter's outcome
+    instead, ``quiet`` neither."""
+    if verbose:
+        return app.snapshot(names, at=when, wait=wait, progress=print_outcome)
     if quiet or not sys.stderr.isatty():
         return app.snapshot(names, at=when, wait=wait)
     with Progress(transient=True) as progress:
@@ -32,6 +42,11 @@ def run_snapshot(
         return app.snapshot(
             names, at=when, wait=wait, progress=lambda outcome: progress.advance(task)
         )
+
+
+def print_outcome(outcome: ChapterOutcome) -> None:
+    reason = f" ({outcome.reason})" if outcome.reason else ""
+    click.echo(f"  {outcome.outcome:<13} {outcome.url}{reason}", err=True)
 
 
 def snapshot_summary(report: RunReport) -> str:

@@ -256,3 +256,15 @@ def test_bad_manual_rules_are_refused(
     assert result.exit_code == 1
     assert message in result.output and "Traceback" not in result.output
     assert "m\t" not in run(db, "manual", "list").output
+
+
+def test_snapshot_verbose_prints_each_chapter(tmp_path: Path) -> None:
+    db = tmp_path / "v.db"
+    with DemoServer() as server:
+        run(db, "manual", "add", "northmoor", f"{server.base_url}/")
+        result = CliRunner().invoke(
+            cli, ["--db", str(db), "snapshot", "--verbose", "--at", AT1], catch_exceptions=False
+        )
+    assert result.exit_code == 0
+    lines = [line for line in result.output.splitlines() if "/chapters/" in line]
+    assert len(lines) == 12 and all(line.split()[0] == "new-version" for line in lines)
