@@ -21,7 +21,7 @@ from warcio.timeutils import iso_date_to_datetime
 
 from amendwatch.errors import InputError
 from scraper.models import Chapter, Page
-from store.codec import dumps, links_to_json
+from store.codec import dumps, links_to_json, pack_content
 from store.models import Manual, StoredVersion
 from store.rows import fetch_one, insert, to_db_time, write_transaction
 from store.versions import _insert_sections, _lineage_for
@@ -208,7 +208,7 @@ def insert_history_version(
                 chapter.content_hash,
                 chapter.title,
                 chapter.url,
-                chapter.content_json(),
+                pack_content(chapter),
                 dumps(links_to_json(chapter.links)),
                 stamp,
                 to_db_time(valid_to),

@@ -9,6 +9,9 @@ from __future__ import annotations
 import json
 from typing import Any, cast
 
+import zstandard
+
+from amendwatch.errors import IntegrityError
 from differ.models import ChapterDiff, ChapterKind, Edit, EditOp, SectionChange
 from scraper.models import Chapter, Link, Section
 
@@ -126,9 +129,32 @@ def dumps(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
-def chapter_from_json(content: str, url: str, links: tuple[Link, ...] = ()) -> Chapter:
-    """Rebuild a Chapter from ``Chapter.content_json()`` (which omits url and chapter links)."""
-    data = json.loads(content)
+_CONTENT_LEVEL = 6  # versions are written once and read often: a better ratio pays
+
+
+def pack_content(chapter: Chapter) -> bytes:
+    """A version's content as stored: ``Chapter.content_json()``, zstd-compressed."""
+    return zstandard.ZstdCompressor(level=_CONTENT_LEVEL).compress(
+        chapter.content_json().encode("utf-8")
+    )
+
+
+def unpack_content(value: object) -> str:
+    """The content JSON of a stored version (compressed, or plain text from older releases)."""
+    if isinstance(value, bytes):
+        try:
+            return zstandard.ZstdDecompressor().decompress(value).decode("utf-8")
+        except (zstandard.ZstdError, UnicodeDecodeError) as exc:
+            raise IntegrityError(f"a stored version's content is damaged: {exc}") from exc
+    if isinstance(value, str):
+        return value
+    raise IntegrityError(f"a stored version's content has an unexpected type {type(value)}")
+
+
+def chapter_from_json(content: object, url: str, links: tuple[Link, ...] = ()) -> Chapter:
+    """Rebuild a Chapter from ``Chapter.content_json()`` (which omits url and chapter links),
+    stored compressed (``pack_content``) or as text."""
+    data = json.loads(unpack_content(content))
     return Chapter(
         url=url,
         title=data["title"],

@@ -17,7 +17,14 @@ from sqlite_utils import Database
 
 from amendwatch.errors import AmendwatchError
 from scraper.models import Chapter, Page
-from store.codec import chapter_from_json, dumps, links_from_json, links_to_json
+from store.codec import (
+    chapter_from_json,
+    dumps,
+    links_from_json,
+    links_to_json,
+    pack_content,
+    unpack_content,
+)
 from store.observations import get_body
 from store.rows import fetch_all, from_db_time, insert, to_db_time, write_transaction
 from store.versions import _insert_sections
@@ -97,7 +104,7 @@ def rederive(
                     row["observation_id"],
                     old_hash,
                     fresh.content_hash,
-                    row["content"],
+                    unpack_content(row["content"]),
                     fresh.content_json(),
                     rule,
                     to_db_time(at),
@@ -119,7 +126,7 @@ def _apply(db: Database, row: dict[str, object], fresh: Chapter, align: Aligner 
     ``align`` pairs them with the old sections, others get new ids."""
     version_id = int(str(row["id"]))
     old = chapter_from_json(
-        str(row["content"]), str(row["url"]), links_from_json(json.loads(str(row["links"])))
+        row["content"], str(row["url"]), links_from_json(json.loads(str(row["links"])))
     )
     lineage = [f"{row['chapter_id']}:{version_id}:r{index}" for index in range(len(fresh.sections))]
     previous = [
@@ -139,7 +146,7 @@ def _apply(db: Database, row: dict[str, object], fresh: Chapter, align: Aligner 
         (
             fresh.content_hash,
             fresh.title,
-            fresh.content_json(),
+            pack_content(fresh),
             dumps(links_to_json(fresh.links)),
             version_id,
         ),

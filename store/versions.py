@@ -18,6 +18,7 @@ from store.codec import (
     dumps,
     links_from_json,
     links_to_json,
+    pack_content,
 )
 from store.models import ChapterRow, StoredVersion
 from store.rows import (
@@ -173,7 +174,7 @@ def add_version(
                 chapter.content_hash,
                 chapter.title,
                 chapter.url,
-                chapter.content_json(),
+                pack_content(chapter),
                 dumps(links_to_json(chapter.links)),
                 stamp,
                 stamp,

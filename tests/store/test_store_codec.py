@@ -2,13 +2,21 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from storekit import chapter, sec
 
+from amendwatch.errors import IntegrityError
 from differ.models import ChapterDiff, Edit, SectionChange
-from scraper.models import Link, Section
-from store.codec import chapter_from_json, diff_from_json, diff_to_json
+from scraper.models import Chapter, Link, Section
+from store.codec import (
+    chapter_from_json,
+    diff_from_json,
+    diff_to_json,
+    pack_content,
+    unpack_content,
+)
 
 text = st.text(max_size=30)
 links = st.builds(Link, text=text, url=text)
@@ -67,3 +75,17 @@ def test_chapter_round_trips_through_content_json() -> None:
     rebuilt = chapter_from_json(original.content_json(), original.url, original.links)
     assert rebuilt == original
     assert rebuilt.content_hash == original.content_hash
+
+
+def test_version_content_is_stored_compressed_and_old_text_still_reads() -> None:
+    stored = Chapter(
+        "https://m.example/c.html",
+        "Bullying",
+        (Section("1", "Definition", 1, ("1",), "Bullying is behaviour repeated over time. " * 50),),
+    )
+    packed = pack_content(stored)
+    assert isinstance(packed, bytes) and len(packed) < len(stored.content_json()) / 5
+    assert chapter_from_json(packed, stored.url) == stored
+    assert chapter_from_json(stored.content_json(), stored.url) == stored  # older releases
+    with pytest.raises(IntegrityError):
+        unpack_content(b"not zstd at all")
