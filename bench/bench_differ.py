@@ -14,60 +14,14 @@ import random
 import statistics
 import time
 
+from vocab import WORDS
+
 from differ.chapter import diff_chapters
 from differ.models import ChapterDiff
 from differ.textdiff import is_degenerate
 from scraper.models import Chapter, Link, Section
 
-VOCAB = [
-    "the",
-    "child",
-    "parent",
-    "carer",
-    "social",
-    "worker",
-    "conference",
-    "plan",
-    "must",
-    "should",
-    "may",
-    "review",
-    "meeting",
-    "record",
-    "visit",
-    "agency",
-    "health",
-    "visitor",
-    "police",
-    "school",
-    "referral",
-    "assessment",
-    "family",
-    "support",
-    "risk",
-    "harm",
-    "safety",
-    "within",
-    "working",
-    "days",
-    "weeks",
-    "strategy",
-    "discussion",
-    "core",
-    "group",
-    "chair",
-    "manager",
-    "midwife",
-    "hospital",
-    "discharge",
-    "birth",
-    "unborn",
-    "baby",
-    "concerns",
-    "information",
-    "share",
-    "consent",
-]
+VOCAB = WORDS
 
 
 def sentence(rng: random.Random) -> str:

@@ -13,80 +13,14 @@ import html
 import random
 from dataclasses import dataclass, field
 
+from vocab import WORDS
+
 SIZES = ((0.6, 30_000), (0.3, 150_000), (0.1, 600_000))
 EDIT_KINDS = ("sentence", "link", "section")
-_WORDS = [
-    "the",
-    "child",
-    "parent",
-    "carer",
-    "social",
-    "worker",
-    "conference",
-    "plan",
-    "must",
-    "should",
-    "may",
-    "review",
-    "meeting",
-    "record",
-    "visit",
-    "agency",
-    "health",
-    "visitor",
-    "police",
-    "school",
-    "referral",
-    "assessment",
-    "family",
-    "support",
-    "risk",
-    "harm",
-    "safety",
-    "within",
-    "working",
-    "days",
-    "weeks",
-    "strategy",
-    "discussion",
-    "core",
-    "group",
-    "chair",
-    "manager",
-    "midwife",
-    "hospital",
-    "discharge",
-    "birth",
-    "unborn",
-    "baby",
-    "concerns",
-    "information",
-    "share",
-    "consent",
-    "court",
-    "order",
-    "placement",
-    "fostering",
-    "adoption",
-    "contact",
-    "leaving",
-    "care",
-    "pathway",
-    "personal",
-    "adviser",
-    "education",
-    "virtual",
-    "head",
-    "independent",
-    "reviewing",
-    "officer",
-    "advocate",
-    "complaint",
-]
 
 
 def _sentence(rng: random.Random) -> str:
-    words = [rng.choice(_WORDS) for _ in range(rng.randint(10, 26))]
+    words = [rng.choice(WORDS) for _ in range(rng.randint(10, 26))]
     if rng.random() < 0.3:
         words.insert(rng.randrange(len(words)), str(rng.randint(2, 30)))
     return " ".join(words).capitalize() + "."
@@ -118,7 +52,7 @@ class Site:
         pool_rng = random.Random(seed)
         self.pool = [_sentence(pool_rng) for _ in range(6000)]
         self.titles = [
-            " ".join(pool_rng.choice(_WORDS) for _ in range(pool_rng.randint(2, 5))).title()
+            " ".join(pool_rng.choice(WORDS) for _ in range(pool_rng.randint(2, 5))).title()
             for _ in range(800)
         ]
 
