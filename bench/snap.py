@@ -19,7 +19,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from amendwatch import pipeline
+from amendwatch import chapters
 from amendwatch.api import Amendwatch, RunReport
 from amendwatch.config import Settings
 from amendwatch.errors import NotFoundError
@@ -53,7 +53,7 @@ def main() -> None:
         settings = replace(settings, fetch=fetch)
     if args.batch is not None:
         settings = replace(settings, batch_size=args.batch)
-    pipeline.diff_chapters = _timed_diff(pipeline.diff_chapters)  # type: ignore[assignment]
+    chapters.diff_chapters = _timed_diff(chapters.diff_chapters)  # type: ignore[assignment]
     app = Amendwatch.open(settings)
     try:
         try:
