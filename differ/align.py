@@ -173,14 +173,29 @@ def _best_holder(
     return best
 
 
+def _could_lose_text(m: _Matcher, o: int) -> bool:
+    """An old section paired with an unchanged text kept all of it: it split off nothing."""
+    partner = m.by_old.get(o)
+    return partner is None or m.old[o].text != m.new[partner].text
+
+
+def _could_gain_text(m: _Matcher, n: int) -> bool:
+    """A new section paired with an unchanged text took nothing in."""
+    partner = m.by_new.get(n)
+    return partner is None or m.new[n].text != m.old[partner].text
+
+
 def _find_splits(m: _Matcher) -> dict[int, list[int]]:
     """Free new sections whose text came out of an old section (old -> [new, ...])."""
     parts: dict[int, list[int]] = defaultdict(list)
+    holders: list[int] | None = None
     for n in m.free_new():
         mine = m.new_text.shingles(n)
         if len(mine) < 2:
             continue
-        best = _best_holder(mine, m.old_text, range(len(m.old)))
+        if holders is None:  # only sections whose text changed can have given some away
+            holders = [o for o in range(len(m.old)) if _could_lose_text(m, o)]
+        best = _best_holder(mine, m.old_text, holders)
         if best is None:
             continue
         partner = m.by_old.get(best[1])
@@ -195,11 +210,14 @@ def _find_splits(m: _Matcher) -> dict[int, list[int]]:
 def _find_merges(m: _Matcher) -> dict[int, list[int]]:
     """Free old sections whose text went into a new section (new -> [old, ...])."""
     parts: dict[int, list[int]] = defaultdict(list)
+    holders: list[int] | None = None
     for o in m.free_old():
         mine = m.old_text.shingles(o)
         if len(mine) < 2:
             continue
-        best = _best_holder(mine, m.new_text, range(len(m.new)))
+        if holders is None:  # only sections whose text changed can have taken some in
+            holders = [n for n in range(len(m.new)) if _could_gain_text(m, n)]
+        best = _best_holder(mine, m.new_text, holders)
         if best is None:
             continue
         partner = m.by_new.get(best[1])
