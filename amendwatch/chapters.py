@@ -32,7 +32,11 @@ def store_new_version(
     chapter: Chapter,
     latest: StoredVersion | None,
     pending: list[NewChapter],
+    *,
+    fingerprint: str | None = None,
 ) -> ChapterOutcome:
+    """Store ``chapter`` as the row's new version (with its capture's ``fingerprint``), diff
+    it with ``latest`` and record the change; a new chapter's change waits in ``pending``."""
     flip_of = lifecycle.recent_version_with(
         ctx.db, row.id, chapter.content_hash, window=ctx.settings.flip_window
     )
@@ -41,7 +45,7 @@ def store_new_version(
     if latest is None and ctx.baseline:  # a first version in the baseline run: nothing to diff
         versions.add_version(
             ctx.db, row.id, chapter, observation_id=observation_id,
-            observed_at=page.fetched_at, previous=None,
+            observed_at=page.fetched_at, previous=None, fingerprint=fingerprint,
         )  # fmt: skip
         return ChapterOutcome(row.url, chapter.title, "new-version")
     previous = latest.chapter if latest is not None else None
@@ -55,6 +59,7 @@ def store_new_version(
         observed_at=page.fetched_at,
         previous=latest,
         pairs=diff.pairs,
+        fingerprint=fingerprint,
     )
     diff = replace(diff, new_version=stored.id)
     if outcome == "flip":

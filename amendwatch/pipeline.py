@@ -47,9 +47,6 @@ __all__ = ["ChapterOutcome", "SnapshotResult", "site_policy", "snapshot_manual"]
 
 POOL_WORKERS = 2  # extraction processes (parsing is CPU-bound); at most one per core
 POOL_MIN_CHAPTERS = 64  # smaller manuals are analysed inline (a pool costs ~0.5 s to start)
-# (body sha256, URL, selector) -> fingerprint of a stored capture, kept across runs in-process
-_FINGERPRINTS: dict[tuple[str, str, str | None], str] = {}
-_FINGERPRINTS_MAX = 50_000  # about 15 MB
 
 
 def snapshot_manual(
@@ -136,7 +133,6 @@ class _Batch:
     rows: Sequence[ChapterRow]
     pages: list[Page]
     heads: list[_Head | None]
-    jobs: list[AnalysisJob | None]
     analyses: Callable[[], list[Analysis | None]]
 
 
@@ -171,7 +167,7 @@ def _start_batch(ctx: RunContext, rows: Sequence[ChapterRow], analyser: Analyser
     pages = fetch(ctx, [_request(ctx, row) for row in rows])
     heads = [_latest_head(ctx, row.id) for row in rows]
     jobs = [_job(ctx, page, head) for page, head in zip(pages, heads, strict=True)]
-    return _Batch(rows, pages, heads, jobs, analyser.submit(jobs))
+    return _Batch(rows, pages, heads, analyser.submit(jobs))
 
 
 def _finish_batch(
@@ -186,12 +182,12 @@ def _finish_batch(
     analyses = batch.analyses()
     seconds = _second_fetches(ctx, batch, analyses)
     with write_transaction(ctx.db):  # one commit per batch, not per observation
-        for row, page, head, job, analysis in zip(
-            batch.rows, batch.pages, batch.heads, batch.jobs, analyses, strict=True
+        for row, page, head, analysis in zip(
+            batch.rows, batch.pages, batch.heads, analyses, strict=True
         ):
             if stop is not None and stop():
                 return True
-            _remember_old(job, analysis)
+            _remember_old(ctx, head, analysis)
             outcome = _process_chapter(ctx, row, page, head, analysis, pending, seconds)
             outcomes.append(outcome)
             if progress is not None:
@@ -225,21 +221,25 @@ def _request(ctx: RunContext, row: ChapterRow) -> FetchRequest:
 
 @dataclass(frozen=True)
 class _Head:
-    """The latest version's id, hash and capture (its content is loaded only when needed)."""
+    """The latest version's id, hash, capture and the capture's fingerprint (its content is
+    loaded only when needed)."""
 
     id: int
     content_hash: str
     observation_id: int | None
+    fingerprint: str | None
 
 
 def _latest_head(ctx: RunContext, chapter_id: int) -> _Head | None:
     row = fetch_one(
         ctx.db,
-        "SELECT id, content_hash, observation_id FROM versions WHERE chapter_id = ?"
-        " ORDER BY valid_from DESC, id DESC LIMIT 1",
+        "SELECT id, content_hash, observation_id, fingerprint FROM versions"
+        " WHERE chapter_id = ? ORDER BY valid_from DESC, id DESC LIMIT 1",
         (chapter_id,),
     )
-    return None if row is None else _Head(row["id"], row["content_hash"], row["observation_id"])
+    if row is None:
+        return None
+    return _Head(row["id"], row["content_hash"], row["observation_id"], row["fingerprint"])
 
 
 def _job(ctx: RunContext, page: Page, latest: _Head | None) -> AnalysisJob | None:
@@ -252,6 +252,8 @@ def _job(ctx: RunContext, page: Page, latest: _Head | None) -> AnalysisJob | Non
     )
     if latest is None or latest.observation_id is None:
         return job(decode_body(page), url, selector)
+    if latest.fingerprint is not None:  # stored with the version: no old capture to parse
+        return job(decode_body(page), url, selector, old_fingerprint=latest.fingerprint)
     capture = fetch_one(
         ctx.db,
         "SELECT body_sha256, final_url, headers FROM observations WHERE id = ?",
@@ -259,10 +261,6 @@ def _job(ctx: RunContext, page: Page, latest: _Head | None) -> AnalysisJob | Non
     )
     if capture is None or capture["body_sha256"] is None:
         return job(decode_body(page), url, selector)
-    key = (capture["body_sha256"], capture["final_url"], selector)
-    known = _FINGERPRINTS.get(key)
-    if known is not None:
-        return job(decode_body(page), url, selector, old_fingerprint=known)
     old = Page(
         capture["final_url"], capture["final_url"], 200,
         tuple((k, v) for k, v in json.loads(capture["headers"])),
@@ -278,21 +276,12 @@ def _job(ctx: RunContext, page: Page, latest: _Head | None) -> AnalysisJob | Non
     )
 
 
-def _remember_old(job: AnalysisJob | None, analysis: Analysis | None) -> None:
-    if job is None or analysis is None or job.old_sha256 is None:
+def _remember_old(ctx: RunContext, head: _Head | None, analysis: Analysis | None) -> None:
+    """A version stored without its capture's fingerprint gets it once, when first needed."""
+    if head is None or head.fingerprint is not None or analysis is None:
         return
     if analysis.old_fingerprint is not None:
-        _FINGERPRINTS[(job.old_sha256, job.old_url, job.selector)] = analysis.old_fingerprint
-
-
-def _remember(page: Page, analysis: Analysis | None, selector: str | None) -> None:
-    """Keep the page's fingerprint under its body's hash: the next run compares with it."""
-    if analysis is None or analysis.fingerprint is None:
-        return
-    if len(_FINGERPRINTS) >= _FINGERPRINTS_MAX:
-        _FINGERPRINTS.pop(next(iter(_FINGERPRINTS)))
-    key = (page.body_hash, page.final_url or page.url, selector)
-    _FINGERPRINTS[key] = analysis.fingerprint
+        versions.set_fingerprint(ctx.db, head.id, analysis.old_fingerprint)
 
 
 def _process_chapter(
@@ -336,8 +325,8 @@ def _process_chapter(
         reason = "content changed between two fetches; change not accepted yet"
         record(ctx, row, page, "suspect", reason)
         return ChapterOutcome(row.url, row.title, "suspect", reason)
-    _remember(page, analysis, ctx.manual.content_selector)  # the new version's capture
-    return store_new_version(ctx, row, page, chapter, latest, pending)
+    captured = analysis.fingerprint if analysis is not None else None
+    return store_new_version(ctx, row, page, chapter, latest, pending, fingerprint=captured)
 
 
 def _confirmed(

@@ -11,7 +11,7 @@ from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 from amendwatch.errors import SchemaError, StoreError
-from store.schema import AUDIT_SCHEMA, INITIAL_SCHEMA, RULES_SCHEMA
+from store.schema import AUDIT_SCHEMA, FINGERPRINT_SCHEMA, INITIAL_SCHEMA, RULES_SCHEMA
 
 MIGRATIONS = Migrations("amendwatch")
 BUSY_TIMEOUT_MS = 30_000
@@ -32,7 +32,12 @@ def _manual_rules(db: Database) -> None:
     db.executescript(RULES_SCHEMA)
 
 
-SCHEMA_VERSION = 3  # the number of migrations above; PRAGMA user_version mirrors it
+@MIGRATIONS(name="0004_version_fingerprint")
+def _version_fingerprint(db: Database) -> None:
+    db.executescript(FINGERPRINT_SCHEMA)
+
+
+SCHEMA_VERSION = 4  # the number of migrations above; PRAGMA user_version mirrors it
 
 
 def open_db(path: str | Path | None) -> Database:

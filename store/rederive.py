@@ -142,7 +142,7 @@ def _apply(db: Database, row: dict[str, object], fresh: Chapter, align: Aligner 
             lineage[new_index] = previous[old_index]
     db.execute(
         "UPDATE versions SET content_hash = ?, title = ?, content = ?, links = ?,"
-        " derived_by = 'rederive' WHERE id = ?",
+        " derived_by = 'rederive', fingerprint = NULL WHERE id = ?",
         (
             fresh.content_hash,
             fresh.title,

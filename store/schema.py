@@ -165,3 +165,7 @@ ALTER TABLE manuals ADD COLUMN ignore_selectors TEXT NOT NULL DEFAULT '[]';
 ALTER TABLE manuals ADD COLUMN ignore_patterns TEXT NOT NULL DEFAULT '[]';
 ALTER TABLE manuals ADD COLUMN allowed_hosts TEXT NOT NULL DEFAULT '[]';
 """
+
+FINGERPRINT_SCHEMA = """
+ALTER TABLE versions ADD COLUMN fingerprint TEXT;
+"""

@@ -156,10 +156,13 @@ def add_version(
     previous: StoredVersion | None,
     pairs: Sequence[tuple[int, int]] = (),
     derived_by: str = "extract",
+    fingerprint: str | None = None,
 ) -> StoredVersion:
     """Store a new version valid from ``observed_at``; close ``previous`` at that time.
 
     Sections paired (old index, new index) with ``previous`` inherit its lineage ids.
+    ``fingerprint`` is the cheap fingerprint of the capture the version came from
+    (``scraper.fingerprint``): a later page with the same one needs no full extraction.
     """
     stamp = to_db_time(observed_at)
     with write_transaction(db):
@@ -167,8 +170,8 @@ def add_version(
         version_id = insert(
             db,
             "INSERT INTO versions (chapter_id, content_hash, title, url, content, links,"
-            " valid_from, last_seen, observation_id, derived_by)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " valid_from, last_seen, observation_id, derived_by, fingerprint)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 chapter_id,
                 chapter.content_hash,
@@ -180,6 +183,7 @@ def add_version(
                 stamp,
                 observation_id,
                 derived_by,
+                fingerprint,
             ),
         )
         db.execute(
@@ -224,6 +228,11 @@ def _insert_sections(db: Database, version_id: int, chapter: Chapter, lineage: l
             for ordinal, section in enumerate(chapter.sections)
         ],
     )
+
+
+def set_fingerprint(db: Database, version_id: int, fingerprint: str) -> None:
+    """Remember the fingerprint of a version's capture (computed once, for older versions)."""
+    db.execute("UPDATE versions SET fingerprint = ? WHERE id = ?", (fingerprint, version_id))
 
 
 def mark_seen(db: Database, version_id: int, observed_at: datetime) -> None:

@@ -133,3 +133,20 @@ def test_manual_ignore_rules_apply_to_snapshots(tmp_path: Path, site: MiniSite) 
         found = all_changes(app)
         app.close()
         assert found == ([] if rules else [("updated", "a.html")]), name
+
+
+def test_versions_keep_their_capture_fingerprint(app: Amendwatch, site: MiniSite) -> None:
+    def fingerprints() -> dict[int, str | None]:
+        rows = app.db.execute("SELECT id, fingerprint FROM versions ORDER BY id").fetchall()
+        return {int(row[0]): row[1] for row in rows}
+
+    stored = fingerprints()
+    assert stored and all(stored.values())  # written with each version
+    app.db.execute("UPDATE versions SET fingerprint = NULL")  # as from an older release
+    app.snapshot(at=T0 + DAY)
+    assert fingerprints() == stored  # computed once from the stored capture, and kept
+    site.pages["/a.html"] = site.pages["/a.html"].replace("45 working days", "40 working days")
+    app.snapshot(at=T0 + 2 * DAY)
+    after = fingerprints()
+    (new_id,) = set(after) - set(stored)
+    assert after[new_id] and after[new_id] not in stored.values()
