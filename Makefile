@@ -25,7 +25,8 @@ types: $(STAMP)
 # headless Chromium for tests/browser (skipped there when absent): installed only as root with apt
 browser:
 	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-		apt-get update -qq && apt-get install -y -qq chromium chromium-driver; \
+		(apt-get update -qq && apt-get install -y -qq chromium chromium-driver) \
+			|| echo "chromium could not be installed: the browser tests will be skipped"; \
 	fi
 
 unit: $(STAMP) browser
