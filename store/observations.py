@@ -87,6 +87,17 @@ def decompress(compression: str, data: bytes) -> bytes:
     raise IntegrityError(f"unknown body compression {compression!r}")
 
 
+REDIRECT_HEADER = "X-Amendwatch-Redirected-From"  # the redirect chain, kept with the answer
+
+
+def stored_headers(page: Page) -> list[list[str]]:
+    """The response headers as stored, plus one ``X-Amendwatch-Redirected-From`` line per URL
+    the request was redirected through (in order), so the chain is evidence too."""
+    return [[key, value] for key, value in page.headers] + [
+        [REDIRECT_HEADER, url] for url in page.redirects
+    ]
+
+
 def record_observation(
     db: Database,
     page: Page,
@@ -116,7 +127,7 @@ def record_observation(
             "url": page.url,
             "final_url": page.final_url,
             "status": page.status,
-            "headers": dumps([[key, value] for key, value in page.headers]),
+            "headers": dumps(stored_headers(page)),
             "body_sha256": body_sha,
             "observed_at": to_db_time(page.fetched_at),
             "outcome": outcome,

@@ -22,14 +22,22 @@ def contents_html(chapters: list[tuple[str, str, str]]) -> str:
 
 
 class MiniSite:
-    """``pages`` maps a path to HTML; a path missing from it answers 404."""
+    """``pages`` maps a path to HTML, ``redirects`` a path to another (301); a path in
+    neither answers 404."""
 
     def __init__(self) -> None:
         self.pages: dict[str, str] = {}
+        self.redirects: dict[str, str] = {}
         site = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
+                if self.path in site.redirects:
+                    self.send_response(301)
+                    self.send_header("Location", site.redirects[self.path])
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 page = site.pages.get(self.path)
                 body = (page or "<h1>Page not found</h1>").encode()
                 self.send_response(200 if page is not None else 404)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -150,3 +151,21 @@ def test_versions_keep_their_capture_fingerprint(app: Amendwatch, site: MiniSite
     after = fingerprints()
     (new_id,) = set(after) - set(stored)
     assert after[new_id] and after[new_id] not in stored.values()
+
+
+def test_a_redirect_chain_is_recorded_with_the_observation(tmp_path: Path, site: MiniSite) -> None:
+    site.pages["/"] = contents_html(
+        [("1.1", "Assessments", "/old/a.html"), ("1.2", "Referrals", "/b.html")]
+    )
+    site.redirects["/old/a.html"] = "/moved/a.html"
+    site.redirects["/moved/a.html"] = "/a.html"
+    app = Amendwatch.open(Settings(db_path=tmp_path / "r.db"), clock=lambda: T0)
+    app.add_manual("r", f"{site.base_url}/")
+    app.snapshot(at=T0)
+    (row,) = app.db.execute(
+        "SELECT url, final_url, headers FROM observations WHERE url LIKE '%/old/a.html'"
+    ).fetchall()
+    app.close()
+    assert row[1] == f"{site.base_url}/a.html"
+    chain = [value for key, value in json.loads(row[2]) if key == "X-Amendwatch-Redirected-From"]
+    assert chain == [f"{site.base_url}/old/a.html", f"{site.base_url}/moved/a.html"]
