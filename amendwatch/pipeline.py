@@ -39,6 +39,7 @@ from scraper.discover import parse_contents
 from scraper.fetch import FetchRequest, decode_body
 from scraper.fingerprint import Analyser, Analysis, AnalysisJob, fingerprint
 from scraper.models import Chapter, Contents, Page
+from scraper.session import FetchSession
 from store import lifecycle, observations, versions
 from store.models import ChapterRow, Manual
 from store.rows import fetch_one, write_transaction
@@ -67,7 +68,17 @@ def snapshot_manual(
     """
     baseline = not lifecycle.has_completed_baseline(db, manual.id)
     policy = site_policy(settings.fetch, manual)
-    ctx = RunContext(db, manual, settings, clock, transport, run_id, baseline, policy)
+    with FetchSession(policy, clock, transport) as session:
+        ctx = RunContext(db, manual, settings, clock, transport, run_id, baseline, policy, session)
+        return _run(ctx, progress, stop)
+
+
+def _run(
+    ctx: RunContext,
+    progress: Callable[[ChapterOutcome], None] | None,
+    stop: Callable[[], bool] | None,
+) -> SnapshotResult:
+    db, manual = ctx.db, ctx.manual
     contents = _fetch_contents(ctx)
     known = lifecycle.active_chapters(db, manual.id)
     if manual.amendments_url:
@@ -76,7 +87,9 @@ def snapshot_manual(
         rows = list(known)
     else:
         with write_transaction(db):  # one commit for the whole listing
-            rows = [versions.upsert_chapter(db, manual.id, r, clock()) for r in contents.chapters]
+            rows = [
+                versions.upsert_chapter(db, manual.id, r, ctx.clock()) for r in contents.chapters
+            ]
     pending: list[NewChapter] = []
     outcomes, interrupted = _check_chapters(ctx, rows, pending, progress, stop)
     if contents is not None and not interrupted:
@@ -85,7 +98,7 @@ def snapshot_manual(
         outcomes.extend(check_missing(ctx, missing, pending))
     outcomes.extend(record_new_chapters(ctx, pending))
     return SnapshotResult(
-        manual.name, run_id, contents is not None, tuple(outcomes), interrupted=interrupted
+        manual.name, ctx.run_id, contents is not None, tuple(outcomes), interrupted=interrupted
     )
 
 

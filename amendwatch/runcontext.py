@@ -13,9 +13,10 @@ from sqlite_utils import Database
 
 from amendwatch.config import Settings
 from scraper.extract import extract_chapter
-from scraper.fetch import FetchPolicy, FetchRequest, decode_body, fetch_pages
+from scraper.fetch import FetchPolicy, FetchRequest, decode_body
 from scraper.guard import policy_for_site
 from scraper.models import Chapter, Page
+from scraper.session import FetchSession
 from store import observations
 from store.models import ChapterRow, Manual
 
@@ -66,6 +67,7 @@ class RunContext:
     run_id: int | None
     baseline: bool  # the manual's first successful run: versions, but no "new chapter" changes
     policy: FetchPolicy  # the settings' policy bound to this manual's hosts (scraper.guard)
+    session: FetchSession  # one client, event loop and robots.txt cache for the whole run
 
 
 def site_policy(policy: FetchPolicy, manual: Manual) -> FetchPolicy:
@@ -79,7 +81,7 @@ def site_policy(policy: FetchPolicy, manual: Manual) -> FetchPolicy:
 
 
 def fetch(ctx: RunContext, requests: Sequence[FetchRequest]) -> list[Page]:
-    return fetch_pages(requests, ctx.policy, ctx.clock, transport=ctx.transport)
+    return ctx.session.fetch(requests)
 
 
 def record(ctx: RunContext, row: ChapterRow, page: Page, outcome: str, reason: str = "") -> int:

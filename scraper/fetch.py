@@ -311,8 +311,8 @@ async def _attempt_async(
 
 
 @dataclass
-class _Pool:
-    """Per-run concurrency state of ``fetch_pages`` (private, lives for one call)."""
+class FetchPool:
+    """Concurrency state of one ``fetch_pages`` call or one ``FetchSession``."""
 
     client: httpx.AsyncClient
     policy: FetchPolicy
@@ -391,7 +391,7 @@ async def fetch_pages_async(
     async with httpx.AsyncClient(
         transport=transport, timeout=policy.timeout, follow_redirects=False
     ) as client:
-        pool = _Pool(
+        pool = FetchPool(
             client, policy, clock, sleep, rng or random.Random(), asyncio.Semaphore(policy.total)
         )
         return list(await asyncio.gather(*(pool.fetch(request) for request in requests)))
