@@ -21,10 +21,9 @@ from warcio.timeutils import iso_date_to_datetime
 
 from amendwatch.errors import InputError
 from scraper.models import Chapter, Page
-from store.codec import dumps, links_to_json, pack_content
 from store.models import Manual, StoredVersion
-from store.rows import fetch_one, insert, to_db_time, write_transaction
-from store.versions import _insert_sections, _lineage_for
+from store.rows import fetch_one, to_db_time, write_transaction
+from store.versions import _insert_sections, _lineage_for, insert_version_row
 
 ORIG_PREFIX = "x-archive-orig-"
 
@@ -198,23 +197,13 @@ def insert_history_version(
     ``observed_at``. Returns the new version id."""
     stamp = to_db_time(observed_at)
     with write_transaction(db):
-        version_id = insert(
+        version_id = insert_version_row(
             db,
-            "INSERT INTO versions (chapter_id, content_hash, title, url, content, links,"
-            " valid_from, valid_to, last_seen, observation_id, derived_by)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'extract')",
-            (
-                chapter_id,
-                chapter.content_hash,
-                chapter.title,
-                chapter.url,
-                pack_content(chapter),
-                dumps(links_to_json(chapter.links)),
-                stamp,
-                to_db_time(valid_to),
-                stamp,
-                observation_id,
-            ),
+            chapter_id,
+            chapter,
+            valid_from=stamp,
+            valid_to=to_db_time(valid_to),
+            observation_id=observation_id,
         )
         if previous is not None:
             db.execute("UPDATE versions SET valid_to = ? WHERE id = ?", (stamp, previous.id))

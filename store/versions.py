@@ -146,6 +146,41 @@ def _lineage_for(
     return lineage
 
 
+def insert_version_row(
+    db: Database,
+    chapter_id: int,
+    chapter: Chapter,
+    *,
+    valid_from: str,
+    observation_id: int | None,
+    valid_to: str | None = None,
+    derived_by: str = "extract",
+    fingerprint: str | None = None,
+) -> int:
+    """Insert the ``versions`` row of ``chapter`` (content compressed), last seen when it
+    became valid; returns its id. Sections and neighbouring intervals are the caller's."""
+    return insert(
+        db,
+        "INSERT INTO versions (chapter_id, content_hash, title, url, content, links,"
+        " valid_from, valid_to, last_seen, observation_id, derived_by, fingerprint)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            chapter_id,
+            chapter.content_hash,
+            chapter.title,
+            chapter.url,
+            pack_content(chapter),
+            dumps(links_to_json(chapter.links)),
+            valid_from,
+            valid_to,
+            valid_from,
+            observation_id,
+            derived_by,
+            fingerprint,
+        ),
+    )
+
+
 def add_version(
     db: Database,
     chapter_id: int,
@@ -167,24 +202,14 @@ def add_version(
     stamp = to_db_time(observed_at)
     with write_transaction(db):
         _check_not_before_latest(db, chapter_id, stamp)
-        version_id = insert(
+        version_id = insert_version_row(
             db,
-            "INSERT INTO versions (chapter_id, content_hash, title, url, content, links,"
-            " valid_from, last_seen, observation_id, derived_by, fingerprint)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                chapter_id,
-                chapter.content_hash,
-                chapter.title,
-                chapter.url,
-                pack_content(chapter),
-                dumps(links_to_json(chapter.links)),
-                stamp,
-                stamp,
-                observation_id,
-                derived_by,
-                fingerprint,
-            ),
+            chapter_id,
+            chapter,
+            valid_from=stamp,
+            observation_id=observation_id,
+            derived_by=derived_by,
+            fingerprint=fingerprint,
         )
         db.execute(
             "UPDATE versions SET valid_to = ? WHERE chapter_id = ? AND valid_to IS NULL"
