@@ -69,7 +69,7 @@ def snapshot_manual(
     baseline = not lifecycle.has_completed_baseline(db, manual.id)
     policy = site_policy(settings.fetch, manual)
     with FetchSession(policy, clock, transport) as session:
-        ctx = RunContext(db, manual, settings, clock, transport, run_id, baseline, policy, session)
+        ctx = RunContext(db, manual, settings, clock, run_id, baseline, session)
         return _run(ctx, progress, stop)
 
 

@@ -8,7 +8,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from urllib.parse import urlsplit
 
-import httpx
 from sqlite_utils import Database
 
 from amendwatch.config import Settings
@@ -63,11 +62,9 @@ class RunContext:
     manual: Manual
     settings: Settings
     clock: Clock
-    transport: httpx.AsyncBaseTransport | None
     run_id: int | None
     baseline: bool  # the manual's first successful run: versions, but no "new chapter" changes
-    policy: FetchPolicy  # the settings' policy bound to this manual's hosts (scraper.guard)
-    session: FetchSession  # one client, event loop and robots.txt cache for the whole run
+    session: FetchSession  # the manual's host policy, one client and robots.txt cache per run
 
 
 def site_policy(policy: FetchPolicy, manual: Manual) -> FetchPolicy:
