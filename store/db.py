@@ -11,7 +11,14 @@ from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 from amendwatch.errors import SchemaError, StoreError
-from store.schema import AUDIT_SCHEMA, FINGERPRINT_SCHEMA, INITIAL_SCHEMA, RULES_SCHEMA
+from store.schema import (
+    AUDIT_SCHEMA,
+    COMPACT_SCHEMA,
+    FINGERPRINT_SCHEMA,
+    INITIAL_SCHEMA,
+    RULES_SCHEMA,
+    SITEMAP_SCHEMA,
+)
 
 MIGRATIONS = Migrations("amendwatch")
 BUSY_TIMEOUT_MS = 30_000
@@ -37,7 +44,17 @@ def _version_fingerprint(db: Database) -> None:
     db.executescript(FINGERPRINT_SCHEMA)
 
 
-SCHEMA_VERSION = 4  # the number of migrations above; PRAGMA user_version mirrors it
+@MIGRATIONS(name="0005_manual_sitemap")
+def _manual_sitemap(db: Database) -> None:
+    db.executescript(SITEMAP_SCHEMA)
+
+
+@MIGRATIONS(name="0006_compact_storage")
+def _compact_storage(db: Database) -> None:
+    db.executescript(COMPACT_SCHEMA)
+
+
+SCHEMA_VERSION = 6  # the number of migrations above; PRAGMA user_version mirrors it
 
 
 def open_db(path: str | Path | None) -> Database:

@@ -169,3 +169,18 @@ ALTER TABLE manuals ADD COLUMN allowed_hosts TEXT NOT NULL DEFAULT '[]';
 FINGERPRINT_SCHEMA = """
 ALTER TABLE versions ADD COLUMN fingerprint TEXT;
 """
+
+# 0005: an optional sitemap.xml per manual, read beside the contents page (scraper/sitemap.py).
+SITEMAP_SCHEMA = """
+ALTER TABLE manuals ADD COLUMN sitemap_url TEXT;
+"""
+
+# 0006: compact storage. A body may be stored as a zstd delta against an earlier body (its
+# raw bytes as the dictionary; bases are always stored whole, so reading costs at most two
+# decompressions); a version's content is compressed with its own capture as the dictionary;
+# sections rows no longer repeat the text and links the version's content holds; a change's
+# diff is stored zstd-compressed.
+COMPACT_SCHEMA = """
+ALTER TABLE bodies ADD COLUMN base_sha256 TEXT REFERENCES bodies(sha256);
+ALTER TABLE versions ADD COLUMN content_dict TEXT REFERENCES bodies(sha256);
+"""
