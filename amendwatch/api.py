@@ -124,6 +124,7 @@ class Amendwatch:
         ignore_selectors: Sequence[str] = (),
         ignore_patterns: Sequence[str] = (),
         allowed_hosts: Sequence[str] = (),
+        sitemap_url: str | None = None,
     ) -> Manual:
         return manuals.add_manual(
             self.db,
@@ -134,8 +135,13 @@ class Amendwatch:
             ignore_selectors=ignore_selectors,
             ignore_patterns=ignore_patterns,
             allowed_hosts=allowed_hosts,
+            sitemap_url=sitemap_url,
             now=self.clock(),
         )
+
+    def set_sitemap(self, name: str, sitemap_url: str | None) -> Manual:
+        """Set a manual's sitemap (a URL on its host, or "auto"); None or "none" clears it."""
+        return manuals.set_sitemap(self.db, name, sitemap_url)
 
     def manuals(self) -> tuple[Manual, ...]:
         return tuple(manuals.list_manuals(self.db))

@@ -65,6 +65,12 @@ def manual() -> None:
 @click.option(
     "--allow-host", "allowed_hosts", multiple=True, help="Another host chapters may live on."
 )
+@click.option(
+    "--sitemap",
+    "sitemap_url",
+    metavar="URL|auto",
+    help="Also find chapters in this sitemap.xml (auto: robots.txt's, else /sitemap.xml).",
+)
 @click.pass_context
 def manual_add(
     ctx: click.Context,
@@ -75,6 +81,7 @@ def manual_add(
     ignore_selectors: tuple[str, ...],
     ignore_patterns: tuple[str, ...],
     allowed_hosts: tuple[str, ...],
+    sitemap_url: str | None,
 ) -> None:
     """Watch the manual NAME whose contents page is CONTENTS_URL."""
     check_manual_urls(contents_url, amendments_url)  # before the database is created
@@ -87,8 +94,26 @@ def manual_add(
             ignore_selectors=ignore_selectors,
             ignore_patterns=ignore_patterns,
             allowed_hosts=allowed_hosts,
+            sitemap_url=sitemap_url,
         )
     click.echo(f"added manual {added.name}: {added.contents_url}")
+
+
+@manual.command("set")
+@click.argument("name")
+@click.option(
+    "--sitemap",
+    "sitemap_url",
+    metavar="URL|auto|none",
+    required=True,
+    help="The manual's sitemap.xml, auto (robots.txt's, else /sitemap.xml) or none.",
+)
+@click.pass_context
+def manual_set(ctx: click.Context, name: str, sitemap_url: str) -> None:
+    """Change an existing manual's options (its sitemap)."""
+    with opened(ctx) as app:
+        changed = app.set_sitemap(name, sitemap_url)
+    click.echo(f"manual {changed.name}: sitemap {changed.sitemap_url or 'none'}")
 
 
 @manual.command("list")
@@ -106,6 +131,7 @@ def manual_list(ctx: click.Context) -> None:
             *(f"ignore: {css}" for css in item.ignore_selectors),
             *(f"ignore text: {pattern}" for pattern in item.ignore_patterns),
             *(f"allow host: {host}" for host in item.allowed_hosts),
+            *([f"sitemap: {item.sitemap_url}"] if item.sitemap_url else []),
         ]
         for rule in rules:
             click.echo(f"    {rule}")

@@ -44,6 +44,7 @@ class ManualConfig:
     contents_url: str
     amendments_url: str | None = None
     content_selector: str | None = None
+    sitemap_url: str | None = None  # a sitemap.xml URL or "auto"
 
 
 @dataclass(frozen=True)
@@ -175,4 +176,5 @@ def _manual(raw: object, source: str) -> ManualConfig:
         contents_url=str(raw["contents_url"]),
         amendments_url=raw.get("amendments_url"),
         content_selector=raw.get("content_selector"),
+        sitemap_url=raw.get("sitemap_url"),
     )

@@ -34,6 +34,7 @@ from amendwatch.runcontext import (
     record,
     site_policy,
 )
+from amendwatch.sitemapstage import merge_sitemap
 from scraper.checks import judge_page
 from scraper.discover import parse_contents
 from scraper.fetch import FetchRequest, decode_body
@@ -121,7 +122,7 @@ def _fetch_contents(ctx: RunContext) -> Contents | None:
         reason=reason or ("" if page.ok else f"HTTP {page.status}"),
         run_id=ctx.run_id,
     )
-    return contents
+    return merge_sitemap(ctx, contents) if contents is not None else contents
 
 
 def _capture_amendments(ctx: RunContext, url: str) -> None:

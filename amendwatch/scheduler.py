@@ -346,7 +346,11 @@ def ensure_manuals(app: Amendwatch, manuals: tuple[ManualConfig, ...]) -> None:
     for manual in manuals:
         if manual.name not in known:
             app.add_manual(
-                manual.name, manual.contents_url, manual.amendments_url, manual.content_selector
+                manual.name,
+                manual.contents_url,
+                manual.amendments_url,
+                manual.content_selector,
+                sitemap_url=manual.sitemap_url,
             )
 
 

@@ -85,15 +85,26 @@ def _part_of(tag: Tag) -> str | None:
     return None
 
 
-def _chapter_of(anchor: Tag, base_url: str, part: str | None) -> ChapterRef | None:
-    href = anchor.get("href")
-    if not isinstance(href, str) or not href.strip() or href.strip().startswith("#"):
+def chapter_url(href: str, base_url: str) -> str | None:
+    """The absolute URL a link ``href`` on the contents page ``base_url`` names, when it may
+    be a chapter: http(s), the contents page's own host, not the contents page itself and
+    not site furniture by its path (home, search, cookies ...); else None."""
+    href = href.strip()
+    if not href or href.startswith("#"):
         return None
-    url = urljoin(base_url, href.strip()).split("#", 1)[0]
+    url = urljoin(base_url, href).split("#", 1)[0]
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or parts.netloc != urlsplit(base_url).netloc:
         return None
-    if url == base_url.split("#", 1)[0]:
+    if url == base_url.split("#", 1)[0] or _FURNITURE_SLUGS.search(parts.path):
+        return None
+    return url
+
+
+def _chapter_of(anchor: Tag, base_url: str, part: str | None) -> ChapterRef | None:
+    href = anchor.get("href")
+    url = chapter_url(href, base_url) if isinstance(href, str) else None
+    if url is None:
         return None
     number, title = split_number(inline_text(anchor))
     if number is None:

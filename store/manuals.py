@@ -103,7 +103,27 @@ def _manual(row: dict[str, Any]) -> Manual:
         ignore_selectors=tuple(json.loads(row["ignore_selectors"])),
         ignore_patterns=tuple(json.loads(row["ignore_patterns"])),
         allowed_hosts=tuple(json.loads(row["allowed_hosts"])),
+        sitemap_url=row.get("sitemap_url"),
     )
+
+
+SITEMAP_AUTO = "auto"  # robots.txt's Sitemap: lines, else /sitemap.xml on the contents host
+
+
+def check_sitemap(value: str | None, contents_url: str) -> str | None:
+    """A manual's sitemap option: None, "auto", or an http(s) URL on the contents page's
+    host (chapters are only taken from the manual's own site)."""
+    if value is None or not value.strip() or value.strip().lower() == "none":
+        return None
+    if value.strip().lower() == SITEMAP_AUTO:
+        return SITEMAP_AUTO
+    url = check_url(value)
+    if urlsplit(url).netloc.lower() != urlsplit(contents_url).netloc.lower():
+        raise InputError(
+            f"the sitemap {url} is not on the contents page's host",
+            hint="give a sitemap on the manual's own site, or --sitemap auto",
+        )
+    return url
 
 
 def add_manual(
@@ -116,6 +136,7 @@ def add_manual(
     ignore_selectors: Sequence[str] = (),
     ignore_patterns: Sequence[str] = (),
     allowed_hosts: Sequence[str] = (),
+    sitemap_url: str | None = None,
     now: datetime,
 ) -> Manual:
     """Register a manual; InputError for a bad URL, selector or pattern, an empty or an
@@ -127,6 +148,7 @@ def add_manual(
     amendments = check_url(amendments_url) if amendments_url else None
     selector = content_selector.strip() if content_selector else None
     rules = check_rules(selector, ignore_selectors, ignore_patterns, allowed_hosts)
+    sitemap = check_sitemap(sitemap_url, contents)
     with write_transaction(db):
         if fetch_one(db, "SELECT id FROM manuals WHERE name = ?", (cleaned_name,)):
             raise InputError(
@@ -136,8 +158,8 @@ def add_manual(
         manual_id = insert(
             db,
             "INSERT INTO manuals (name, contents_url, amendments_url, content_selector,"
-            " created_at, ignore_selectors, ignore_patterns, allowed_hosts)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            " created_at, ignore_selectors, ignore_patterns, allowed_hosts, sitemap_url)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 cleaned_name,
                 contents,
@@ -145,9 +167,19 @@ def add_manual(
                 selector or None,
                 to_db_time(now),
                 *(json.dumps(list(rule)) for rule in rules),
+                sitemap,
             ),
         )
     return get_manual_by_id(db, manual_id)
+
+
+def set_sitemap(db: Database, name: str, sitemap_url: str | None) -> Manual:
+    """Set (a URL or "auto") or clear (None, "" or "none") an existing manual's sitemap."""
+    manual = get_manual(db, name)
+    sitemap = check_sitemap(sitemap_url, manual.contents_url)
+    with write_transaction(db):
+        db.execute("UPDATE manuals SET sitemap_url = ? WHERE id = ?", (sitemap, manual.id))
+    return get_manual_by_id(db, manual.id)
 
 
 def list_manuals(db: Database) -> tuple[Manual, ...]:

@@ -20,6 +20,7 @@ class Manual:
     ignore_selectors: tuple[str, ...] = ()  # CSS selectors of page parts that are not content
     ignore_patterns: tuple[str, ...] = ()  # regexes: blocks whose text matches are not content
     allowed_hosts: tuple[str, ...] = ()  # other hosts its chapters may be fetched from
+    sitemap_url: str | None = None  # a sitemap.xml read beside the contents page, or "auto"
 
 
 @dataclass(frozen=True)

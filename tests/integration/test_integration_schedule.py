@@ -18,8 +18,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from amendwatch.api import Amendwatch
 from amendwatch.cli import cli
+from amendwatch.config import Settings
 from amendwatch.demo.server import DemoServer
+from amendwatch.scheduler import ensure_manuals, load_schedule_config
 from store.db import open_db
 from tests.delivery.conftest import Inbox, Smtp, serve_smtp
 from tests.delivery.slowsite import SlowSite
@@ -210,3 +213,19 @@ def test_kill_downtime_catch_up_lock_and_sigterm(tmp_path: Path) -> None:
         db.close()
     assert counts == [1] * 6
     assert kinds == {"scheduled"}
+
+
+def test_schedule_config_passes_the_manual_sitemap_on(tmp_path: Path) -> None:
+    config = tmp_path / "amendwatch.toml"
+    config.write_text(
+        '[schedule]\nsnapshot = "0 2 * * *"\n'
+        '[[manual]]\nname = "m"\ncontents_url = "http://127.0.0.1:9/manual/"\n'
+        'sitemap_url = "auto"\n'
+    )
+    app = Amendwatch.open(Settings(db_path=tmp_path / "aw.db"))
+    try:
+        ensure_manuals(app, load_schedule_config(config).manuals)
+        (manual,) = app.manuals()
+    finally:
+        app.close()
+    assert manual.sitemap_url == "auto"
