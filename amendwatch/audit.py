@@ -452,12 +452,14 @@ def browse_metadata(db_path: Path) -> dict[str, Any]:
 
 
 def browse_command(db_path: Path, metadata_path: Path, port: int) -> list[str]:
-    """The ``datasette serve`` command line (read-only SQL, loopback only)."""
+    """The ``datasette serve`` command line (read-only SQL, loopback only, with the
+    ``amendwatch_*`` SQL functions of browse/plugins)."""
     if importlib.util.find_spec("datasette") is None:
         raise InputError(
             "datasette is not installed", "pip install 'amendwatch[browse]' to use browse"
         )
+    plugins = METADATA_FILE.parent / "plugins"  # SQL functions that read through the store
     return [
         sys.executable, "-m", "datasette", "serve", str(db_path), "--metadata",
-        str(metadata_path), "-h", "127.0.0.1", "-p", str(port),
+        str(metadata_path), "--plugins-dir", str(plugins), "-h", "127.0.0.1", "-p", str(port),
     ]  # fmt: skip

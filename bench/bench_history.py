@@ -27,7 +27,7 @@ from amendwatch.api import Amendwatch
 from amendwatch.config import Settings
 from amendwatch.views import show_as_of
 from scraper.models import Chapter, Section
-from store.codec import dumps
+from store.codec import dumps, pack_content
 from store.db import open_db
 from store.observations import GENESIS_HASH, observation_hash, store_body
 from store.rows import to_db_time
@@ -109,7 +109,7 @@ def _week(
             "final_url": chapter.url,
             "status": 200,
             "headers": "[]",
-            "body_sha256": store_body(db, body),
+            "body_sha256": store_body(db, body, base=None),
             "observed_at": stamp,
             "outcome": "new-version" if changed else "unchanged",
             "reason": "",
@@ -135,14 +135,15 @@ def _week(
                 chapter.content_hash,
                 chapter.title,
                 chapter.url,
-                chapter.content_json(),
+                pack_content(chapter, body),  # the capture is the dictionary, as in the store
+                row["body_sha256"],
                 stamp,
                 stamp,
                 state["obs"],
             )
         )
         sections.extend(
-            (vid, n, s.number, s.title, 1, dumps([s.number]), s.text, "[]", f"{index + 1}:{n}")
+            (vid, n, s.number, s.title, 1, dumps([s.number]), "", "[]", f"{index + 1}:{n}")
             for n, s in enumerate(chapter.sections)
         )
     columns = ", ".join(row)
@@ -151,8 +152,8 @@ def _week(
         observations,
     )
     db.conn.executemany(
-        "INSERT INTO versions (id, chapter_id, content_hash, title, url, content, valid_from,"
-        " last_seen, observation_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO versions (id, chapter_id, content_hash, title, url, content, content_dict,"
+        " valid_from, last_seen, observation_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         versions,
     )
     db.conn.executemany(

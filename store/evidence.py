@@ -6,9 +6,9 @@ import hashlib
 
 from sqlite_utils import Database
 
-from amendwatch.errors import IntegrityError
+from amendwatch.errors import IntegrityError, NotFoundError
 from store.models import VerifyResult
-from store.observations import GENESIS_HASH, decompress, observation_hash
+from store.observations import GENESIS_HASH, base_bytes, decompress, observation_hash
 from store.rows import fetch_one
 
 MAX_BODY_PROBLEMS = 20
@@ -34,19 +34,40 @@ def _check_chain(db: Database) -> tuple[int, str | None]:
 
 
 def _check_bodies(db: Database) -> tuple[int, list[str]]:
+    """Every body decompresses (a delta through its base) to bytes matching its hash and size.
+    A base is read just before its deltas, so each base is decompressed once."""
     problems: list[str] = []
     checked = 0
-    for row in db.query("SELECT sha256, size, compression, data FROM bodies ORDER BY sha256"):
+    current: tuple[str, bytes | None] = ("", None)  # the last whole body read, for its deltas
+    for row in db.query(
+        "SELECT sha256, size, compression, data, base_sha256 FROM bodies"
+        " ORDER BY COALESCE(base_sha256, sha256), base_sha256 IS NOT NULL, sha256"
+    ):
         checked += 1
         label = f"body {row['sha256'][:12]}"
+        base = row["base_sha256"]
+        if base is not None and current[0] != base:
+            current = (base, _base_or_none(db, row["sha256"], base))
+        if base is not None and current[1] is None:
+            problems.append(f"{label}: its delta base {base[:12]} is missing or damaged")
+            continue
         try:
-            body = decompress(row["compression"], row["data"])
+            body = decompress(row["compression"], row["data"], current[1] if base else None)
         except IntegrityError:
             problems.append(f"{label}: does not decompress (data altered)")
             continue
         if hashlib.sha256(body).hexdigest() != row["sha256"] or len(body) != row["size"]:
             problems.append(f"{label}: content does not match its hash")
+        elif base is None:
+            current = (row["sha256"], body)
     return checked, problems
+
+
+def _base_or_none(db: Database, sha256: str, base: str) -> bytes | None:
+    try:
+        return base_bytes(db, sha256, base)
+    except (IntegrityError, NotFoundError):
+        return None
 
 
 def _missing_bodies(db: Database) -> list[str]:

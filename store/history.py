@@ -5,7 +5,6 @@ Point-in-time queries live in store/pointintime.py and are re-exported here.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
@@ -13,7 +12,7 @@ from sqlite_utils import Database
 
 from amendwatch.errors import AmbiguousError, NotFoundError
 from reports.models import DetectedChange, FailedCheck
-from store.codec import diff_from_json, section_from_json
+from store.codec import unpack_diff
 from store.models import ChapterRow, HistoryEntry, StoredVersion
 from store.pointintime import manual_as_of, section_timeline, version_as_of
 from store.rows import (
@@ -108,16 +107,7 @@ def get_version(db: Database, version_id: int) -> StoredVersion:
 
 def scope_summary(db: Database, version_id: int) -> str:
     """The text of a version's "Scope of this Chapter"/"Introduction" section, else its first."""
-    rows = fetch_all(
-        db,
-        "SELECT number, title, level, path, text, links FROM sections WHERE version_id = ?"
-        " ORDER BY ordinal",
-        (version_id,),
-    )
-    sections = [
-        section_from_json({**r, "path": json.loads(r["path"]), "links": json.loads(r["links"])})
-        for r in rows
-    ]
+    sections = get_version(db, version_id).chapter.sections
     for wanted in SCOPE_TITLES:
         for section in sections:
             if section.title.strip().casefold() == wanted and section.text.strip():
@@ -159,7 +149,7 @@ def _detected(db: Database, row: dict[str, Any]) -> DetectedChange:
         chapter_title=row["title"],
         chapter_url=row["url"],
         detected_at=from_db_time(row["detected_at"]),
-        diff=diff_from_json(json.loads(row["diff"])),
+        diff=unpack_diff(row["diff"]),
         old_content_hash=row["old_hash"],
         new_content_hash=row["new_hash"],
         chapter_number=row["number"],

@@ -1,4 +1,5 @@
-"""Observations (one per fetch, hash-chained) and content-addressed, compressed bodies."""
+"""Observations (one per fetch, hash-chained) and content-addressed, compressed bodies
+(a capture may be stored as a small zstd delta against an earlier capture of its URL)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from sqlite_utils import Database
 
 from amendwatch.errors import InputError, IntegrityError, NotFoundError
 from scraper.models import Page
-from store.codec import dumps
+from store.codec import compress, decompress_zstd, dumps
 from store.rows import fetch_one, from_db_time, insert, to_db_time, write_transaction
 
 GENESIS_HASH = "0" * 64
@@ -21,6 +22,7 @@ ROLES = frozenset({"contents", "chapter", "amendments", "robots"})
 FAILED_OUTCOMES = ("failed", "suspect")
 COMPRESSION = "zstd"  # new bodies; "zlib" bodies of older releases stay readable
 _ZSTD_LEVEL = 3  # about 6x faster than zlib level 6 here, and a little smaller
+DELTA_RATIO = 16  # a delta is kept when under 1/16 of the raw body, else the body is stored whole
 
 # The fields a row's hash covers, in this order (id and prev_hash included, hash excluded).
 HASHED_FIELDS = (
@@ -50,37 +52,94 @@ def observation_hash(row: dict[str, Any]) -> str:
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
-def store_body(db: Database, body: bytes) -> str:
+def store_body(db: Database, body: bytes, base: str | None = None) -> str:
     """Store ``body`` once under its SHA-256 (zstd-compressed); return the hash. A body
-    already stored is not compressed again."""
+    already stored is not compressed again. With ``base`` (the hash of a body stored whole),
+    the body is stored as a zstd delta against the base's raw bytes when that delta is small
+    (under 1/``DELTA_RATIO`` of the body); otherwise whole, and later bodies may use it."""
     digest = hashlib.sha256(body).hexdigest()
-    if fetch_one(db, "SELECT 1 FROM bodies WHERE sha256 = ?", (digest,)) is None:
-        data = zstandard.ZstdCompressor(level=_ZSTD_LEVEL).compress(body)
-        db.execute(
-            "INSERT INTO bodies (sha256, size, compression, data) VALUES (?, ?, ?, ?)",
-            (digest, len(body), COMPRESSION, data),
-        )
+    if fetch_one(db, "SELECT 1 FROM bodies WHERE sha256 = ?", (digest,)) is not None:
+        return digest
+    data, stored_base = None, None
+    base = _whole(db, base)
+    if base is not None and base != digest:
+        delta = compress(body, _ZSTD_LEVEL, get_body(db, base))
+        if len(delta) * DELTA_RATIO < len(body):
+            data, stored_base = delta, base
+    if data is None:
+        data = compress(body, _ZSTD_LEVEL)
+    db.execute(
+        "INSERT INTO bodies (sha256, size, compression, data, base_sha256) VALUES (?, ?, ?, ?, ?)",
+        (digest, len(body), COMPRESSION, data, stored_base),
+    )
     return digest
 
 
+def _whole(db: Database, sha256: str | None) -> str | None:
+    """``sha256`` if stored whole, its base if it is a delta, None if it is not stored."""
+    if sha256 is None:
+        return None
+    row = fetch_one(db, "SELECT base_sha256 FROM bodies WHERE sha256 = ?", (sha256,))
+    return None if row is None else str(row["base_sha256"] or sha256)
+
+
+def delta_base(db: Database, url: str) -> str | None:
+    """The body a new capture of ``url`` is stored against: the latest stored body of that URL,
+    or that body's own base when it is a delta (bases are always stored whole)."""
+    row = fetch_one(
+        db,
+        "SELECT o.body_sha256 AS sha256, b.base_sha256 AS base FROM observations o"
+        " JOIN bodies b ON b.sha256 = o.body_sha256 WHERE o.url = ?"
+        " AND o.body_sha256 IS NOT NULL ORDER BY o.observed_at DESC, o.id DESC LIMIT 1",
+        (url,),
+    )
+    if row is None:
+        return None
+    return str(row["base"] or row["sha256"])
+
+
+def store_capture(db: Database, url: str, body: bytes) -> str:
+    """Store a capture of ``url`` (as a delta against the URL's latest base when small)."""
+    digest = hashlib.sha256(body).hexdigest()
+    if fetch_one(db, "SELECT 1 FROM bodies WHERE sha256 = ?", (digest,)) is not None:
+        return digest
+    return store_body(db, body, delta_base(db, url))
+
+
 def get_body(db: Database, sha256: str) -> bytes:
-    """The decompressed body stored under ``sha256``, verified against its hash."""
-    row = fetch_one(db, "SELECT compression, data FROM bodies WHERE sha256 = ?", (sha256,))
+    """The decompressed body stored under ``sha256`` (through its base when it is stored as a
+    delta), verified against its hash."""
+    row = fetch_one(
+        db, "SELECT compression, data, base_sha256 FROM bodies WHERE sha256 = ?", (sha256,)
+    )
     if row is None:
         raise NotFoundError(f"no stored body {sha256[:12]}")
-    body = decompress(row["compression"], row["data"])
+    body = decompress(row["compression"], row["data"], base_bytes(db, sha256, row["base_sha256"]))
     if hashlib.sha256(body).hexdigest() != sha256:
         raise IntegrityError(f"body {sha256[:12]}: content does not match its hash")
     return body
 
 
-def decompress(compression: str, data: bytes) -> bytes:
-    if compression == "none":
+def base_bytes(db: Database, sha256: str, base: str | None) -> bytes | None:
+    """The verified raw bytes of body ``sha256``'s delta base (None: stored whole)."""
+    if base is None:
+        return None
+    row = fetch_one(db, "SELECT base_sha256 FROM bodies WHERE sha256 = ?", (base,))
+    if row is None:
+        raise IntegrityError(f"body {sha256[:12]}: its delta base {base[:12]} is missing")
+    if row["base_sha256"] is not None:
+        raise IntegrityError(f"body {sha256[:12]}: its delta base {base[:12]} is itself a delta")
+    return get_body(db, base)
+
+
+def decompress(compression: str, data: bytes, base: bytes | None = None) -> bytes:
+    """Decompress a stored body (a zstd delta needs its base's raw bytes as ``base``)."""
+    if compression == "none" and base is None:
         return bytes(data)
     try:
         if compression == "zstd":
-            return zstandard.ZstdDecompressor().decompress(data)
-        if compression == "zlib":
+            return decompress_zstd(data, base)
+        if compression == "zlib" and base is None:
             return zlib.decompress(data)
     except (zlib.error, zstandard.ZstdError) as exc:
         raise IntegrityError(f"stored body does not decompress: {exc}") from exc
@@ -116,7 +175,7 @@ def record_observation(
     if not outcome:
         raise InputError("an observation needs an outcome")
     with write_transaction(db):
-        body_sha = store_body(db, page.body) if page.body else None
+        body_sha = store_capture(db, page.url, page.body) if page.body else None
         last = fetch_one(db, "SELECT id, hash FROM observations ORDER BY id DESC LIMIT 1")
         row: dict[str, Any] = {
             "id": (last["id"] + 1) if last else 1,

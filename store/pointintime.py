@@ -8,10 +8,10 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from amendwatch.errors import AmbiguousError, NotFoundError
+from amendwatch.errors import AmbiguousError, IntegrityError, NotFoundError
 from store.models import AsOf, ChapterState, SectionEvent
 from store.rows import fetch_all, fetch_one, from_db_time, number_key, opt_from_db_time, to_db_time
-from store.versions import chapter_row, get_chapter, load_version
+from store.versions import chapter_row, get_chapter, load_version, version_chapter
 
 GOOD_OUTCOMES = "('new-version', 'unchanged', 'not-modified')"
 
@@ -103,27 +103,29 @@ def _resolve_lineage(
     raise NotFoundError(f"no section {ref!r} in any version of this chapter")
 
 
+def _sections_of(db: Database, version: dict[str, Any]) -> list[dict[str, Any]]:
+    """A version's sections: lineage, number and title from ``sections``, the text from the
+    version's content (``sections.text`` is empty in rows written since schema 6)."""
+    rows = fetch_all(
+        db,
+        "SELECT lineage_id, number, title FROM sections WHERE version_id = ? ORDER BY ordinal",
+        (version["id"],),
+    )
+    texts = [section.text for section in version_chapter(db, version).sections]
+    if len(texts) != len(rows):
+        raise IntegrityError(
+            f"version {version['id']}: {len(rows)} section rows but {len(texts)} sections stored"
+        )
+    return [{**row, "text": text} for row, text in zip(rows, texts, strict=True)]
+
+
 def section_timeline(db: Database, chapter_id: int, ref: str) -> tuple[SectionEvent, ...]:
     """A section's state in each version, following its lineage id across renumbering."""
     get_chapter(db, chapter_id)
     versions = fetch_all(
-        db,
-        "SELECT id, valid_from, valid_to FROM versions WHERE chapter_id = ?"
-        " ORDER BY valid_from, id",
-        (chapter_id,),
+        db, "SELECT * FROM versions WHERE chapter_id = ? ORDER BY valid_from, id", (chapter_id,)
     )
-    by_version = [
-        (
-            v,
-            fetch_all(
-                db,
-                "SELECT lineage_id, number, title, text FROM sections WHERE version_id = ?"
-                " ORDER BY ordinal",
-                (v["id"],),
-            ),
-        )
-        for v in versions
-    ]
+    by_version = [(v, _sections_of(db, v)) for v in versions]
     lineage = _resolve_lineage(by_version, ref)
     events: list[SectionEvent] = []
     previous: tuple[Any, ...] | None = None

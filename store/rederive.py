@@ -17,17 +17,10 @@ from sqlite_utils import Database
 
 from amendwatch.errors import AmendwatchError
 from scraper.models import Chapter, Page
-from store.codec import (
-    chapter_from_json,
-    dumps,
-    links_from_json,
-    links_to_json,
-    pack_content,
-    unpack_content,
-)
+from store.codec import dumps, links_to_json, pack_content
 from store.observations import get_body
 from store.rows import fetch_all, from_db_time, insert, to_db_time, write_transaction
-from store.versions import _insert_sections
+from store.versions import _insert_sections, version_chapter, version_content
 
 # (page rebuilt from the stored capture, the manual's content selector) -> Chapter
 Extractor = Callable[[Page, str | None], Chapter]
@@ -104,7 +97,7 @@ def rederive(
                     row["observation_id"],
                     old_hash,
                     fresh.content_hash,
-                    unpack_content(row["content"]),
+                    version_content(db, row),
                     fresh.content_json(),
                     rule,
                     to_db_time(at),
@@ -125,9 +118,7 @@ def _apply(db: Database, row: dict[str, object], fresh: Chapter, align: Aligner 
     """Replace the version's content and sections; sections keep their lineage ids where
     ``align`` pairs them with the old sections, others get new ids."""
     version_id = int(str(row["id"]))
-    old = chapter_from_json(
-        row["content"], str(row["url"]), links_from_json(json.loads(str(row["links"])))
-    )
+    old = version_chapter(db, row)
     lineage = [f"{row['chapter_id']}:{version_id}:r{index}" for index in range(len(fresh.sections))]
     previous = [
         r["lineage_id"]
@@ -141,12 +132,13 @@ def _apply(db: Database, row: dict[str, object], fresh: Chapter, align: Aligner 
         if 0 <= old_index < len(previous) and 0 <= new_index < len(lineage):
             lineage[new_index] = previous[old_index]
     db.execute(
-        "UPDATE versions SET content_hash = ?, title = ?, content = ?, links = ?,"
-        " derived_by = 'rederive', fingerprint = NULL WHERE id = ?",
+        "UPDATE versions SET content_hash = ?, title = ?, content = ?, content_dict = ?,"
+        " links = ?, derived_by = 'rederive', fingerprint = NULL WHERE id = ?",
         (
             fresh.content_hash,
             fresh.title,
-            pack_content(fresh),
+            pack_content(fresh, get_body(db, str(row["body_sha256"]))),
+            str(row["body_sha256"]),
             dumps(links_to_json(fresh.links)),
             version_id,
         ),

@@ -14,13 +14,15 @@ from differ.models import ChapterDiff
 from scraper.models import Chapter, ChapterRef
 from store.codec import (
     chapter_from_json,
-    diff_to_json,
     dumps,
     links_from_json,
     links_to_json,
     pack_content,
+    pack_diff,
+    unpack_content,
 )
 from store.models import ChapterRow, StoredVersion
+from store.observations import get_body
 from store.rows import (
     fetch_all,
     fetch_one,
@@ -97,6 +99,30 @@ def mark_removed(db: Database, chapter_id: int, at: datetime) -> None:
         )
 
 
+def content_dictionary(db: Database, row: dict[str, Any]) -> bytes | None:
+    """The raw bytes a version's content was compressed with (its capture), None when the
+    content is standalone (older rows, versions without a capture)."""
+    sha = row.get("content_dict")
+    return None if sha is None else get_body(db, str(sha))
+
+
+def version_content(db: Database, row: dict[str, Any]) -> str:
+    """The content JSON (``Chapter.content_json()``) of a ``versions`` row: every reader of
+    ``versions.content`` goes through here (or ``version_chapter``)."""
+    return unpack_content(row["content"], content_dictionary(db, row))
+
+
+def version_chapter(db: Database, row: dict[str, Any]) -> Chapter:
+    """The Chapter of a ``versions`` row (its sections' text and links come from here; the
+    ``sections`` rows hold only numbers, titles and lineage)."""
+    return chapter_from_json(
+        row["content"],
+        str(row["url"]),
+        links_from_json(json.loads(str(row["links"]))),
+        content_dictionary(db, row),
+    )
+
+
 def load_version(db: Database, row: dict[str, Any]) -> StoredVersion:
     sections = fetch_all(
         db, "SELECT lineage_id FROM sections WHERE version_id = ? ORDER BY ordinal", (row["id"],)
@@ -104,9 +130,7 @@ def load_version(db: Database, row: dict[str, Any]) -> StoredVersion:
     return StoredVersion(
         id=row["id"],
         chapter_id=row["chapter_id"],
-        chapter=chapter_from_json(
-            row["content"], row["url"], links_from_json(json.loads(row["links"]))
-        ),
+        chapter=version_chapter(db, row),
         content_hash=row["content_hash"],
         valid_from=from_db_time(row["valid_from"]),
         valid_to=opt_from_db_time(row["valid_to"]),
@@ -146,6 +170,16 @@ def _lineage_for(
     return lineage
 
 
+def capture_of(db: Database, observation_id: int | None) -> tuple[str, bytes] | None:
+    """(hash, raw bytes) of an observation's body: the dictionary of its version's content."""
+    if observation_id is None:
+        return None
+    row = fetch_one(db, "SELECT body_sha256 FROM observations WHERE id = ?", (observation_id,))
+    if row is None or row["body_sha256"] is None:
+        return None
+    return (str(row["body_sha256"]), get_body(db, str(row["body_sha256"])))
+
+
 def insert_version_row(
     db: Database,
     chapter_id: int,
@@ -157,19 +191,21 @@ def insert_version_row(
     derived_by: str = "extract",
     fingerprint: str | None = None,
 ) -> int:
-    """Insert the ``versions`` row of ``chapter`` (content compressed), last seen when it
-    became valid; returns its id. Sections and neighbouring intervals are the caller's."""
+    """Insert the ``versions`` row of ``chapter`` (content compressed with its capture's raw
+    bytes as the dictionary), last seen when it became valid; returns its id. Sections and
+    neighbouring intervals are the caller's."""
+    capture = capture_of(db, observation_id)
     return insert(
         db,
         "INSERT INTO versions (chapter_id, content_hash, title, url, content, links,"
-        " valid_from, valid_to, last_seen, observation_id, derived_by, fingerprint)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " valid_from, valid_to, last_seen, observation_id, derived_by, fingerprint,"
+        " content_dict) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             chapter_id,
             chapter.content_hash,
             chapter.title,
             chapter.url,
-            pack_content(chapter),
+            pack_content(chapter, capture[1] if capture else None),
             dumps(links_to_json(chapter.links)),
             valid_from,
             valid_to,
@@ -177,6 +213,7 @@ def insert_version_row(
             observation_id,
             derived_by,
             fingerprint,
+            capture[0] if capture else None,
         ),
     )
 
@@ -235,9 +272,11 @@ def _check_not_before_latest(db: Database, chapter_id: int, stamp: str) -> None:
 
 
 def _insert_sections(db: Database, version_id: int, chapter: Chapter, lineage: list[str]) -> None:
+    """The sections' numbers, titles and lineage; their text and links stay in the version's
+    content only (``text = ''``, ``links = '[]'``; rows of older releases still hold them)."""
     db.conn.executemany(
         "INSERT INTO sections (version_id, ordinal, number, title, level, path, text, links,"
-        " lineage_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " lineage_id) VALUES (?, ?, ?, ?, ?, ?, '', '[]', ?)",
         [
             (
                 version_id,
@@ -246,8 +285,6 @@ def _insert_sections(db: Database, version_id: int, chapter: Chapter, lineage: l
                 section.title,
                 section.level,
                 dumps(list(section.path)),
-                section.text,
-                dumps(links_to_json(section.links)),
                 lineage[ordinal],
             )
             for ordinal, section in enumerate(chapter.sections)
@@ -294,7 +331,8 @@ def record_change(
     run_id: int | None,
     summary: str | None = None,
 ) -> int:
-    """Store the ChapterDiff with full fidelity (see store.codec); returns the change id."""
+    """Store the ChapterDiff with full fidelity, compressed (``store.codec.pack_diff``);
+    returns the change id."""
     return insert(
         db,
         "INSERT INTO changes (chapter_id, run_id, detected_at, kind, old_version_id,"
@@ -310,7 +348,7 @@ def record_change(
             diff.old_title,
             diff.new_title,
             1 if diff.revised_throughout else 0,
-            dumps(diff_to_json(diff)),
+            pack_diff(diff),
             change_summary(diff) if summary is None else summary,
         ),
     )

@@ -14,6 +14,8 @@ import pytest
 
 from amendwatch import audit
 from amendwatch.errors import InputError
+from store.db import open_db
+from store.versions import version_chapter
 from tests.audit.conftest import run
 
 
@@ -63,9 +65,55 @@ def test_browse_serves_a_canned_query(built_db: Path, tmp_path: Path) -> None:
             timeout=5,
         ).json()
         assert stale == []  # every chapter still listed was checked on 2026-11-23
+        assert_section_text_shown(built_db, port)
+        assert_diff_shown(built_db, port, rows[0]["change_id"])
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def stored_sections(db_path: Path, version_id: int) -> list[tuple[str | None, str]]:
+    """(number, text) of a version's sections, read through the store."""
+    db = open_db(db_path)
+    try:
+        row = next(db.query("SELECT * FROM versions WHERE id = ?", [version_id]))
+        return [(s.number, s.text) for s in version_chapter(db, row).sections]
+    finally:
+        db.close()
+
+
+def assert_section_text_shown(db_path: Path, port: int) -> None:
+    """The canned queries show each section's text (the sections rows no longer hold it)."""
+    base = f"http://127.0.0.1:{port}/{db_path.stem}"
+    rows = httpx.get(
+        f"{base}/chapter_as_of.json",
+        params={"chapter": "Initial Child Protection", "as_of": "2026-11-10", "_shape": "array"},
+        timeout=5,
+    ).json()
+    assert rows and len({row["version_id"] for row in rows}) == 1
+    expected = stored_sections(db_path, rows[0]["version_id"])
+    assert [(row["number"], row["text"]) for row in rows] == expected
+    assert any(text.strip() for _, text in expected)
+    history = httpx.get(
+        f"{base}/section_history.json",
+        params={"chapter": "Initial Child Protection", "section": "Who Should Attend",
+                "_shape": "array"},
+        timeout=5,
+    ).json()  # fmt: skip
+    assert len(history) >= 2 and len({row["number"] for row in history}) >= 2  # renumbered
+    for row in history:
+        assert row["text"] and (row["number"], row["text"]) in stored_sections(
+            db_path, row["version_id"]
+        )
+
+
+def assert_diff_shown(db_path: Path, port: int, change_id: int) -> None:
+    (row,) = httpx.get(
+        f"http://127.0.0.1:{port}/{db_path.stem}/change_diff.json",
+        params={"change_id": change_id, "_shape": "array"},
+        timeout=5,
+    ).json()
+    assert json.loads(row["diff"])["kind"] == row["kind"]
 
 
 def test_browse_without_datasette_says_what_to_install(

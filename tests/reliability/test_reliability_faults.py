@@ -21,6 +21,7 @@ from amendwatch.api import Amendwatch
 from amendwatch.config import Settings
 from reports.periods import parse_range
 from scraper.fetch import FetchPolicy
+from store.versions import version_chapter
 from tests.reliability.faultsite import CHAPTERS, MAX_BYTES, Fault, FaultSite, chapter_path
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -99,10 +100,14 @@ def record_of(app: Amendwatch, url: str) -> dict[str, Any]:
         [chapter_id],
     ).fetchall()
     sections = app.db.execute(
-        "SELECT s.id, s.text FROM sections s JOIN versions v ON v.id = s.version_id"
+        "SELECT s.id, s.lineage_id FROM sections s JOIN versions v ON v.id = s.version_id"
         " WHERE v.chapter_id = ? ORDER BY s.id",
         [chapter_id],
-    ).fetchall()
+    ).fetchall() + [  # the sections' text, as the store reads it from each version's content
+        section.text
+        for row in app.db.query("SELECT * FROM versions WHERE chapter_id = ?", [chapter_id])
+        for section in version_chapter(app.db, row).sections
+    ]
     changes = app.db.execute(
         "SELECT COUNT(*) FROM changes WHERE chapter_id = ?", [chapter_id]
     ).fetchone()

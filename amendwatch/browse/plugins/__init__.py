@@ -1,0 +1,1 @@
+"""Datasette plugins for ``amendwatch browse`` (passed with ``--plugins-dir``)."""
