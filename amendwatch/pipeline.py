@@ -24,6 +24,7 @@ from amendwatch.chapters import (
 )
 from amendwatch.config import Settings
 from amendwatch.errors import ExtractError
+from amendwatch.quickstage import quick_analysis, remember_guard
 from amendwatch.runcontext import (
     ChapterOutcome,
     Clock,
@@ -35,10 +36,11 @@ from amendwatch.runcontext import (
     site_policy,
 )
 from amendwatch.sitemapstage import merge_sitemap
+from scraper.analysis import Analyser, Analysis, AnalysisJob
 from scraper.checks import judge_page
 from scraper.discover import parse_contents
 from scraper.fetch import FetchRequest, decode_body
-from scraper.fingerprint import Analyser, Analysis, AnalysisJob, fingerprint
+from scraper.fingerprint import fingerprint
 from scraper.models import Chapter, Contents, Page
 from scraper.session import FetchSession
 from store import lifecycle, observations, versions
@@ -180,8 +182,23 @@ def _check_chapters(
 def _start_batch(ctx: RunContext, rows: Sequence[ChapterRow], analyser: Analyser) -> _Batch:
     pages = fetch(ctx, [_request(ctx, row) for row in rows])
     heads = [_latest_head(ctx, row.id) for row in rows]
-    jobs = [_job(ctx, page, head) for page, head in zip(pages, heads, strict=True)]
-    return _Batch(rows, pages, heads, analyser.submit(jobs))
+    quick = [
+        quick_analysis(ctx.db, ctx.manual, page, None if head is None else head.fingerprint)
+        for page, head in zip(pages, heads, strict=True)
+    ]
+    jobs = [
+        None if q.analysis is not None else _job(ctx, page, head, want_guard=q.want_guard)
+        for page, head, q in zip(pages, heads, quick, strict=True)
+    ]
+    submitted = analyser.submit(jobs)
+
+    def analyses() -> list[Analysis | None]:
+        return [
+            q.analysis if q.analysis is not None else analysis
+            for q, analysis in zip(quick, submitted(), strict=True)
+        ]
+
+    return _Batch(rows, pages, heads, analyses)
 
 
 def _finish_batch(
@@ -203,6 +220,7 @@ def _finish_batch(
                 return True
             _remember_old(ctx, head, analysis)
             outcome = _process_chapter(ctx, row, page, head, analysis, pending, seconds)
+            remember_guard(ctx.db, page, analysis, outcome.outcome)
             outcomes.append(outcome)
             if progress is not None:
                 progress(outcome)
@@ -256,13 +274,18 @@ def _latest_head(ctx: RunContext, chapter_id: int) -> _Head | None:
     return _Head(row["id"], row["content_hash"], row["observation_id"], row["fingerprint"])
 
 
-def _job(ctx: RunContext, page: Page, latest: _Head | None) -> AnalysisJob | None:
+def _job(
+    ctx: RunContext, page: Page, latest: _Head | None, *, want_guard: bool = False
+) -> AnalysisJob | None:
     """What the analyser needs: the page, and the capture the latest version came from."""
     if not page.ok:
         return None
     url, selector = page.final_url or page.url, ctx.manual.content_selector
     job = partial(
-        AnalysisJob, ignore=ctx.manual.ignore_selectors, ignore_text=ctx.manual.ignore_patterns
+        AnalysisJob,
+        ignore=ctx.manual.ignore_selectors,
+        ignore_text=ctx.manual.ignore_patterns,
+        want_guard=want_guard,
     )
     if latest is None or latest.observation_id is None:
         return job(decode_body(page), url, selector)

@@ -17,21 +17,24 @@ covers the whole document. ``None`` means "cannot tell": run the full extraction
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
-from multiprocessing import get_context
 from pathlib import Path
 from typing import cast
 
 from lxml import etree, html
 
-from amendwatch.errors import ExtractError
-from scraper.extract import _BODY_CANDIDATES, _NEVER_CONTENT, extract_chapter
-from scraper.models import Chapter
+from scraper.extract import _BODY_CANDIDATES, _NEVER_CONTENT
 from scraper.text import normalise_line
 
-__all__ = ["RULES", "Analyser", "Analysis", "AnalysisJob", "analyse", "fingerprint"]
+__all__ = [
+    "RULES",
+    "SELECTING_ATTRIBUTES",
+    "covered_elements",
+    "digest_of",
+    "fingerprint",
+    "parse_document",
+    "parse_pruned",
+    "prune",
+]
 
 _MIN_TEXT = 40  # find_body's threshold
 _CANDIDATE_XPATH = {
@@ -47,6 +50,7 @@ _CANDIDATE_XPATH = {
     ".page-content": "//*[contains(concat(' ', normalize-space(@class), ' '), ' page-content ')]",
     ".entry-content": "//*[contains(concat(' ', normalize-space(@class), ' '), ' entry-content ')]",
 }
+SELECTING_ATTRIBUTES = frozenset({"id", "class", "role"})  # what the XPaths above look at
 _RULE_FILES = ("extract.py", "sections.py", "text.py", "fingerprint.py")
 RULES = hashlib.sha256(
     b"".join((Path(__file__).parent / name).read_bytes() for name in _RULE_FILES)
@@ -58,110 +62,67 @@ def _markup(element: etree._Element) -> bytes:
     return etree.tostring(element, method="html", encoding="utf-8", with_tail=False)
 
 
-def _body_parts(root: html.HtmlElement) -> list[bytes] | None:
-    """Markup of the candidates up to (and including) the one ``find_body`` takes."""
-    parts: list[bytes] = []
+def _candidates(root: html.HtmlElement) -> list[tuple[str, html.HtmlElement]] | None:
+    """The candidates in order up to (and including) the one ``find_body`` takes."""
+    found: list[tuple[str, html.HtmlElement]] = []
     for candidate in _BODY_CANDIDATES:
-        found = cast(list[html.HtmlElement], root.xpath(_CANDIDATE_XPATH[candidate]))
-        for element in found:
-            parts.append(candidate.encode() + b"\x00" + _markup(element))
+        for element in cast(list[html.HtmlElement], root.xpath(_CANDIDATE_XPATH[candidate])):
+            found.append((candidate, element))
             if len(normalise_line(element.text_content())) >= _MIN_TEXT:
-                return parts
+                return found
     return None
+
+
+def parse_document(page_html: str) -> html.HtmlElement | None:
+    """The document parsed as ``fingerprint`` parses it (None: lxml cannot)."""
+    try:
+        return html.document_fromstring(page_html, parser=_PARSER)
+    except (etree.ParserError, ValueError):
+        return None
+
+
+def prune(root: html.HtmlElement) -> html.HtmlElement:
+    """Drop the never-content elements, as ``extract_chapter`` does; returns ``root``."""
+    dropped: list[html.HtmlElement] = list(root.iter(*_NEVER_CONTENT))
+    for element in dropped:
+        if element.getparent() is not None:
+            element.drop_tree()
+    return root
+
+
+def parse_pruned(page_html: str) -> html.HtmlElement | None:
+    """The document parsed as ``fingerprint`` parses it, never-content elements dropped."""
+    root = parse_document(page_html)
+    return None if root is None else prune(root)
+
+
+def covered_elements(root: html.HtmlElement) -> list[html.HtmlElement] | None:
+    """The elements whose markup the fingerprint hashes (None: the whole document)."""
+    found = _candidates(root)
+    if found is None:
+        return None
+    return [element for _, element in found] + list(root.iter("h1", "title"))
 
 
 def fingerprint(page_html: str, url: str, *, selector: str | None = None) -> str | None:
     """A SHA-256 over what the extraction of ``page_html`` depends on (see the module doc)."""
     if selector is not None or not page_html.strip():
         return None
-    try:
-        root = html.document_fromstring(page_html, parser=_PARSER)
-    except (etree.ParserError, ValueError):
-        return None
-    dropped: list[html.HtmlElement] = list(root.iter(*_NEVER_CONTENT))
-    for element in dropped:
-        if element.getparent() is not None:
-            element.drop_tree()
+    root = parse_pruned(page_html)
+    return None if root is None else digest_of(root, url)
+
+
+def digest_of(root: html.HtmlElement, url: str) -> str:
     digest = hashlib.sha256(f"{RULES}\x00{url}\x00".encode())
-    parts = _body_parts(root)
-    if parts is None:
-        parts = [b"document\x00" + _markup(root)]
+    found = _candidates(root)
+    parts = (
+        [b"document\x00" + _markup(root)]
+        if found is None
+        else [name.encode() + b"\x00" + _markup(element) for name, element in found]
+    )
     for part in parts:
         digest.update(len(part).to_bytes(8, "big") + part)
     for element in root.iter("h1", "title"):  # every title fallback, in document order
         part = _markup(element)
         digest.update(len(part).to_bytes(8, "big") + part)
     return digest.hexdigest()
-
-
-# --- analysing a batch of fetched pages (optionally on a process pool) ------------------
-
-
-@dataclass(frozen=True)
-class AnalysisJob:
-    """One fetched page to analyse, with the capture its latest version came from."""
-
-    html: str
-    url: str
-    selector: str | None = None
-    old_html: str | None = None  # the latest version's capture (None: no version yet)
-    old_url: str = ""
-    old_fingerprint: str | None = None  # known already (then old_html is not needed)
-    old_sha256: str | None = None  # the old capture's body hash (to remember its fingerprint)
-    ignore: tuple[str, ...] = ()  # the manual's ignore selectors and text patterns
-    ignore_text: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Analysis:
-    """``same``: the page extracts to the latest version's chapter (no bs4 pass was run);
-    else ``chapter`` (or ``error``: the ExtractError's message) from the full extraction."""
-
-    fingerprint: str | None
-    old_fingerprint: str | None
-    same: bool = False
-    chapter: Chapter | None = None
-    error: str | None = None
-
-
-def analyse(job: AnalysisJob) -> Analysis:
-    """Fingerprint the page; run ``extract_chapter`` only when it differs from the old one."""
-    new = fingerprint(job.html, job.url, selector=job.selector)
-    old = job.old_fingerprint
-    if old is None and job.old_html is not None:
-        old = fingerprint(job.old_html, job.old_url, selector=job.selector)
-    if new is not None and new == old:
-        return Analysis(new, old, same=True)
-    try:
-        chapter = extract_chapter(
-            job.html, job.url, selector=job.selector, ignore=job.ignore, ignore_text=job.ignore_text
-        )
-    except ExtractError as exc:
-        return Analysis(new, old, error=str(exc))
-    return Analysis(new, old, chapter=chapter)
-
-
-class Analyser:
-    """Runs ``analyse`` inline, or on a pool of worker processes for large batches."""
-
-    def __init__(self, workers: int = 0, min_batch: int = 8) -> None:
-        self.workers = workers
-        self.min_batch = min_batch
-        self._pool: ProcessPoolExecutor | None = None
-
-    def submit(self, jobs: Sequence[AnalysisJob | None]) -> Callable[[], list[Analysis | None]]:
-        """Start analysing ``jobs`` now (on the pool for large batches); the returned
-        function waits for the analyses, in job order."""
-        wanted = [job for job in jobs if job is not None]
-        if self.workers < 2 or len(wanted) < self.min_batch:
-            return lambda: [None if job is None else analyse(job) for job in jobs]
-        if self._pool is None:
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=get_context("spawn"))
-        pool = self._pool
-        futures = [None if job is None else pool.submit(analyse, job) for job in jobs]
-        return lambda: [None if future is None else future.result() for future in futures]
-
-    def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(cancel_futures=True)
-            self._pool = None

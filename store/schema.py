@@ -179,8 +179,17 @@ ALTER TABLE manuals ADD COLUMN sitemap_url TEXT;
 # raw bytes as the dictionary; bases are always stored whole, so reading costs at most two
 # decompressions); a version's content is compressed with its own capture as the dictionary;
 # sections rows no longer repeat the text and links the version's content holds; a change's
-# diff is stored zstd-compressed.
+# diff is stored zstd-compressed. capture_guards: where a capture's fingerprinted elements lie
+# (scraper/quickcheck.py), so a page differing from it only outside them needs no parse.
 COMPACT_SCHEMA = """
 ALTER TABLE bodies ADD COLUMN base_sha256 TEXT REFERENCES bodies(sha256);
 ALTER TABLE versions ADD COLUMN content_dict TEXT REFERENCES bodies(sha256);
+CREATE TABLE capture_guards (
+    body_sha256 TEXT PRIMARY KEY REFERENCES bodies(sha256),
+    fingerprint TEXT NOT NULL,
+    url TEXT NOT NULL,
+    content_type TEXT,
+    guard TEXT NOT NULL
+);
+CREATE INDEX capture_guards_fingerprint ON capture_guards(fingerprint);
 """

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from amendwatch.errors import ExtractError
+from scraper.analysis import AnalysisJob, analyse
 from scraper.extract import extract_chapter
-from scraper.fingerprint import AnalysisJob, analyse, fingerprint
+from scraper.fingerprint import fingerprint
 from scraper.models import Chapter
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,0 +1,101 @@
+"""Analysing a batch of fetched pages, inline or on a pool of worker processes.
+
+Each page is fingerprinted (``scraper.fingerprint``); the full BeautifulSoup extraction runs
+only when the fingerprint differs from the latest version's. A page that is extracted (or one
+whose job asks for it) also gets its ``scraper.quickcheck`` guard, so that later fetches of
+pages differing from it only outside the chapter need no parse at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from multiprocessing import get_context
+
+from amendwatch.errors import ExtractError
+from scraper.extract import extract_chapter
+from scraper.fingerprint import digest_of, fingerprint, parse_pruned
+from scraper.models import Chapter
+from scraper.quickcheck import guard_of
+
+__all__ = ["Analyser", "Analysis", "AnalysisJob", "analyse"]
+
+
+@dataclass(frozen=True)
+class AnalysisJob:
+    """One fetched page to analyse, with the capture its latest version came from."""
+
+    html: str
+    url: str
+    selector: str | None = None
+    old_html: str | None = None  # the latest version's capture (None: no version yet)
+    old_url: str = ""
+    old_fingerprint: str | None = None  # known already (then old_html is not needed)
+    old_sha256: str | None = None  # the old capture's body hash (to remember its fingerprint)
+    ignore: tuple[str, ...] = ()  # the manual's ignore selectors and text patterns
+    ignore_text: tuple[str, ...] = ()
+    want_guard: bool = False  # compute the page's guard even when it is unchanged
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """``same``: the page extracts to the latest version's chapter (no bs4 pass was run);
+    else ``chapter`` (or ``error``: the ExtractError's message) from the full extraction.
+    ``guard``: the page's quick-check guard as JSON (when computed and possible)."""
+
+    fingerprint: str | None
+    old_fingerprint: str | None
+    same: bool = False
+    chapter: Chapter | None = None
+    error: str | None = None
+    guard: str | None = None
+
+
+def analyse(job: AnalysisJob) -> Analysis:
+    """Fingerprint the page; run ``extract_chapter`` only when it differs from the old one."""
+    root = None if job.selector is not None or not job.html.strip() else parse_pruned(job.html)
+    new = None if root is None else digest_of(root, job.url)
+    old = job.old_fingerprint
+    if old is None and job.old_html is not None:
+        old = fingerprint(job.old_html, job.old_url, selector=job.selector)
+    same = new is not None and new == old
+    guard = None
+    if root is not None and (job.want_guard or not same):
+        found = guard_of(job.html, root)
+        guard = None if found is None else found.to_json()
+    if same:
+        return Analysis(new, old, same=True, guard=guard)
+    try:
+        chapter = extract_chapter(
+            job.html, job.url, selector=job.selector, ignore=job.ignore, ignore_text=job.ignore_text
+        )
+    except ExtractError as exc:
+        return Analysis(new, old, error=str(exc), guard=guard)
+    return Analysis(new, old, chapter=chapter, guard=guard)
+
+
+class Analyser:
+    """Runs ``analyse`` inline, or on a pool of worker processes for large batches."""
+
+    def __init__(self, workers: int = 0, min_batch: int = 8) -> None:
+        self.workers = workers
+        self.min_batch = min_batch
+        self._pool: ProcessPoolExecutor | None = None
+
+    def submit(self, jobs: Sequence[AnalysisJob | None]) -> Callable[[], list[Analysis | None]]:
+        """Start analysing ``jobs`` now (on the pool for large batches); the returned
+        function waits for the analyses, in job order."""
+        wanted = [job for job in jobs if job is not None]
+        if self.workers < 2 or len(wanted) < self.min_batch:
+            return lambda: [None if job is None else analyse(job) for job in jobs]
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=get_context("spawn"))
+        pool = self._pool
+        futures = [None if job is None else pool.submit(analyse, job) for job in jobs]
+        return lambda: [None if future is None else future.result() for future in futures]
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None

@@ -1,0 +1,83 @@
+"""The quick path over real loopback HTTP: the demo manual served as dynamic pages (a footer
+with the time and a random token on every request). After the first snapshot each version's
+capture has a guard; a fresh fetch of an unchanged chapter is judged "same" without a parse,
+while a fetch of an edited chapter (the next edition) is not, and the snapshot finds the edit."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from amendwatch.api import Amendwatch
+from amendwatch.config import Settings
+from amendwatch.demo.server import DemoServer
+from amendwatch.quickstage import quick_analysis
+from scraper.models import Page
+from store.manuals import get_manual
+from store.rows import fetch_all
+
+T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def server() -> Iterator[DemoServer]:
+    with DemoServer(validators=False, dynamic=True) as running:
+        yield running
+
+
+@pytest.fixture
+def app(tmp_path: Path, server: DemoServer) -> Iterator[Amendwatch]:
+    opened = Amendwatch.open(Settings(db_path=tmp_path / "aw.db"), clock=lambda: T0)
+    opened.add_manual("northmoor", f"{server.base_url}/")
+    opened.snapshot(["northmoor"], at=T0)
+    yield opened
+    opened.close()
+
+
+def latest(app: Amendwatch) -> list[dict[str, object]]:
+    return fetch_all(
+        app.db,
+        "SELECT c.url, v.fingerprint FROM chapters c JOIN versions v ON v.chapter_id = c.id"
+        " WHERE v.valid_to IS NULL ORDER BY c.id",
+    )
+
+
+def fetched(url: str) -> Page:
+    answer = httpx.get(url)
+    return Page(url, url, answer.status_code, tuple(answer.headers.items()), answer.content, T0)
+
+
+def test_every_version_capture_gets_a_guard(app: Amendwatch) -> None:
+    rows = latest(app)
+    guarded = fetch_all(app.db, "SELECT fingerprint FROM capture_guards")
+    assert len(rows) == 12
+    assert {row["fingerprint"] for row in rows} <= {row["fingerprint"] for row in guarded}
+
+
+def test_unchanged_dynamic_pages_are_judged_without_a_parse(app: Amendwatch) -> None:
+    manual = get_manual(app.db, "northmoor")
+    for row in latest(app):
+        page = fetched(str(row["url"]))
+        quick = quick_analysis(app.db, manual, page, str(row["fingerprint"]))
+        assert quick.analysis is not None and quick.analysis.same, row["url"]
+
+
+def test_edited_chapters_are_never_quick_and_the_edit_is_found(
+    app: Amendwatch, server: DemoServer
+) -> None:
+    manual = get_manual(app.db, "northmoor")
+    before = {str(row["url"]): str(row["fingerprint"]) for row in latest(app)}
+    server.set_edition(2)
+    quick_same = {
+        url
+        for url, known in before.items()
+        if quick_analysis(app.db, manual, fetched(url), known).analysis is not None
+    }
+    report = app.snapshot(["northmoor"], at=T0 + timedelta(days=7))
+    changed = {o.url for o in report.results[0].outcomes if o.outcome == "new-version"}
+    assert changed, "edition 2 edits some chapters"
+    assert not changed & quick_same
