@@ -87,6 +87,8 @@ def amendwatch_runs(server: SiteServer, work: Path, args: argparse.Namespace, fi
     fig.add_runs("cold", cold)
     print("amendwatch: unchanged, 304 path", flush=True)
     fig.add_runs("304", [snapshot(work / "static.db", static, args) for _ in range(args.runs)])
+    print("amendwatch: unchanged, dynamic path, first run (guards computed)", flush=True)
+    fig.add_runs("dynamic-first", [snapshot(work / "dynamic.db", dynamic, args)])
     print("amendwatch: unchanged, dynamic path", flush=True)
     fig.add_runs(
         "dynamic", [snapshot(work / "dynamic.db", dynamic, args) for _ in range(args.runs)]

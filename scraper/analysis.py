@@ -1,9 +1,11 @@
 """Analysing a batch of fetched pages, inline or on a pool of worker processes.
 
 Each page is fingerprinted (``scraper.fingerprint``); the full BeautifulSoup extraction runs
-only when the fingerprint differs from the latest version's. A page that is extracted (or one
-whose job asks for it) also gets its ``scraper.quickcheck`` guard, so that later fetches of
-pages differing from it only outside the chapter need no parse at all.
+only when the fingerprint differs from the latest version's. A page whose job asks for it (no
+capture with the latest version's fingerprint has a guard yet) also gets its
+``scraper.quickcheck`` guard, so that later fetches differing from it only outside the
+chapter need no parse at all. Guards are computed lazily, on the first fetch that finds a
+chapter unchanged, so a changed chapter costs no second parse.
 """
 
 from __future__ import annotations
@@ -61,7 +63,7 @@ def analyse(job: AnalysisJob) -> Analysis:
         old = fingerprint(job.old_html, job.old_url, selector=job.selector)
     same = new is not None and new == old
     guard = None
-    if root is not None and (job.want_guard or not same):
+    if root is not None and job.want_guard:
         found = guard_of(job.html, root)
         guard = None if found is None else found.to_json()
     if same:

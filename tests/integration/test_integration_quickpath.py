@@ -1,6 +1,7 @@
 """The quick path over real loopback HTTP: the demo manual served as dynamic pages (a footer
-with the time and a random token on every request). After the first snapshot each version's
-capture has a guard; a fresh fetch of an unchanged chapter is judged "same" without a parse,
+with the time and a random token on every request). The first snapshot stores versions; the
+first one that finds them unchanged gives each a guard (computed lazily, so a changed chapter
+costs no second parse); a fresh fetch of an unchanged chapter is judged "same" without a parse,
 while a fetch of an edited chapter (the next edition) is not, and the snapshot finds the edit."""
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ def app(tmp_path: Path, server: DemoServer) -> Iterator[Amendwatch]:
     opened = Amendwatch.open(Settings(db_path=tmp_path / "aw.db"), clock=lambda: T0)
     opened.add_manual("northmoor", f"{server.base_url}/")
     opened.snapshot(["northmoor"], at=T0)
+    opened.snapshot(["northmoor"], at=T0 + timedelta(days=1))  # guards are made on this run
     yield opened
     opened.close()
 
@@ -49,6 +51,15 @@ def latest(app: Amendwatch) -> list[dict[str, object]]:
 def fetched(url: str) -> Page:
     answer = httpx.get(url)
     return Page(url, url, answer.status_code, tuple(answer.headers.items()), answer.content, T0)
+
+
+def test_no_guard_is_computed_for_new_versions(tmp_path: Path, server: DemoServer) -> None:
+    opened = Amendwatch.open(Settings(db_path=tmp_path / "first.db"), clock=lambda: T0)
+    opened.add_manual("northmoor", f"{server.base_url}/")
+    opened.snapshot(["northmoor"], at=T0)
+    guards = fetch_all(opened.db, "SELECT fingerprint FROM capture_guards")
+    opened.close()
+    assert guards == []
 
 
 def test_every_version_capture_gets_a_guard(app: Amendwatch) -> None:
