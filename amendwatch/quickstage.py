@@ -44,7 +44,7 @@ def quick_analysis(db: Database, manual: Manual, page: Page, fingerprint: str | 
     if reference.url != (page.final_url or page.url):
         return Quick(None, False)
     headers = (("Content-Type", reference.content_type),) if reference.content_type else ()
-    body = observations.get_body(db, reference.body_sha256)
+    body = observations.get_body(db, reference.body_sha256, cached=True)
     old = decode_body(Page(reference.url, reference.url, 200, headers, body, page.fetched_at))
     if not same_content(old, decode_body(page), Guard.from_json(reference.guard)):
         return Quick(None, False)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import zlib
+from collections import OrderedDict
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +23,7 @@ ROLES = frozenset({"contents", "chapter", "amendments", "robots"})
 FAILED_OUTCOMES = ("failed", "suspect")
 COMPRESSION = "zstd"  # new bodies; "zlib" bodies of older releases stay readable
 _ZSTD_LEVEL = 3  # about 6x faster than zlib level 6 here, and a little smaller
+BASE_CACHE_BYTES = 32 * 1024 * 1024  # verified whole bodies kept in memory during a snapshot
 DELTA_RATIO = 16  # a delta is kept when under 1/16 of the raw body, else the body is stored whole
 
 # The fields a row's hash covers, in this order (id and prev_hash included, hash excluded).
@@ -52,18 +54,20 @@ def observation_hash(row: dict[str, Any]) -> str:
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
-def store_body(db: Database, body: bytes, base: str | None = None) -> str:
+def store_body(
+    db: Database, body: bytes, base: str | None = None, *, digest: str | None = None
+) -> str:
     """Store ``body`` once under its SHA-256 (zstd-compressed); return the hash. A body
     already stored is not compressed again. With ``base`` (the hash of a body stored whole),
     the body is stored as a zstd delta against the base's raw bytes when that delta is small
     (under 1/``DELTA_RATIO`` of the body); otherwise whole, and later bodies may use it."""
-    digest = hashlib.sha256(body).hexdigest()
+    digest = digest or hashlib.sha256(body).hexdigest()
     if fetch_one(db, "SELECT 1 FROM bodies WHERE sha256 = ?", (digest,)) is not None:
         return digest
     data, stored_base = None, None
     base = _whole(db, base)
     if base is not None and base != digest:
-        delta = compress(body, _ZSTD_LEVEL, get_body(db, base))
+        delta = compress(body, _ZSTD_LEVEL, get_body(db, base, cached=True))
         if len(delta) * DELTA_RATIO < len(body):
             data, stored_base = delta, base
     if data is None:
@@ -103,33 +107,72 @@ def store_capture(db: Database, url: str, body: bytes) -> str:
     digest = hashlib.sha256(body).hexdigest()
     if fetch_one(db, "SELECT 1 FROM bodies WHERE sha256 = ?", (digest,)) is not None:
         return digest
-    return store_body(db, body, delta_base(db, url))
+    return store_body(db, body, delta_base(db, url), digest=digest)
 
 
-def get_body(db: Database, sha256: str) -> bytes:
+class _BaseCache:
+    """Verified raw bytes of recently read bodies stored whole (the bases of deltas and the
+    captures the quick check compares with), most recent last, within a byte budget. Keyed by
+    SHA-256, so an entry is right for any database; ``verify`` never reads through it."""
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self._entries: OrderedDict[str, bytes] = OrderedDict()
+        self._size = 0
+
+    def get(self, sha256: str) -> bytes | None:
+        found = self._entries.get(sha256)
+        if found is not None:
+            self._entries.move_to_end(sha256)
+        return found
+
+    def put(self, sha256: str, body: bytes) -> None:
+        if sha256 in self._entries or len(body) > self.budget // 4:
+            return
+        self._entries[sha256] = body
+        self._size += len(body)
+        while self._size > self.budget:
+            _, dropped = self._entries.popitem(last=False)
+            self._size -= len(dropped)
+
+
+_BASES = _BaseCache(BASE_CACHE_BYTES)
+
+
+def get_body(db: Database, sha256: str, *, cached: bool = False) -> bytes:
     """The decompressed body stored under ``sha256`` (through its base when it is stored as a
-    delta), verified against its hash."""
+    delta), verified against its hash. ``cached``: bodies stored whole may come from (and go
+    to) a small in-memory cache of verified bytes (a snapshot reads each base twice)."""
+    if cached and (known := _BASES.get(sha256)) is not None:
+        return known
     row = fetch_one(
         db, "SELECT compression, data, base_sha256 FROM bodies WHERE sha256 = ?", (sha256,)
     )
     if row is None:
         raise NotFoundError(f"no stored body {sha256[:12]}")
-    body = decompress(row["compression"], row["data"], base_bytes(db, sha256, row["base_sha256"]))
+    base = base_bytes(db, sha256, row["base_sha256"], cached=cached)
+    body = decompress(row["compression"], row["data"], base)
     if hashlib.sha256(body).hexdigest() != sha256:
         raise IntegrityError(f"body {sha256[:12]}: content does not match its hash")
+    if cached and base is None:
+        _BASES.put(sha256, body)
     return body
 
 
-def base_bytes(db: Database, sha256: str, base: str | None) -> bytes | None:
+def base_bytes(
+    db: Database, sha256: str, base: str | None, *, cached: bool = False
+) -> bytes | None:
     """The verified raw bytes of body ``sha256``'s delta base (None: stored whole)."""
     if base is None:
         return None
+    if cached and (known := _BASES.get(base)) is not None:
+        return known
     row = fetch_one(db, "SELECT base_sha256 FROM bodies WHERE sha256 = ?", (base,))
     if row is None:
         raise IntegrityError(f"body {sha256[:12]}: its delta base {base[:12]} is missing")
     if row["base_sha256"] is not None:
         raise IntegrityError(f"body {sha256[:12]}: its delta base {base[:12]} is itself a delta")
-    return get_body(db, base)
+    return get_body(db, base, cached=cached)
 
 
 def decompress(compression: str, data: bytes, base: bytes | None = None) -> bytes:

@@ -21,7 +21,7 @@ from store.codec import diff_to_json, dumps, pack_content
 from store.evidence import verify
 from store.export import WarcScope, export_warc
 from store.history import changes_in, get_version, scope_summary, section_timeline, version_as_of
-from store.observations import get_body, record_observation, store_body
+from store.observations import _BaseCache, get_body, record_observation, store_body
 from store.versions import record_change, version_content
 
 RNG = random.Random(5)
@@ -209,3 +209,24 @@ def test_a_delta_against_a_delta_uses_the_whole_base_and_warc_export_gives_raw_b
         if record.rec_type == "response"
     ]
     assert summary.responses == 3 and payloads == bodies
+
+
+def test_the_base_cache_keeps_verified_bytes_within_its_budget() -> None:
+    cache = _BaseCache(budget=400)
+    for name in "abcde":
+        cache.put(name, name.encode() * 90)  # 5 x 90 > 400: the oldest goes
+    assert cache.get("a") is None
+    assert [cache.get(name) for name in "bcde"] == [name.encode() * 90 for name in "bcde"]
+    cache.put("huge", b"x" * 200)  # more than a quarter of the budget: never cached
+    assert cache.get("huge") is None
+
+
+def test_a_cached_read_never_hides_tampering_from_an_uncached_read() -> None:
+    db = new_db()
+    body = html_page(40)
+    digest = store_body(db, body)
+    assert get_body(db, digest, cached=True) == body
+    db.execute("UPDATE bodies SET data = ? WHERE sha256 = ?", (zstandard.compress(b"x"), digest))
+    with pytest.raises(IntegrityError):
+        get_body(db, digest)
+    assert get_body(db, digest, cached=True) == body  # verified when it was first read
