@@ -7,10 +7,11 @@ version; a failed or suspect fetch never removes or changes anything.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 
 import httpx
@@ -40,6 +41,7 @@ from scraper.analysis import Analyser, Analysis, AnalysisJob
 from scraper.checks import judge_page
 from scraper.discover import parse_contents
 from scraper.fetch import FetchRequest, decode_body
+from scraper.fetchproc import FetchProcess, Pending, clock_pickles
 from scraper.fingerprint import fingerprint
 from scraper.models import Chapter, Contents, Page
 from scraper.session import FetchSession
@@ -152,6 +154,16 @@ class _Batch:
     analyses: Callable[[], list[Analysis | None]]
 
 
+def _fetch_elsewhere(ctx: RunContext, chapters: int) -> FetchProcess | None:
+    """A fetch process for a large manual fetched over the network with a real clock."""
+    session = ctx.session
+    if chapters < POOL_MIN_CHAPTERS or not isinstance(session, FetchSession):
+        return None
+    if not session.own_transport or not clock_pickles(ctx.clock):
+        return None
+    return FetchProcess(session.policy, ctx.clock)
+
+
 def _check_chapters(
     ctx: RunContext,
     rows: Sequence[ChapterRow],
@@ -160,27 +172,49 @@ def _check_chapters(
     stop: Callable[[], bool] | None,
 ) -> tuple[list[ChapterOutcome], bool]:
     outcomes: list[ChapterOutcome] = []
+    large = len(rows) >= POOL_MIN_CHAPTERS
+    workers = min(POOL_WORKERS, os.cpu_count() or 1) if large else 0
+    with contextlib.ExitStack() as stack:
+        fetcher = _fetch_elsewhere(ctx, len(rows))
+        if fetcher is not None:
+            ctx = replace(ctx, session=stack.enter_context(fetcher))
+        analyser = stack.enter_context(contextlib.closing(Analyser(workers)))
+        interrupted = _check_batches(ctx, rows, analyser, pending, outcomes, progress, stop)
+    return outcomes, interrupted
+
+
+def _check_batches(
+    ctx: RunContext,
+    rows: Sequence[ChapterRow],
+    analyser: Analyser,
+    pending: list[NewChapter],
+    outcomes: list[ChapterOutcome],
+    progress: Callable[[ChapterOutcome], None] | None,
+    stop: Callable[[], bool] | None,
+) -> bool:
+    """Batch k+1 is fetched (and analysed) while batch k is stored."""
     size = max(1, ctx.settings.batch_size)
-    workers = min(POOL_WORKERS, os.cpu_count() or 1) if len(rows) >= POOL_MIN_CHAPTERS else 0
-    analyser = Analyser(workers)
     previous: _Batch | None = None
-    try:
-        for start in [*range(0, len(rows), size), len(rows)]:
-            batch = (
-                _start_batch(ctx, rows[start : start + size], analyser) if rows[start:] else None
-            )
-            if previous is not None and _finish_batch(
-                ctx, previous, pending, outcomes, progress, stop
-            ):
-                return outcomes, True
-            previous = batch
-    finally:
-        analyser.close()
-    return outcomes, False
+    ahead = _prefetch(ctx, rows[:size])
+    for start in [*range(0, len(rows), size), len(rows)]:
+        batch = None
+        if ahead is not None:
+            pages = ahead.result()
+            ahead = _prefetch(ctx, rows[start + size : start + 2 * size])
+            batch = _start_batch(ctx, rows[start : start + size], pages, analyser)
+        if previous is not None and _finish_batch(ctx, previous, pending, outcomes, progress, stop):
+            return True
+        previous = batch
+    return False
 
 
-def _start_batch(ctx: RunContext, rows: Sequence[ChapterRow], analyser: Analyser) -> _Batch:
-    pages = fetch(ctx, [_request(ctx, row) for row in rows])
+def _prefetch(ctx: RunContext, rows: Sequence[ChapterRow]) -> Pending | None:
+    return ctx.session.submit([_request(ctx, row) for row in rows]) if rows else None
+
+
+def _start_batch(
+    ctx: RunContext, rows: Sequence[ChapterRow], pages: list[Page], analyser: Analyser
+) -> _Batch:
     heads = [_latest_head(ctx, row.id) for row in rows]
     quick = [
         quick_analysis(ctx.db, ctx.manual, page, None if head is None else head.fingerprint)

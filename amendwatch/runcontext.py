@@ -13,9 +13,9 @@ from sqlite_utils import Database
 from amendwatch.config import Settings
 from scraper.extract import extract_chapter
 from scraper.fetch import FetchPolicy, FetchRequest, decode_body
+from scraper.fetchproc import Fetcher
 from scraper.guard import policy_for_site
 from scraper.models import Chapter, Page
-from scraper.session import FetchSession
 from store import observations
 from store.models import ChapterRow, Manual
 
@@ -64,7 +64,7 @@ class RunContext:
     clock: Clock
     run_id: int | None
     baseline: bool  # the manual's first successful run: versions, but no "new chapter" changes
-    session: FetchSession  # the manual's host policy, one client and robots.txt cache per run
+    session: Fetcher  # the manual's host policy, one client and robots.txt cache per run
 
 
 def site_policy(policy: FetchPolicy, manual: Manual) -> FetchPolicy:

@@ -157,7 +157,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--chapters", type=int, default=2000)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--per-host", type=int, default=8, help="0: amendwatch's default")
+    parser.add_argument(
+        "--per-host", type=int, default=2, help="amendwatch's default; 0: no flags at all"
+    )
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--db-chapters", type=int, default=10_000)
     parser.add_argument("--db-weeks", type=int, default=52)

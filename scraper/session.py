@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Sequence
+from concurrent.futures import Future
 from types import TracebackType
 
 import httpx
@@ -39,6 +40,11 @@ class FetchSession:
         self._runner: asyncio.Runner | None = None
         self._pool: FetchPool | None = None
 
+    @property
+    def own_transport(self) -> bool:
+        """Whether the session makes its own connections (no transport was injected)."""
+        return self._transport is None
+
     def __enter__(self) -> FetchSession:
         self._runner = asyncio.Runner()
         self._runner.__enter__()
@@ -51,6 +57,13 @@ class FetchSession:
         )
         total = asyncio.Semaphore(self.policy.total)
         return FetchPool(client, self.policy, self._clock, self._sleep, self._rng, total)
+
+    def submit(self, requests: Sequence[FetchRequest]) -> Future[list[Page]]:
+        """Fetch ``requests`` now; the (completed) future holds the pages, as
+        ``FetchProcess.submit`` would."""
+        done: Future[list[Page]] = Future()
+        done.set_result(self.fetch(requests))
+        return done
 
     def fetch(self, requests: Sequence[FetchRequest]) -> list[Page]:
         """Fetch ``requests`` concurrently (bounded overall and per host)."""
