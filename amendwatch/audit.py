@@ -420,11 +420,16 @@ def rederive_versions(
     extract: rederive.Extractor | None = None,
     rule: str | None = None,
 ) -> tuple[rederive.Derivation, ...]:
-    """Re-run extraction on the stored captures (``selector`` overrides the manual's)."""
+    """Re-run extraction on the stored captures with the manual's rules (its content
+    selector, ignore selectors and text patterns; ``selector`` overrides its selector)."""
 
-    def default(page: Page, manual_selector: str | None) -> Chapter:
+    def default(page: Page, rules: rederive.ExtractionRules) -> Chapter:
         return extract_chapter(
-            decode_body(page), page.final_url or page.url, selector=selector or manual_selector
+            decode_body(page),
+            page.final_url or page.url,
+            selector=selector or rules.selector,
+            ignore=rules.ignore,
+            ignore_text=rules.ignore_text,
         )
 
     def align(old: Chapter, new: Chapter) -> Sequence[tuple[int, int]]:

@@ -22,8 +22,18 @@ from store.observations import get_body
 from store.rows import fetch_all, from_db_time, insert, to_db_time, write_transaction
 from store.versions import _insert_sections, version_chapter, version_content
 
-# (page rebuilt from the stored capture, the manual's content selector) -> Chapter
-Extractor = Callable[[Page, str | None], Chapter]
+
+@dataclass(frozen=True)
+class ExtractionRules:
+    """A manual's extraction rules: content selector, ignore selectors and text patterns."""
+
+    selector: str | None = None
+    ignore: tuple[str, ...] = ()
+    ignore_text: tuple[str, ...] = ()
+
+
+# (page rebuilt from the stored capture, the manual's extraction rules) -> Chapter
+Extractor = Callable[[Page, ExtractionRules], Chapter]
 # (old chapter, new chapter) -> aligned (old index, new index) section pairs
 Aligner = Callable[[Chapter, Chapter], Sequence[tuple[int, int]]]
 
@@ -44,7 +54,8 @@ def _versions(db: Database, chapter_id: int | None) -> list[dict[str, object]]:
     return fetch_all(
         db,
         "SELECT v.*, o.url AS o_url, o.final_url, o.status, o.headers, o.body_sha256,"
-        " o.observed_at, m.content_selector FROM versions v"
+        " o.observed_at, m.content_selector, m.ignore_selectors, m.ignore_patterns"
+        " FROM versions v"
         " JOIN observations o ON o.id = v.observation_id"
         " JOIN chapters c ON c.id = v.chapter_id JOIN manuals m ON m.id = c.manual_id"
         " WHERE o.body_sha256 IS NOT NULL" + where + " ORDER BY v.id",
@@ -60,6 +71,15 @@ def _page(db: Database, row: dict[str, object]) -> Page:
         headers=tuple((k, v) for k, v in json.loads(str(row["headers"]))),
         body=get_body(db, str(row["body_sha256"])),
         fetched_at=from_db_time(str(row["observed_at"])),
+    )
+
+
+def _rules(row: dict[str, object]) -> ExtractionRules:
+    selector = row["content_selector"]
+    return ExtractionRules(
+        str(selector) if selector else None,
+        tuple(json.loads(str(row["ignore_selectors"] or "[]"))),
+        tuple(json.loads(str(row["ignore_patterns"] or "[]"))),
     )
 
 
@@ -79,8 +99,7 @@ def rederive(
         version_id, old_hash = int(str(row["id"])), str(row["content_hash"])
         chapter_of = int(str(row["chapter_id"]))
         try:
-            selector = row["content_selector"]
-            fresh = extract(_page(db, row), str(selector) if selector else None)
+            fresh = extract(_page(db, row), _rules(row))
         except AmendwatchError as exc:
             results.append(Derivation(version_id, chapter_of, old_hash, "", None, error=str(exc)))
             continue
