@@ -8,15 +8,21 @@ version; a failed or suspect fetch never removes or changes anything.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from functools import partial
 
 import httpx
 from sqlite_utils import Database
 
+from amendwatch.analysisstage import (
+    Head,
+    analysis_job,
+    latest_head,
+    quick_analysis,
+    remember_guard,
+    remember_old_fingerprint,
+)
 from amendwatch.chapters import (
     NewChapter,
     check_missing,
@@ -25,7 +31,6 @@ from amendwatch.chapters import (
 )
 from amendwatch.config import Settings
 from amendwatch.errors import ExtractError
-from amendwatch.quickstage import quick_analysis, remember_guard
 from amendwatch.runcontext import (
     ChapterOutcome,
     Clock,
@@ -37,7 +42,7 @@ from amendwatch.runcontext import (
     site_policy,
 )
 from amendwatch.sitemapstage import merge_sitemap
-from scraper.analysis import Analyser, Analysis, AnalysisJob
+from scraper.analysis import Analyser, Analysis
 from scraper.checks import judge_page
 from scraper.discover import parse_contents
 from scraper.fetch import FetchRequest, decode_body
@@ -47,7 +52,7 @@ from scraper.models import Chapter, Contents, Page
 from scraper.session import FetchSession
 from store import lifecycle, observations, versions
 from store.models import ChapterRow, Manual
-from store.rows import fetch_one, write_transaction
+from store.rows import write_transaction
 
 __all__ = ["ChapterOutcome", "SnapshotResult", "site_policy", "snapshot_manual"]
 
@@ -150,7 +155,7 @@ class _Batch:
 
     rows: Sequence[ChapterRow]
     pages: list[Page]
-    heads: list[_Head | None]
+    heads: list[Head | None]
     analyses: Callable[[], list[Analysis | None]]
 
 
@@ -215,13 +220,13 @@ def _prefetch(ctx: RunContext, rows: Sequence[ChapterRow]) -> Pending | None:
 def _start_batch(
     ctx: RunContext, rows: Sequence[ChapterRow], pages: list[Page], analyser: Analyser
 ) -> _Batch:
-    heads = [_latest_head(ctx, row.id) for row in rows]
+    heads = [latest_head(ctx, row.id) for row in rows]
     quick = [
         quick_analysis(ctx.db, ctx.manual, page, None if head is None else head.fingerprint)
         for page, head in zip(pages, heads, strict=True)
     ]
     jobs = [
-        None if q.analysis is not None else _job(ctx, page, head, want_guard=q.want_guard)
+        None if q.analysis is not None else analysis_job(ctx, page, head, want_guard=q.want_guard)
         for page, head, q in zip(pages, heads, quick, strict=True)
     ]
     submitted = analyser.submit(jobs)
@@ -252,7 +257,7 @@ def _finish_batch(
         ):
             if stop is not None and stop():
                 return True
-            _remember_old(ctx, head, analysis)
+            remember_old_fingerprint(ctx, head, analysis)
             outcome = _process_chapter(ctx, row, page, head, analysis, pending, seconds)
             remember_guard(ctx.db, page, analysis, outcome.outcome)
             outcomes.append(outcome)
@@ -285,81 +290,11 @@ def _request(ctx: RunContext, row: ChapterRow) -> FetchRequest:
     return FetchRequest(row.url, etag=etag, last_modified=last_modified)
 
 
-@dataclass(frozen=True)
-class _Head:
-    """The latest version's id, hash, capture and the capture's fingerprint (its content is
-    loaded only when needed)."""
-
-    id: int
-    content_hash: str
-    observation_id: int | None
-    fingerprint: str | None
-
-
-def _latest_head(ctx: RunContext, chapter_id: int) -> _Head | None:
-    row = fetch_one(
-        ctx.db,
-        "SELECT id, content_hash, observation_id, fingerprint FROM versions"
-        " WHERE chapter_id = ? ORDER BY valid_from DESC, id DESC LIMIT 1",
-        (chapter_id,),
-    )
-    if row is None:
-        return None
-    return _Head(row["id"], row["content_hash"], row["observation_id"], row["fingerprint"])
-
-
-def _job(
-    ctx: RunContext, page: Page, latest: _Head | None, *, want_guard: bool = False
-) -> AnalysisJob | None:
-    """What the analyser needs: the page, and the capture the latest version came from."""
-    if not page.ok:
-        return None
-    url, selector = page.final_url or page.url, ctx.manual.content_selector
-    job = partial(
-        AnalysisJob,
-        ignore=ctx.manual.ignore_selectors,
-        ignore_text=ctx.manual.ignore_patterns,
-        want_guard=want_guard,
-    )
-    if latest is None or latest.observation_id is None:
-        return job(decode_body(page), url, selector)
-    if latest.fingerprint is not None:  # stored with the version: no old capture to parse
-        return job(decode_body(page), url, selector, old_fingerprint=latest.fingerprint)
-    capture = fetch_one(
-        ctx.db,
-        "SELECT body_sha256, final_url, headers FROM observations WHERE id = ?",
-        (latest.observation_id,),
-    )
-    if capture is None or capture["body_sha256"] is None:
-        return job(decode_body(page), url, selector)
-    old = Page(
-        capture["final_url"], capture["final_url"], 200,
-        tuple((k, v) for k, v in json.loads(capture["headers"])),
-        observations.get_body(ctx.db, capture["body_sha256"]), page.fetched_at,
-    )  # fmt: skip
-    return job(
-        decode_body(page),
-        url,
-        selector,
-        old_html=decode_body(old),
-        old_url=old.url,
-        old_sha256=capture["body_sha256"],
-    )
-
-
-def _remember_old(ctx: RunContext, head: _Head | None, analysis: Analysis | None) -> None:
-    """A version stored without its capture's fingerprint gets it once, when first needed."""
-    if head is None or head.fingerprint is not None or analysis is None:
-        return
-    if analysis.old_fingerprint is not None:
-        versions.set_fingerprint(ctx.db, head.id, analysis.old_fingerprint)
-
-
 def _process_chapter(
     ctx: RunContext,
     row: ChapterRow,
     page: Page,
-    head: _Head | None,
+    head: Head | None,
     analysis: Analysis | None,
     pending: list[NewChapter],
     seconds: dict[str, Page],

@@ -13,10 +13,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from amendwatch.analysisstage import quick_analysis
 from amendwatch.api import Amendwatch
 from amendwatch.config import Settings
 from amendwatch.demo.server import DemoServer
-from amendwatch.quickstage import quick_analysis
 from scraper.models import Page
 from store.manuals import get_manual
 from store.rows import fetch_all

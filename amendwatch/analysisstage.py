@@ -1,0 +1,148 @@
+"""What each fetched chapter page needs analysed: the latest version's head, the quick path,
+and otherwise the analyser's job.
+
+The quick path: pages that differ from a known capture only outside the chapter (a footer
+with the time and a token) are judged without parsing them.
+
+``quick_analysis`` looks up a stored capture with the latest version's fingerprint and its
+guard (``store.guards``) and compares the new page with it (``scraper.quickcheck``): a match
+is the analysis "same content", as if the page had been fingerprinted. ``remember_guard``
+keeps the guard the analyser computed for a page whose capture is now stored.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import partial
+
+from sqlite_utils import Database
+
+from amendwatch.runcontext import RunContext
+from scraper.analysis import Analysis, AnalysisJob
+from scraper.fetch import decode_body
+from scraper.models import Page
+from scraper.quickcheck import Guard, same_content
+from store import guards, observations, versions
+from store.models import Manual
+from store.rows import fetch_one
+
+__all__ = [
+    "Head",
+    "Quick",
+    "analysis_job",
+    "latest_head",
+    "quick_analysis",
+    "remember_guard",
+    "remember_old_fingerprint",
+]
+
+_GUARDED_OUTCOMES = frozenset({"unchanged", "new-version"})
+
+
+@dataclass(frozen=True)
+class Quick:
+    """``analysis``: the page needs no parse (same content); ``want_guard``: no capture with
+    this fingerprint has a guard yet, so the analyser should compute the page's."""
+
+    analysis: Analysis | None
+    want_guard: bool
+
+
+def quick_analysis(db: Database, manual: Manual, page: Page, fingerprint: str | None) -> Quick:
+    """``fingerprint``: the latest version's (None: there is no version)."""
+    if not page.ok or fingerprint is None or manual.content_selector is not None:
+        return Quick(None, False)
+    reference = guards.reference_for(db, fingerprint)
+    if reference is None:
+        return Quick(None, True)
+    if reference.url != (page.final_url or page.url):
+        return Quick(None, False)
+    headers = (("Content-Type", reference.content_type),) if reference.content_type else ()
+    body = observations.get_body(db, reference.body_sha256, cached=True)
+    old = decode_body(Page(reference.url, reference.url, 200, headers, body, page.fetched_at))
+    if not same_content(old, decode_body(page), Guard.from_json(reference.guard)):
+        return Quick(None, False)
+    return Quick(Analysis(fingerprint, fingerprint, same=True), False)
+
+
+def remember_guard(db: Database, page: Page, analysis: Analysis | None, outcome: str) -> None:
+    """Keep the guard of a page stored as a capture of known content."""
+    if analysis is None or analysis.guard is None or analysis.fingerprint is None:
+        return
+    if outcome not in _GUARDED_OUTCOMES or not page.body:
+        return
+    reference = guards.Reference(
+        page.body_hash, page.final_url or page.url, page.header("Content-Type"), analysis.guard
+    )
+    guards.remember(db, reference, analysis.fingerprint)
+
+
+@dataclass(frozen=True)
+class Head:
+    """The latest version's id, hash, capture and the capture's fingerprint (its content is
+    loaded only when needed)."""
+
+    id: int
+    content_hash: str
+    observation_id: int | None
+    fingerprint: str | None
+
+
+def latest_head(ctx: RunContext, chapter_id: int) -> Head | None:
+    row = fetch_one(
+        ctx.db,
+        "SELECT id, content_hash, observation_id, fingerprint FROM versions"
+        " WHERE chapter_id = ? ORDER BY valid_from DESC, id DESC LIMIT 1",
+        (chapter_id,),
+    )
+    if row is None:
+        return None
+    return Head(row["id"], row["content_hash"], row["observation_id"], row["fingerprint"])
+
+
+def analysis_job(
+    ctx: RunContext, page: Page, latest: Head | None, *, want_guard: bool = False
+) -> AnalysisJob | None:
+    """What the analyser needs: the page, and the capture the latest version came from."""
+    if not page.ok:
+        return None
+    url, selector = page.final_url or page.url, ctx.manual.content_selector
+    job = partial(
+        AnalysisJob,
+        ignore=ctx.manual.ignore_selectors,
+        ignore_text=ctx.manual.ignore_patterns,
+        want_guard=want_guard,
+    )
+    if latest is None or latest.observation_id is None:
+        return job(decode_body(page), url, selector)
+    if latest.fingerprint is not None:  # stored with the version: no old capture to parse
+        return job(decode_body(page), url, selector, old_fingerprint=latest.fingerprint)
+    capture = fetch_one(
+        ctx.db,
+        "SELECT body_sha256, final_url, headers FROM observations WHERE id = ?",
+        (latest.observation_id,),
+    )
+    if capture is None or capture["body_sha256"] is None:
+        return job(decode_body(page), url, selector)
+    old = Page(
+        capture["final_url"], capture["final_url"], 200,
+        tuple((k, v) for k, v in json.loads(capture["headers"])),
+        observations.get_body(ctx.db, capture["body_sha256"]), page.fetched_at,
+    )  # fmt: skip
+    return job(
+        decode_body(page),
+        url,
+        selector,
+        old_html=decode_body(old),
+        old_url=old.url,
+        old_sha256=capture["body_sha256"],
+    )
+
+
+def remember_old_fingerprint(ctx: RunContext, head: Head | None, analysis: Analysis | None) -> None:
+    """A version stored without its capture's fingerprint gets it once, when first needed."""
+    if head is None or head.fingerprint is not None or analysis is None:
+        return
+    if analysis.old_fingerprint is not None:
+        versions.set_fingerprint(ctx.db, head.id, analysis.old_fingerprint)
