@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 
 from tests.integration.minisite import chapter_html, contents_html
+from tests.loopback import LoopbackServer, QuietHandler
 
 TEXT = (
     "The conference must be held within 15 working days of the strategy discussion. "
@@ -15,7 +13,7 @@ TEXT = (
 )
 
 
-class SlowSite:
+class SlowSite(LoopbackServer):
     """``chapters`` chapter pages, each answering after ``delay`` seconds."""
 
     def __init__(self, chapters: int = 6, delay: float = 0.2) -> None:
@@ -27,31 +25,12 @@ class SlowSite:
             self.pages[url] = chapter_html(title, sections)
         site = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
+        class Handler(QuietHandler):
+            def get(self) -> None:
                 page = site.pages.get(self.path)
                 if page is not None and self.path != "/":
                     time.sleep(site.delay)
                 body = (page or "<h1>Page not found</h1>").encode()
-                self.send_response(200 if page is not None else 404)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                self.answer(200 if page is not None else 404, body)
 
-            def log_message(self, format: str, *args: object) -> None:
-                return
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> SlowSite:
-        self.thread.start()
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(Handler)

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import gzip
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import TracebackType
 
 import pytest
 from click.testing import CliRunner, Result
@@ -21,37 +18,27 @@ from scraper.fetch import FetchPolicy
 from store import lifecycle, observations
 from store.rows import fetch_all, fetch_one
 from tests.integration.minisite import chapter_html, contents_html
+from tests.loopback import HTML, LoopbackServer, QuietHandler
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
 NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
-HTML = "text/html; charset=utf-8"
 
 
-class Site:
+class Site(LoopbackServer):
     """``pages`` maps a path to (status, content type, body); any other path answers 404."""
 
     def __init__(self) -> None:
         self.pages: dict[str, tuple[int, str, bytes]] = {}
         site = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
+        class Handler(QuietHandler):
+            def get(self) -> None:
                 status, kind, body = site.pages.get(self.path, (404, HTML, b"<h1>Not found</h1>"))
-                self.send_response(status)
-                self.send_header("Content-Type", kind)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                self.answer(status, body, kind)
 
-            def log_message(self, format: str, *args: object) -> None:
-                return
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
+        super().__init__(Handler)
+        self.base = self.base_url
 
     def html(self, path: str, text: str) -> None:
         self.pages[path] = (200, HTML, text.encode())
@@ -64,16 +51,6 @@ class Site:
         body = f'<?xml version="1.0"?><urlset xmlns="{NS}">{items}</urlset>'.encode()
         kind = "application/gzip" if gz else "application/xml"
         self.pages[path] = (200, kind, gzip.compress(body) if gz else body)
-
-    def __enter__(self) -> Site:
-        self.thread.start()
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture

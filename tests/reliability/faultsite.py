@@ -15,8 +15,9 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import ThreadingHTTPServer
+
+from tests.loopback import LoopbackServer, QuietHandler
 
 CHAPTERS = 8
 KINDS = (
@@ -98,7 +99,7 @@ class _Server(ThreadingHTTPServer):
         return  # resets and timed-out clients are the point here
 
 
-class FaultSite:
+class FaultSite(LoopbackServer):
     def __init__(self, chapters: int = CHAPTERS) -> None:
         self.chapters = chapters
         self.edition = 1
@@ -111,32 +112,15 @@ class FaultSite:
         self.lock = threading.Lock()
         site = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
+        class Handler(QuietHandler):
+            def get(self) -> None:
                 site.serve(self)
 
-            def log_message(self, format: str, *args: object) -> None:
-                return
-
-        self.server = _Server(("127.0.0.1", 0), Handler)
+        super().__init__(Handler, _Server)
         self.port = self.server.server_address[1]
-        self.base_url = f"http://127.0.0.1:{self.port}"
-        self.thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
 
     def url(self, path: str) -> str:
         return f"{self.base_url}{path}"
-
-    def __enter__(self) -> FaultSite:
-        self.thread.start()
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
     # -- answering ---------------------------------------------------------------------
     def _fault_for(self, path: str) -> Fault | None:
@@ -159,7 +143,7 @@ class FaultSite:
                 return chapter_html(n, edition=self.edition)
         return None
 
-    def serve(self, handler: BaseHTTPRequestHandler) -> None:
+    def serve(self, handler: QuietHandler) -> None:
         path = handler.path
         if path == "/robots.txt":
             rules = "".join(f"Disallow: {p}\n" for p in self.disallow)
@@ -180,7 +164,7 @@ class FaultSite:
             return
         self.misbehave(handler, fault.kind, path, page)
 
-    def misbehave(self, handler: BaseHTTPRequestHandler, kind: str, path: str, page: str) -> None:
+    def misbehave(self, handler: QuietHandler, kind: str, path: str, page: str) -> None:
         n = int(path.rsplit("c", 1)[1].split(".", 1)[0]) if path.startswith("/chapters/") else 1
         actions = {
             "503": lambda: _send(handler, 503, b"<h1>Service unavailable</h1>"),
@@ -214,41 +198,35 @@ class FaultSite:
 
 
 def _send(
-    handler: BaseHTTPRequestHandler,
+    handler: QuietHandler,
     status: int,
     body: bytes,
     content_type: str = "text/html; charset=utf-8",
     extra: tuple[tuple[str, str], ...] = (),
 ) -> None:
     try:
-        handler.send_response(status)
-        handler.send_header("Content-Type", content_type)
-        handler.send_header("Content-Length", str(len(body)))
-        for name, value in extra:
-            handler.send_header(name, value)
-        handler.end_headers()
-        handler.wfile.write(body)
+        handler.answer(status, body, content_type, extra)
     except OSError:
         handler.close_connection = True
 
 
-def _redirect(handler: BaseHTTPRequestHandler, location: str) -> None:
+def _redirect(handler: QuietHandler, location: str) -> None:
     _send(handler, 302, b"", extra=(("Location", location),))
 
 
-def _slow(handler: BaseHTTPRequestHandler, seconds: float, body: bytes) -> None:
+def _slow(handler: QuietHandler, seconds: float, body: bytes) -> None:
     time.sleep(seconds)
     _send(handler, 200, body)
 
 
-def _reset(handler: BaseHTTPRequestHandler) -> None:
+def _reset(handler: QuietHandler) -> None:
     """Close with a TCP RST before any response."""
     handler.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     handler.connection.close()
     handler.close_connection = True
 
 
-def _truncated(handler: BaseHTTPRequestHandler, body: bytes) -> None:
+def _truncated(handler: QuietHandler, body: bytes) -> None:
     handler.send_response(200)
     handler.send_header("Content-Type", "text/html; charset=utf-8")
     handler.send_header("Content-Length", str(len(body)))
@@ -258,7 +236,7 @@ def _truncated(handler: BaseHTTPRequestHandler, body: bytes) -> None:
     handler.close_connection = True
 
 
-def _unsized(handler: BaseHTTPRequestHandler, body: bytes) -> None:
+def _unsized(handler: QuietHandler, body: bytes) -> None:
     """A body without Content-Length, ended by closing the connection."""
     try:
         handler.send_response(200)
