@@ -10,8 +10,10 @@ contents page are then kept as listed for this run, as when the contents page it
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import Any
 from urllib.parse import urlsplit
 from urllib.robotparser import RobotFileParser
 
@@ -30,7 +32,7 @@ from scraper.sitemap import (
 )
 from store import lifecycle, observations
 from store.manuals import SITEMAP_AUTO
-from store.rows import fetch_all
+from store.rows import fetch_all, fetch_one
 
 SITEMAP_OUTCOME = "sitemap"  # a sitemap read in full (the contents page's outcome is 'ok')
 MAX_ROBOTS_SITEMAPS = 5  # Sitemap: lines of robots.txt followed
@@ -98,11 +100,11 @@ def _read(
 ) -> list[Sitemap] | None:
     """Fetch, parse and record the sitemaps at ``urls``; None when any could not be read
     (all are recorded first). With ``absent_ok`` a 404/410 is "no sitemap", not a failure."""
-    pages = fetch(ctx, [FetchRequest(url) for url in urls]) if urls else []
+    pages = fetch(ctx, [_request(ctx, url) for url in urls]) if urls else []
     read: list[Sitemap] = []
     failed = False
     for page in pages:
-        sitemap, reason = _parse(page)
+        sitemap, reason = _parse(_unless_unchanged(ctx, page))
         if sitemap is not None and nested and sitemap.kind == "index":
             sitemap, reason = None, "a sitemap index inside a sitemap index is not followed"
         if sitemap is None and absent_ok and page.status in (404, 410):
@@ -113,9 +115,39 @@ def _read(
             failed = True
             continue
         count = f"{len(sitemap.entries)} {'URLs' if sitemap.kind == 'urlset' else 'sitemaps'}"
-        _record(ctx, page, SITEMAP_OUTCOME, f"sitemap ({sitemap.kind}, {count})")
+        unchanged = ", unchanged: 304" if page.status == 304 else ""
+        _record(ctx, page, SITEMAP_OUTCOME, f"sitemap ({sitemap.kind}, {count}{unchanged})")
         read.append(sitemap)
     return None if failed else read
+
+
+def _last_read(ctx: RunContext, url: str) -> dict[str, Any] | None:
+    """The latest observation of ``url`` that read a sitemap in full (with its body)."""
+    return fetch_one(
+        ctx.db,
+        "SELECT etag, last_modified, final_url, headers, body_sha256 FROM observations"
+        " WHERE url = ? AND outcome = ? AND body_sha256 IS NOT NULL"
+        " ORDER BY observed_at DESC, id DESC LIMIT 1",
+        (url, SITEMAP_OUTCOME),
+    )
+
+
+def _request(ctx: RunContext, url: str) -> FetchRequest:
+    """A conditional GET when the sitemap was read in full before: an unchanged one is a 304."""
+    last = _last_read(ctx, url)
+    if last is None:
+        return FetchRequest(url)
+    return FetchRequest(url, etag=last["etag"], last_modified=last["last_modified"])
+
+
+def _unless_unchanged(ctx: RunContext, page: Page) -> Page:
+    """For a 304, the stored capture it confirms (so it is parsed as before); else ``page``."""
+    last = _last_read(ctx, page.url) if page.status == 304 else None
+    if last is None:
+        return page
+    body = observations.get_body(ctx.db, str(last["body_sha256"]))
+    headers = tuple((key, value) for key, value in json.loads(str(last["headers"])))
+    return replace(page, final_url=str(last["final_url"]), status=200, headers=headers, body=body)
 
 
 def _parse(page: Page) -> tuple[Sitemap | None, str]:

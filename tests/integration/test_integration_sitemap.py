@@ -30,12 +30,17 @@ class Site(LoopbackServer):
 
     def __init__(self) -> None:
         self.pages: dict[str, tuple[int, str, bytes]] = {}
+        self.etags: dict[str, str] = {}  # paths answering 304 to their ETag
         site = self
 
         class Handler(QuietHandler):
             def get(self) -> None:
                 status, kind, body = site.pages.get(self.path, (404, HTML, b"<h1>Not found</h1>"))
-                self.answer(status, body, kind)
+                tag = site.etags.get(self.path)
+                if tag is not None and self.headers.get("If-None-Match") == tag:
+                    self.answer(304, b"", kind, [("ETag", tag)])
+                    return
+                self.answer(status, body, kind, [("ETag", tag)] if tag else [])
 
         super().__init__(Handler)
         self.base = self.base_url
@@ -270,3 +275,21 @@ def test_sitemap_option_is_checked_settable_and_clearable(tmp_path: Path, site: 
 
 def cli_run(db: Path, *args: str) -> Result:
     return CliRunner().invoke(cli, ["--db", str(db), *args])
+
+
+def test_an_unchanged_sitemap_costs_a_304_and_is_read_from_its_capture(
+    app: Amendwatch, site: Site
+) -> None:
+    site.etags["/sitemap.xml"] = '"v1"'
+    app.snapshot(at=T0)
+    second = app.snapshot(at=T0 + timedelta(days=1))
+    sitemaps = [o for o in sitemap_observations(app) if o[0] == "sitemap.xml"]
+    statuses = fetch_all(
+        app.db, "SELECT status FROM observations WHERE url LIKE '%/sitemap.xml' ORDER BY id"
+    )
+    assert [row["status"] for row in statuses] == [200, 304]
+    assert [outcome for _, outcome, _ in sitemaps] == ["sitemap", "sitemap"]
+    assert "unchanged: 304" in sitemaps[1][2]
+    # the chapter only the sitemap lists is still checked, not taken for removed
+    assert outcomes(second)["m/private-fostering.html"] in ("unchanged", "not-modified")
+    assert chapters(app)["m/private-fostering.html"][1] is False
