@@ -6,6 +6,8 @@ is kept as an observation in the role 'contents' under its own URL, with the out
 baseline mistakes it for the contents page) or 'failed' with the reason. A failed or malformed
 sitemap never fails the run and never removes anything: the chapters known but absent from the
 contents page are then kept as listed for this run, as when the contents page itself fails.
+A sitemap read in full before is asked for with a conditional GET; a 304 is parsed from the
+stored capture it confirms.
 """
 
 from __future__ import annotations
