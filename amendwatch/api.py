@@ -30,6 +30,7 @@ from reports.render import render_digest
 from scraper.amendments import parse_amendments
 from scraper.fetch import FetchRequest, decode_body, fetch_pages
 from scraper.models import PublishedEntry
+from store import compact as compaction
 from store import drafts, evidence, history, lifecycle, lock, manuals, observations, runs
 from store.db import open_db
 from store.models import (
@@ -75,13 +76,19 @@ def run_status(results: Sequence[SnapshotResult], errors: Sequence[str]) -> str:
     return "errors" if errors else "ok"
 
 
+@dataclass(frozen=True)
+class FixedClock:
+    """A clock that always answers ``moment``; it pickles, so a fetch process can use it."""
+
+    moment: datetime
+
+    def __call__(self) -> datetime:
+        return self.moment
+
+
 def fixed_clock(moment: datetime) -> Clock:
     """A clock that always answers ``moment`` (``snapshot --at``)."""
-
-    def clock() -> datetime:
-        return moment
-
-    return clock
+    return FixedClock(moment)
 
 
 @dataclass(frozen=True)
@@ -383,6 +390,14 @@ class Amendwatch:
 
     def verify(self) -> VerifyResult:
         return evidence.verify(self.db)
+
+    def compact(
+        self, *, progress: compaction.Progress | None = None, wait: float | None = None
+    ) -> compaction.CompactResult:
+        """Rewrite rows stored before compact storage into it, then VACUUM (see
+        ``store.compact``); holds the writer lock, so no snapshot runs meanwhile."""
+        with self.exclusive("compaction", wait=wait):
+            return compaction.compact(self.db, progress=progress)
 
     # the publisher's Amendments page -------------------------------------------------
     def amendments(self, name_or_url: str) -> tuple[PublishedEntry, ...]:

@@ -1,5 +1,5 @@
 """Audit and evidence commands: show-manual, export warc|evidence, import warc, rederive,
-browse. Thin over :mod:`amendwatch.audit`."""
+compact, browse. Thin over :mod:`amendwatch.audit`."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from amendwatch import audit
 from amendwatch.clitools import opened, settings_of
 from amendwatch.errors import InputError, StoreError
 from reports.periods import parse_range, parse_when
+from store import compact as compaction
 
 
 def _open_output(path: str) -> Path:
@@ -137,6 +138,16 @@ def rederive(ctx: click.Context, chapter: str | None, selector: str | None, appl
     )
 
 
+@click.command("compact")
+@click.pass_context
+def compact(ctx: click.Context) -> None:
+    """Rewrite rows stored before compact storage into it, then shrink the file."""
+    with opened(ctx) as app:
+        result = app.compact()
+    for line in compaction.describe(result):
+        click.echo(line)
+
+
 @click.command("browse")
 @click.option("--port", default=8001, show_default=True, help="Port on 127.0.0.1.")
 @click.pass_context
@@ -161,5 +172,5 @@ def browse(ctx: click.Context, port: int) -> None:
 
 def register(group: click.Group) -> None:
     """Add this module's commands to the top-level ``amendwatch`` group."""
-    for command in (show_manual, export_group, import_group, rederive, browse):
+    for command in (show_manual, export_group, import_group, rederive, compact, browse):
         group.add_command(command)

@@ -78,7 +78,7 @@ def index_reply(app: Amendwatch) -> Reply:
 def answer(settings: Settings, path: str, since: datetime | None, now: datetime) -> Reply:
     """The reply to a GET of ``path`` (query strings are ignored)."""
     path = path.split("?", 1)[0]
-    with _GATE:  # one request at a time: see amendwatch.scheduler.GatedJobStore for why
+    with _GATE:  # one request at a time: see amendwatch.jobstore.GatedJobStore for why
         return _answer(settings, path, since, now)
 
 

@@ -9,20 +9,50 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from email.utils import parsedate_to_datetime
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 from urllib.robotparser import RobotFileParser
 
 import httpx
 
-from scraper.guard import check_url, guard_url, host_allowed, robots_rules
+from scraper.guard import check_url, robots_rules
 from scraper.models import Page
+from scraper.responses import (
+    Attempt,
+    Outcome,
+    backoff_delay,
+    finish_body,
+    judge_response,
+    parse_retry_after,
+    request_headers,
+    size_error,
+    to_page,
+    transport_failure,
+)
 from scraper.text import decode_bytes
+
+__all__ = [  # the pure decisions of scraper.responses are re-exported
+    "AsyncSleep",
+    "Clock",
+    "FetchPolicy",
+    "FetchPool",
+    "FetchRequest",
+    "backoff_delay",
+    "decode_body",
+    "fetch_page",
+    "fetch_pages",
+    "fetch_pages_async",
+    "finish_body",
+    "judge_response",
+    "parse_retry_after",
+    "request_headers",
+    "size_error",
+    "to_page",
+    "transport_failure",
+    "validators",
+]
 
 Clock = Callable[[], datetime]
 AsyncSleep = Callable[[float], Awaitable[None]]
-
-_REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 
 @dataclass(frozen=True)
@@ -68,188 +98,32 @@ class FetchRequest:
     last_modified: str | None = None
 
 
-@dataclass(frozen=True)
-class _Outcome:
-    """The result of one attempt (one redirect chain)."""
-
-    final_url: str
-    status: int = 0
-    headers: tuple[tuple[str, str], ...] = ()
-    body: bytes = b""
-    error: str | None = None
-    redirects: tuple[str, ...] = ()
-    retryable: bool = False
-    retry_after: float | None = None
-
-
-@dataclass(frozen=True)
-class _Hop:
-    """What to do after one response: stop with an outcome, or follow ``next_url``."""
-
-    outcome: _Outcome | None = None
-    next_url: str | None = None
-
-
-# --- pure helpers -------------------------------------------------------------------
-
-
-def request_headers(request: FetchRequest, policy: FetchPolicy) -> dict[str, str]:
-    headers = {"User-Agent": policy.user_agent, "Accept": "text/html,*/*;q=0.8"}
-    if request.etag:
-        headers["If-None-Match"] = request.etag
-    if request.last_modified:
-        headers["If-Modified-Since"] = request.last_modified
-    return headers
-
-
-def parse_retry_after(value: str | None, now: datetime, cap: float) -> float | None:
-    """Seconds to wait from a Retry-After header (delta seconds or HTTP date), capped."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return min(float(value), cap)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        return None
-    return max(0.0, min((when - now).total_seconds(), cap))
-
-
-def backoff_delay(
-    policy: FetchPolicy, attempt: int, outcome: _Outcome, rng: random.Random
-) -> float:
-    """Exponential backoff with full jitter on top; Retry-After wins when larger."""
-    base = policy.backoff * (2.0**attempt)
-    delay = base + rng.uniform(0, base)
-    if outcome.retry_after is not None:
-        delay = max(delay, outcome.retry_after)
-    return min(delay, policy.max_retry_after)
-
-
-def _status_error(status: int, reason: str) -> str:
-    return f"HTTP {status} {reason}".strip()
-
-
-def judge_response(
-    response: httpx.Response,
-    start_url: str,
-    chain: list[str],
-    policy: FetchPolicy,
-    now: datetime,
-) -> _Hop:
-    """Decide on the status line and headers alone (before reading the body)."""
-    status = response.status_code
-    headers = tuple(response.headers.multi_items())
-    url = str(response.url)
-    redirects = tuple(chain)
-    if status in _REDIRECTS and response.headers.get("location"):
-        target = urljoin(url, response.headers["location"]).split("#", 1)[0]
-        error = None
-        if urlsplit(target).scheme not in ("http", "https"):
-            error = f"redirect to a non-http URL {target} refused"
-        elif not host_allowed(start_url, target, policy):
-            error = f"redirect to another host ({urlsplit(target).netloc}) refused"
-        elif target in chain or target == url or len(chain) >= policy.max_redirects:
-            error = f"redirect loop at {target}"
-        if error is None:
-            return _Hop(next_url=target)
-        return _Hop(_Outcome(url, status, headers, error=error, redirects=(*redirects, target)))
-    if status == 304 or 200 <= status < 300:
-        return _Hop()
-    retry_after = parse_retry_after(
-        response.headers.get("retry-after"), now, policy.max_retry_after
-    )
-    retryable = status == 429 or status >= 500
-    error = _status_error(status, response.reason_phrase)
-    return _Hop(_Outcome(url, status, headers, b"", error, redirects, retryable, retry_after))
-
-
-def size_error(response: httpx.Response, policy: FetchPolicy) -> str | None:
-    declared = response.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > policy.max_bytes:
-        return f"over the size limit ({declared} bytes > {policy.max_bytes})"
-    return None
-
-
-def finish_body(
-    response: httpx.Response, body: bytes, chain: list[str], policy: FetchPolicy
-) -> _Outcome:
-    """Check the body read in full against the limits and Content-Length."""
-    url, status = str(response.url), response.status_code
-    headers = tuple(response.headers.multi_items())
-    if len(body) > policy.max_bytes:
-        error = f"over the size limit (more than {policy.max_bytes} bytes)"
-        return _Outcome(url, status, headers, b"", error, tuple(chain))
-    declared = response.headers.get("content-length", "")
-    received = max(response.num_bytes_downloaded, len(body))
-    if declared.isdigit() and received < int(declared):
-        error = f"truncated: {received} of {declared} bytes received"
-        return _Outcome(url, status, headers, body, error, tuple(chain), retryable=True)
-    return _Outcome(url, status, headers, body, None, tuple(chain))
-
-
-def transport_failure(
-    url: str, chain: list[str], exc: httpx.HTTPError | httpx.InvalidURL
-) -> _Outcome:
-    if isinstance(exc, httpx.TimeoutException):
-        error = f"timeout: {type(exc).__name__}"
-    elif isinstance(exc, httpx.RemoteProtocolError):
-        error = f"truncated or broken response: {exc}"
-    else:
-        error = f"transport error: {type(exc).__name__}: {exc}"
-    return _Outcome(url, 0, error=error, redirects=tuple(chain), retryable=True)
-
-
-def to_page(request: FetchRequest, outcome: _Outcome, fetched_at: datetime) -> Page:
-    return Page(
-        url=request.url,
-        final_url=outcome.final_url,
-        status=outcome.status,
-        headers=outcome.headers,
-        body=outcome.body,
-        fetched_at=fetched_at,
-        error=outcome.error,
-        redirects=outcome.redirects,
-    )
-
-
 # --- synchronous ---------------------------------------------------------------------
 
 
 def _attempt_sync(
     client: httpx.Client, request: FetchRequest, policy: FetchPolicy, clock: Clock
-) -> _Outcome:
-    url, chain = request.url, list[str]()
-    headers = request_headers(request, policy)
-    while True:
-        refused = guard_url(url, policy)
-        if refused is not None:
-            return _Outcome(url, error=refused, redirects=tuple(chain))
+) -> Outcome:
+    attempt, headers = Attempt(request, policy), request_headers(request, policy)
+    while attempt.proceed():
         try:
             with client.stream(
-                "GET", url, headers=headers, timeout=policy.timeout, follow_redirects=False
+                "GET", attempt.url, headers=headers, timeout=policy.timeout, follow_redirects=False
             ) as response:
-                hop = judge_response(response, request.url, chain, policy, clock())
-                if hop.next_url is not None:
-                    chain.append(url)
-                    url = hop.next_url
-                    continue
-                if hop.outcome is not None:
-                    return hop.outcome
-                too_big = size_error(response, policy)
-                if too_big:
-                    return _Outcome(url, response.status_code, error=too_big)
-                body = bytearray()
-                for chunk in response.iter_bytes():
-                    body.extend(chunk)
-                    if len(body) > policy.max_bytes:
-                        break
-                return finish_body(response, bytes(body), chain, policy)
+                if attempt.answer(response, clock()):
+                    attempt.finish(response, _read_sync(response, policy.max_bytes))
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
-            return transport_failure(url, chain, exc)
+            attempt.fail(exc)
+    return attempt.result
+
+
+def _read_sync(response: httpx.Response, limit: int) -> bytes:
+    body = bytearray()
+    for chunk in response.iter_bytes():
+        body.extend(chunk)
+        if len(body) > limit:
+            break
+    return bytes(body)
 
 
 def fetch_page(
@@ -279,35 +153,27 @@ def fetch_page(
 
 async def _attempt_async(
     client: httpx.AsyncClient, request: FetchRequest, policy: FetchPolicy, clock: Clock
-) -> _Outcome:
-    url, chain = request.url, list[str]()
-    headers = request_headers(request, policy)
-    while True:
-        refused = guard_url(url, policy)
-        if refused is not None:
-            return _Outcome(url, error=refused, redirects=tuple(chain))
+) -> Outcome:
+    attempt, headers = Attempt(request, policy), request_headers(request, policy)
+    while attempt.proceed():
         try:
             async with client.stream(
-                "GET", url, headers=headers, timeout=policy.timeout, follow_redirects=False
+                "GET", attempt.url, headers=headers, timeout=policy.timeout, follow_redirects=False
             ) as response:
-                hop = judge_response(response, request.url, chain, policy, clock())
-                if hop.next_url is not None:
-                    chain.append(url)
-                    url = hop.next_url
-                    continue
-                if hop.outcome is not None:
-                    return hop.outcome
-                too_big = size_error(response, policy)
-                if too_big:
-                    return _Outcome(url, response.status_code, error=too_big)
-                body = bytearray()
-                async for chunk in response.aiter_bytes():
-                    body.extend(chunk)
-                    if len(body) > policy.max_bytes:
-                        break
-                return finish_body(response, bytes(body), chain, policy)
+                if attempt.answer(response, clock()):
+                    attempt.finish(response, await _read_async(response, policy.max_bytes))
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
-            return transport_failure(url, chain, exc)
+            attempt.fail(exc)
+    return attempt.result
+
+
+async def _read_async(response: httpx.Response, limit: int) -> bytes:
+    body = bytearray()
+    async for chunk in response.aiter_bytes():
+        body.extend(chunk)
+        if len(body) > limit:
+            break
+    return bytes(body)
 
 
 @dataclass
@@ -361,9 +227,9 @@ class FetchPool:
             rules = await self.robots_for(request.url)
             if rules is not None and not rules.can_fetch(self.policy.user_agent, request.url):
                 error = "disallowed by robots.txt"
-                return to_page(request, _Outcome(request.url, error=error), fetched_at)
+                return to_page(request, Outcome(request.url, error=error), fetched_at)
         host = urlsplit(request.url).netloc
-        outcome: _Outcome | None = None
+        outcome: Outcome | None = None
         for attempt in range(self.policy.retries + 1):
             if outcome is not None:
                 if not outcome.retryable:

@@ -129,9 +129,9 @@ def dumps(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
-_CONTENT_LEVEL = 10  # written once, read often; with a capture as dictionary, levels 10+ find
+CONTENT_LEVEL = 10  # written once, read often; with a capture as dictionary, levels 10+ find
 # its long matches: a third of level 6's size at the same speed (about 0.8 ms a version)
-_DIFF_LEVEL = 6
+DIFF_LEVEL = 6
 
 
 def raw_dictionary(raw: bytes) -> zstandard.ZstdCompressionDict:
@@ -158,7 +158,7 @@ def decompress_zstd(data: bytes, dictionary: bytes | None = None) -> bytes:
 def pack_content(chapter: Chapter, dictionary: bytes | None = None) -> bytes:
     """A version's content as stored: ``Chapter.content_json()``, zstd-compressed (with the
     raw bytes of the version's capture as the dictionary, when given)."""
-    return compress(chapter.content_json().encode("utf-8"), _CONTENT_LEVEL, dictionary)
+    return compress(chapter.content_json().encode("utf-8"), CONTENT_LEVEL, dictionary)
 
 
 def unpack_content(value: object, dictionary: bytes | None = None) -> str:
@@ -176,7 +176,7 @@ def unpack_content(value: object, dictionary: bytes | None = None) -> str:
 
 def pack_diff(diff: ChapterDiff) -> bytes:
     """A change's diff as stored: the canonical JSON of ``diff_to_json``, zstd-compressed."""
-    return compress(dumps(diff_to_json(diff)).encode("utf-8"), _DIFF_LEVEL)
+    return compress(dumps(diff_to_json(diff)).encode("utf-8"), DIFF_LEVEL)
 
 
 def diff_json(value: object) -> str:

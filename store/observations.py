@@ -22,7 +22,7 @@ GENESIS_HASH = "0" * 64
 ROLES = frozenset({"contents", "chapter", "amendments", "robots"})
 FAILED_OUTCOMES = ("failed", "suspect")
 COMPRESSION = "zstd"  # new bodies; "zlib" bodies of older releases stay readable
-_ZSTD_LEVEL = 3  # about 6x faster than zlib level 6 here, and a little smaller
+BODY_LEVEL = 3  # about 6x faster than zlib level 6 here, and a little smaller
 BASE_CACHE_BYTES = 32 * 1024 * 1024  # verified whole bodies kept in memory during a snapshot
 DELTA_RATIO = 16  # a delta is kept when under 1/16 of the raw body, else the body is stored whole
 
@@ -67,11 +67,11 @@ def store_body(
     data, stored_base = None, None
     base = _whole(db, base)
     if base is not None and base != digest:
-        delta = compress(body, _ZSTD_LEVEL, get_body(db, base, cached=True))
+        delta = compress(body, BODY_LEVEL, get_body(db, base, cached=True))
         if len(delta) * DELTA_RATIO < len(body):
             data, stored_base = delta, base
     if data is None:
-        data = compress(body, _ZSTD_LEVEL)
+        data = compress(body, BODY_LEVEL)
     db.execute(
         "INSERT INTO bodies (sha256, size, compression, data, base_sha256) VALUES (?, ?, ?, ?, ?)",
         (digest, len(body), COMPRESSION, data, stored_base),

@@ -11,12 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from amendwatch.demo import SITE_DIR, DemoServer
-from amendwatch.demo.server import (
-    count_editions,
-    file_for_url,
-    parse_contents_entries,
-    resolve_file,
-)
+from amendwatch.demo.pages import parse_contents_entries
+from amendwatch.demo.server import count_editions, file_for_url, resolve_file
 from amendwatch.errors import ConfigError
 
 EDITIONS = range(1, count_editions(SITE_DIR) + 1)

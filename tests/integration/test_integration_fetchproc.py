@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from amendwatch.api import Amendwatch, utc_now
+from amendwatch.api import Amendwatch, fixed_clock, utc_now
 from amendwatch.config import Settings
 from amendwatch.errors import FetchError
 from amendwatch.pipeline import POOL_MIN_CHAPTERS
@@ -81,6 +81,7 @@ def test_a_child_that_died_is_a_clear_error(site: MiniSite) -> None:
 
 def test_only_module_level_clocks_go_to_a_child() -> None:
     assert clock_pickles(utc_now)
+    assert clock_pickles(fixed_clock(datetime(2026, 11, 23, tzinfo=UTC)))  # snapshot --at
     assert not clock_pickles(lambda: datetime(2026, 11, 23, tzinfo=UTC))
 
 

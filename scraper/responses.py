@@ -1,0 +1,216 @@
+"""What an HTTP answer means for a fetch, as pure decisions that the synchronous and the
+asynchronous request loops of :mod:`scraper.fetch` share: follow a redirect, stop with an
+outcome, read the body (and check it), retry after how long; and the :class:`Attempt` that
+walks one redirect chain with them (the loops only open the stream and read the body)."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+from scraper.guard import guard_url, host_allowed
+from scraper.models import Page
+
+if TYPE_CHECKING:
+    from scraper.fetch import FetchPolicy, FetchRequest
+
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The result of one attempt (one redirect chain)."""
+
+    final_url: str
+    status: int = 0
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes = b""
+    error: str | None = None
+    redirects: tuple[str, ...] = ()
+    retryable: bool = False
+    retry_after: float | None = None
+
+
+@dataclass(frozen=True)
+class Hop:
+    """What to do after one response: stop with an outcome, or follow ``next_url``."""
+
+    outcome: Outcome | None = None
+    next_url: str | None = None
+
+
+def request_headers(request: FetchRequest, policy: FetchPolicy) -> dict[str, str]:
+    headers = {"User-Agent": policy.user_agent, "Accept": "text/html,*/*;q=0.8"}
+    if request.etag:
+        headers["If-None-Match"] = request.etag
+    if request.last_modified:
+        headers["If-Modified-Since"] = request.last_modified
+    return headers
+
+
+def parse_retry_after(value: str | None, now: datetime, cap: float) -> float | None:
+    """Seconds to wait from a Retry-After header (delta seconds or HTTP date), capped."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return min(float(value), cap)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, min((when - now).total_seconds(), cap))
+
+
+def backoff_delay(policy: FetchPolicy, attempt: int, outcome: Outcome, rng: random.Random) -> float:
+    """Exponential backoff with full jitter on top; Retry-After wins when larger."""
+    base = policy.backoff * (2.0**attempt)
+    delay = base + rng.uniform(0, base)
+    if outcome.retry_after is not None:
+        delay = max(delay, outcome.retry_after)
+    return min(delay, policy.max_retry_after)
+
+
+def _status_error(status: int, reason: str) -> str:
+    return f"HTTP {status} {reason}".strip()
+
+
+def judge_response(
+    response: httpx.Response,
+    start_url: str,
+    chain: list[str],
+    policy: FetchPolicy,
+    now: datetime,
+) -> Hop:
+    """Decide on the status line and headers alone (before reading the body)."""
+    status = response.status_code
+    headers = tuple(response.headers.multi_items())
+    url = str(response.url)
+    redirects = tuple(chain)
+    if status in _REDIRECTS and response.headers.get("location"):
+        target = urljoin(url, response.headers["location"]).split("#", 1)[0]
+        error = None
+        if urlsplit(target).scheme not in ("http", "https"):
+            error = f"redirect to a non-http URL {target} refused"
+        elif not host_allowed(start_url, target, policy):
+            error = f"redirect to another host ({urlsplit(target).netloc}) refused"
+        elif target in chain or target == url or len(chain) >= policy.max_redirects:
+            error = f"redirect loop at {target}"
+        if error is None:
+            return Hop(next_url=target)
+        return Hop(Outcome(url, status, headers, error=error, redirects=(*redirects, target)))
+    if status == 304 or 200 <= status < 300:
+        return Hop()
+    retry_after = parse_retry_after(
+        response.headers.get("retry-after"), now, policy.max_retry_after
+    )
+    retryable = status == 429 or status >= 500
+    error = _status_error(status, response.reason_phrase)
+    return Hop(Outcome(url, status, headers, b"", error, redirects, retryable, retry_after))
+
+
+def size_error(response: httpx.Response, policy: FetchPolicy) -> str | None:
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > policy.max_bytes:
+        return f"over the size limit ({declared} bytes > {policy.max_bytes})"
+    return None
+
+
+def finish_body(
+    response: httpx.Response, body: bytes, chain: list[str], policy: FetchPolicy
+) -> Outcome:
+    """Check the body read in full against the limits and Content-Length."""
+    url, status = str(response.url), response.status_code
+    headers = tuple(response.headers.multi_items())
+    if len(body) > policy.max_bytes:
+        error = f"over the size limit (more than {policy.max_bytes} bytes)"
+        return Outcome(url, status, headers, b"", error, tuple(chain))
+    declared = response.headers.get("content-length", "")
+    received = max(response.num_bytes_downloaded, len(body))
+    if declared.isdigit() and received < int(declared):
+        error = f"truncated: {received} of {declared} bytes received"
+        return Outcome(url, status, headers, body, error, tuple(chain), retryable=True)
+    return Outcome(url, status, headers, body, None, tuple(chain))
+
+
+def transport_failure(
+    url: str, chain: list[str], exc: httpx.HTTPError | httpx.InvalidURL
+) -> Outcome:
+    if isinstance(exc, httpx.TimeoutException):
+        error = f"timeout: {type(exc).__name__}"
+    elif isinstance(exc, httpx.RemoteProtocolError):
+        error = f"truncated or broken response: {exc}"
+    else:
+        error = f"transport error: {type(exc).__name__}: {exc}"
+    return Outcome(url, 0, error=error, redirects=tuple(chain), retryable=True)
+
+
+def to_page(request: FetchRequest, outcome: Outcome, fetched_at: datetime) -> Page:
+    return Page(
+        url=request.url,
+        final_url=outcome.final_url,
+        status=outcome.status,
+        headers=outcome.headers,
+        body=outcome.body,
+        fetched_at=fetched_at,
+        error=outcome.error,
+        redirects=outcome.redirects,
+    )
+
+
+@dataclass
+class Attempt:
+    """One attempt at a request (one redirect chain): where it stands (``url``, ``chain``)
+    and, once decided, its ``outcome``."""
+
+    request: FetchRequest
+    policy: FetchPolicy
+    url: str = ""
+    chain: list[str] = field(default_factory=list)
+    outcome: Outcome | None = None
+
+    def __post_init__(self) -> None:
+        self.url = self.url or self.request.url
+
+    def proceed(self) -> bool:
+        """Whether to request ``url`` now (False: the attempt is over, see ``result``)."""
+        if self.outcome is None:
+            refused = guard_url(self.url, self.policy)
+            if refused is not None:
+                self.outcome = Outcome(self.url, error=refused, redirects=tuple(self.chain))
+        return self.outcome is None
+
+    def answer(self, response: httpx.Response, now: datetime) -> bool:
+        """Decide on the status line and headers; True: read the body, then :meth:`finish`."""
+        hop = judge_response(response, self.request.url, self.chain, self.policy, now)
+        if hop.next_url is not None:
+            self.chain.append(self.url)
+            self.url = hop.next_url
+            return False
+        if hop.outcome is not None:
+            self.outcome = hop.outcome
+            return False
+        too_big = size_error(response, self.policy)
+        if too_big:
+            self.outcome = Outcome(self.url, response.status_code, error=too_big)
+            return False
+        return True
+
+    def finish(self, response: httpx.Response, body: bytes) -> None:
+        self.outcome = finish_body(response, body, self.chain, self.policy)
+
+    def fail(self, exc: httpx.HTTPError | httpx.InvalidURL) -> None:
+        self.outcome = transport_failure(self.url, self.chain, exc)
+
+    @property
+    def result(self) -> Outcome:
+        assert self.outcome is not None
+        return self.outcome
