@@ -11,7 +11,7 @@ from bs4.element import Comment
 
 from scraper.models import PublishedCategory, PublishedEntry
 from scraper.sections import HEADING_TAGS, body_blocks, inline_text, is_bold_heading
-from scraper.text import SMALL_WORDS, normalise_line
+from scraper.text import CONNECTIVES, SMALL_WORDS, normalise_line
 
 _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august",
            "september", "october", "november", "december")  # fmt: skip
@@ -105,29 +105,7 @@ def _is_structural(line: str) -> bool:
 # --- section references -------------------------------------------------------------
 
 
-_REF_SMALL = frozenset(
-    [
-        "a",
-        "an",
-        "and",
-        "as",
-        "at",
-        "by",
-        "for",
-        "from",
-        "in",
-        "into",
-        "of",
-        "on",
-        "or",
-        "the",
-        "to",
-        "with",
-        "within",
-        "without",
-        "under",
-    ]
-)
+_REF_SMALL = CONNECTIVES  # lower-case words inside a referenced section title
 
 
 def _clause(rest: str) -> str:

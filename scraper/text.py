@@ -10,8 +10,9 @@ _INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"), Non
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
 _ANY_SPACE = re.compile(r"\s+")
 
-#: Words that stay lower case inside a title ("Children who Abuse Others").
-SMALL_WORDS = frozenset(
+#: Articles, conjunctions and prepositions a title may have in lower case ("Working with
+#: Schools"); the Amendments parser reads a section reference's title to the last capital.
+CONNECTIVES = frozenset(
     [
         "a",
         "an",
@@ -32,6 +33,12 @@ SMALL_WORDS = frozenset(
         "within",
         "without",
         "under",
+    ]
+)
+
+#: Words that stay lower case inside a title ("Children who Abuse Others").
+SMALL_WORDS = CONNECTIVES | frozenset(
+    [
         "over",
         "across",
         "against",
