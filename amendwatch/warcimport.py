@@ -114,14 +114,9 @@ def _import_chapter(imp: _Importer, page: Page, target: backfill.Target) -> str:
         return f"skipped: {NOT_NEWER}"
     latest = versions.latest_version(db, target.chapter_id)
     previous = latest.chapter if latest else None
-    judgement = judge_page(page, chapter, previous, min_fraction=imp.app.settings.min_fraction)
-    if judgement.outcome != "ok":
-        imp.record(page, target, judgement.outcome, judgement.reason)
-        return judgement.outcome
-    if latest is not None and latest.content_hash == chapter.content_hash:
-        imp.record(page, target, "unchanged")
-        versions.mark_seen(db, latest.id, page.fetched_at)
-        return "unchanged"
+    settled = _settled(imp, page, target, chapter, latest)
+    if settled is not None:
+        return settled
     observation_id = imp.record(page, target, "new-version")
     diff = diff_chapters(
         previous, chapter, old_version=latest.id if latest else None, new_version=None
@@ -146,6 +141,27 @@ def _import_chapter(imp: _Importer, page: Page, target: backfill.Target) -> str:
     return "new-version"
 
 
+def _settled(
+    imp: _Importer,
+    page: Page,
+    target: backfill.Target,
+    chapter: Chapter,
+    previous: StoredVersion | None,
+) -> str | None:
+    """The outcome of a capture that makes no version (judged not ok, or the same content as
+    ``previous``), recorded; None when it is a new version."""
+    old = previous.chapter if previous else None
+    judgement = judge_page(page, chapter, old, min_fraction=imp.app.settings.min_fraction)
+    if judgement.outcome != "ok":
+        imp.record(page, target, judgement.outcome, judgement.reason)
+        return judgement.outcome
+    if previous is not None and previous.content_hash == chapter.content_hash:
+        imp.record(page, target, "unchanged")
+        versions.mark_seen(imp.app.db, previous.id, page.fetched_at)
+        return "unchanged"
+    return None
+
+
 def _prepend(
     imp: _Importer, page: Page, chapter_id: int, chapter: Chapter, target: backfill.Target
 ) -> str:
@@ -155,14 +171,9 @@ def _prepend(
     made = imp.before.setdefault(chapter_id, [])
     prev = made[-1] if made else None
     old = prev.chapter if prev else None
-    judgement = judge_page(page, chapter, old, min_fraction=imp.app.settings.min_fraction)
-    if judgement.outcome != "ok":
-        imp.record(page, target, judgement.outcome, judgement.reason)
-        return judgement.outcome
-    if prev is not None and prev.content_hash == chapter.content_hash:
-        imp.record(page, target, "unchanged")
-        versions.mark_seen(db, prev.id, page.fetched_at)
-        return "unchanged"
+    settled = _settled(imp, page, target, chapter, prev)
+    if settled is not None:
+        return settled
     observation_id = imp.record(page, target, "new-version")
     diff = diff_chapters(old, chapter, old_version=prev.id if prev else None, new_version=None)
     version_id = backfill.insert_history_version(
