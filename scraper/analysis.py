@@ -19,7 +19,7 @@ from amendwatch.errors import ExtractError
 from scraper.extract import extract_chapter
 from scraper.fingerprint import digest_of, fingerprint, parse_pruned
 from scraper.models import Chapter
-from scraper.quickcheck import guard_of
+from scraper.quickcheck import guard_of, whole_guard
 
 __all__ = ["Analyser", "Analysis", "AnalysisJob", "analyse"]
 
@@ -64,8 +64,7 @@ def analyse(job: AnalysisJob) -> Analysis:
     same = new is not None and new == old
     guard = None
     if root is not None and job.want_guard:
-        found = guard_of(job.html, root)
-        guard = None if found is None else found.to_json()
+        guard = (guard_of(job.html, root) or whole_guard(job.html)).to_json()
     if same:
         return Analysis(new, old, same=True, guard=guard)
     try:

@@ -39,7 +39,7 @@ from scraper.fingerprint import (
     prune,
 )
 
-__all__ = ["Guard", "guard_of", "same_content"]
+__all__ = ["Guard", "guard_of", "same_content", "whole_guard"]
 
 # a guard is valid for these extraction rules and this module's own code
 GUARD_RULES = hashlib.sha256(RULES.encode() + Path(__file__).read_bytes()).hexdigest()
@@ -103,6 +103,12 @@ def guard_of(page_html: str, root: html.HtmlElement) -> Guard | None:
         end = len(page_html) if after is None else starts[lines[after] - 1]
         extents.append((start, max(end, start + 1)))
     return Guard(GUARD_RULES, _merged(extents))
+
+
+def whole_guard(page_html: str) -> Guard:
+    """The guard of a page whose elements could not be placed: it all counts, so only the
+    very same text is "same" (remembering it spares the next run another try)."""
+    return Guard(GUARD_RULES, ((0, max(1, len(page_html))),))
 
 
 def _starts_tag(page_html: str, starts: list[int], element: html.HtmlElement) -> bool:

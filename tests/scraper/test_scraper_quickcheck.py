@@ -11,8 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from scraper.analysis import AnalysisJob, analyse
 from scraper.fingerprint import fingerprint, parse_pruned
-from scraper.quickcheck import Guard, guard_of, same_content
+from scraper.quickcheck import Guard, guard_of, same_content, whole_guard
 
 ROOT = Path(__file__).resolve().parents[2]
 URL = "http://127.0.0.1:1/chapters/x.html"
@@ -93,6 +94,17 @@ def test_no_guard_when_the_whole_document_is_fingerprinted() -> None:
     root = parse_pruned(page)
     assert root is not None
     assert guard_of(page, root) is None
+
+
+def test_a_page_without_a_guard_gets_one_that_only_the_same_text_passes() -> None:
+    page = "<html><body><div><p>Short.</p></div><p>Stamp 1</p></body></html>"
+    job = AnalysisJob(page, URL, old_fingerprint=fingerprint(page, URL), want_guard=True)
+    analysis = analyse(job)
+    assert analysis.same and analysis.guard is not None
+    found = Guard.from_json(analysis.guard)
+    assert found == whole_guard(page)
+    assert same_content(page, page, found)
+    assert not same_content(page, page.replace("Stamp 1", "Stamp 2"), found)
 
 
 def test_windows_line_ends_still_map_to_the_tags() -> None:
