@@ -44,7 +44,7 @@ bench: $(STAMP) $(BENCH_VENV)/bin/urlwatch
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 bench-quick: $(STAMP) $(BENCH_VENV)/bin/urlwatch
-	$(BIN)/python bench/run.py --chapters 300 --db-chapters 500 --db-weeks 8 --doc /dev/null $(BENCH_ARGS)
+	$(BIN)/python bench/run.py --chapters 300 --rss-chapters 600 --db-chapters 500 --db-weeks 8 --doc /dev/null $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) demo-output .pytest_cache .mypy_cache .ruff_cache

@@ -93,6 +93,16 @@ class Figures:
             max(self.rss) < 300 if self.args.chapters >= 10_000 else None,
         )
 
+    def add_memory(self, chapters: int, runs: list[dict[str, Any]]) -> None:
+        peak = max(r["rss_mb"] for r in runs)
+        rates = ", ".join(f"{r['rate']:.0f}" for r in runs)
+        self.row(
+            f"peak RSS, MB (N = {chapters}: cold, first unchanged and quick-path run)",
+            f"{peak:.0f} (at {rates} chapters/s)",
+            "< 300 at N = 10,000",
+            peak < 300 if chapters >= 10_000 else None,
+        )
+
     def add_urlwatch(self, path: str, rates: list[float]) -> None:
         ours = self.rates["304" if path == "static" else "dynamic"]
         ratio = statistics.median(ours) / statistics.median(rates)

@@ -153,6 +153,19 @@ def machine() -> dict[str, str]:
     }
 
 
+def memory_runs(work: Path, args: argparse.Namespace, fig: Figures) -> None:
+    """Peak memory at a larger N: a cold run, the first unchanged run and a quick-path run of
+    the dynamic site (one each), on a site of ``--rss-chapters`` chapters."""
+    print(f"amendwatch: peak memory at N = {args.rss_chapters}", flush=True)
+    server = SiteServer(args.rss_chapters, work / "rss-cache")
+    try:
+        url = f"{server.base}/dynamic/contents.html"
+        runs = [snapshot(work / "rss.db", url, args) for _ in range(3)]
+    finally:
+        server.stop()
+    fig.add_memory(args.rss_chapters, runs)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--chapters", type=int, default=2000)
@@ -161,6 +174,9 @@ def main() -> None:
         "--per-host", type=int, default=2, help="amendwatch's default; 0: no flags at all"
     )
     parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument(
+        "--rss-chapters", type=int, default=10_000, help="N of the peak-memory runs (0: none)"
+    )
     parser.add_argument("--db-chapters", type=int, default=10_000)
     parser.add_argument("--db-weeks", type=int, default=52)
     parser.add_argument("--skip-urlwatch", action="store_true")
@@ -176,6 +192,8 @@ def main() -> None:
         changed_runs(server, work, args, fig, uw)
     finally:
         server.stop()
+    if args.rss_chapters:
+        memory_runs(work, args, fig)
     print(f"database: {args.db_weeks} weekly rounds of {args.db_chapters} chapters", flush=True)
     start = time.perf_counter()
     done = subprocess.run(
