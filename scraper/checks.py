@@ -47,21 +47,18 @@ def _looks_like_error_page(chapter: Chapter) -> str | None:
 MAX_GARBAGE = 0.02  # guidance text has no control characters; binary junk is full of them
 
 
+# C0/C1 controls other than tab, line feed and carriage return; U+FFFD; private use
+_GARBAGE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffd\ue000-\uf8ff]")
+
+
 def _garbage_share(chapter: Chapter) -> float:
     """The share of characters that no guidance text contains: C0/C1 controls (other than
     line breaks and tabs), U+FFFD replacement characters and private-use characters."""
-    text = "".join(section.text for section in chapter.sections)
-    if not text:
+    total = sum(len(section.text) for section in chapter.sections)
+    if not total:
         return 0.0
-    bad = sum(
-        1
-        for char in text
-        if (ord(char) < 32 and char not in "\n\t\r")
-        or 0x7F <= ord(char) <= 0x9F
-        or char == "\ufffd"
-        or 0xE000 <= ord(char) <= 0xF8FF
-    )
-    return bad / len(text)
+    bad = sum(len(_GARBAGE.findall(section.text)) for section in chapter.sections)
+    return bad / total
 
 
 def judge_page(

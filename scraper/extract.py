@@ -12,7 +12,7 @@ from soupsieve import SelectorSyntaxError
 from amendwatch.errors import ExtractError
 from scraper.models import Chapter, Link
 from scraper.sections import split_sections
-from scraper.text import normalise_line, normalise_text
+from scraper.text import has_text, normalise_line, normalise_text
 
 __all__ = ["extract_chapter", "find_body", "normalise_text", "parse_html", "strip_furniture"]
 
@@ -151,7 +151,7 @@ def find_body(soup: BeautifulSoup, selector: str | None) -> Tag:
         return found
     for candidate in _BODY_CANDIDATES:
         for found in soup.select(candidate):
-            if _text_length(found) >= 40:
+            if has_text(found.get_text(" "), 40):
                 return found
     scores: dict[int, tuple[int, Tag]] = {}
     for para in soup.find_all("p"):

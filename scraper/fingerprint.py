@@ -23,7 +23,7 @@ from typing import cast
 from lxml import etree, html
 
 from scraper.extract import _BODY_CANDIDATES, _NEVER_CONTENT
-from scraper.text import normalise_line
+from scraper.text import has_text
 
 __all__ = [
     "RULES",
@@ -68,7 +68,7 @@ def _candidates(root: html.HtmlElement) -> list[tuple[str, html.HtmlElement]] | 
     for candidate in _BODY_CANDIDATES:
         for element in cast(list[html.HtmlElement], root.xpath(_CANDIDATE_XPATH[candidate])):
             found.append((candidate, element))
-            if len(normalise_line(element.text_content())) >= _MIN_TEXT:
+            if has_text(element.text_content(), _MIN_TEXT):
                 return found
     return None
 

@@ -86,6 +86,17 @@ def normalise_line(s: str) -> str:
     return _ANY_SPACE.sub(" ", normalise_text(s)).strip()
 
 
+def has_text(s: str, minimum: int) -> bool:
+    """Whether ``normalise_line(s)`` has at least ``minimum`` characters, normalising only as
+    much of ``s`` as that takes (a prefix never normalises to more than the whole)."""
+    size = max(1024, 16 * minimum)
+    while size < len(s):
+        if len(normalise_line(s[:size])) >= minimum:
+            return True
+        size *= 8
+    return len(normalise_line(s)) >= minimum
+
+
 def title_case(s: str) -> str:
     """ "SCOPE OF THIS CHAPTER" -> "Scope of this Chapter"; other text is returned as written."""
     if not s or s.upper() != s or not any(ch.isalpha() for ch in s):
