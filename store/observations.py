@@ -54,18 +54,25 @@ def observation_hash(row: dict[str, Any]) -> str:
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
-def store_body(
-    db: Database, body: bytes, base: str | None = None, *, digest: str | None = None
-) -> str:
+def store_body(db: Database, body: bytes, base: str | None = None) -> str:
     """Store ``body`` once under its SHA-256 (zstd-compressed); return the hash. A body
-    already stored is not compressed again. With ``base`` (the hash of a body stored whole),
-    the body is stored as a zstd delta against the base's raw bytes when that delta is small
-    (under 1/``DELTA_RATIO`` of the body); otherwise whole, and later bodies may use it."""
-    digest = digest or hashlib.sha256(body).hexdigest()
-    if fetch_one(db, "SELECT 1 FROM bodies WHERE sha256 = ?", (digest,)) is not None:
-        return digest
+    already stored is not compressed again. With ``base`` (the hash of a stored body; a
+    delta's own base is used in its place), the body is stored as a zstd delta against the
+    base's raw bytes when that delta is small (under 1/``DELTA_RATIO`` of the body); otherwise
+    whole, and later bodies may use it."""
+    digest = hashlib.sha256(body).hexdigest()
+    if not _is_stored(db, digest):
+        _insert_body(db, body, digest, _whole(db, base))
+    return digest
+
+
+def _is_stored(db: Database, digest: str) -> bool:
+    return fetch_one(db, "SELECT 1 FROM bodies WHERE sha256 = ?", (digest,)) is not None
+
+
+def _insert_body(db: Database, body: bytes, digest: str, base: str | None) -> None:
+    """Compress and insert a body not stored yet (``base``: a body stored whole, or None)."""
     data, stored_base = None, None
-    base = _whole(db, base)
     if base is not None and base != digest:
         delta = compress(body, BODY_LEVEL, get_body(db, base, cached=True))
         if len(delta) * DELTA_RATIO < len(body):
@@ -76,7 +83,6 @@ def store_body(
         "INSERT INTO bodies (sha256, size, compression, data, base_sha256) VALUES (?, ?, ?, ?, ?)",
         (digest, len(body), COMPRESSION, data, stored_base),
     )
-    return digest
 
 
 def _whole(db: Database, sha256: str | None) -> str | None:
@@ -105,9 +111,9 @@ def delta_base(db: Database, url: str) -> str | None:
 def store_capture(db: Database, url: str, body: bytes) -> str:
     """Store a capture of ``url`` (as a delta against the URL's latest base when small)."""
     digest = hashlib.sha256(body).hexdigest()
-    if fetch_one(db, "SELECT 1 FROM bodies WHERE sha256 = ?", (digest,)) is not None:
-        return digest
-    return store_body(db, body, delta_base(db, url), digest=digest)
+    if not _is_stored(db, digest):
+        _insert_body(db, body, digest, delta_base(db, url))  # delta_base is stored whole
+    return digest
 
 
 class _BaseCache:
