@@ -161,17 +161,22 @@ def pack_content(chapter: Chapter, dictionary: bytes | None = None) -> bytes:
     return compress(chapter.content_json().encode("utf-8"), CONTENT_LEVEL, dictionary)
 
 
-def unpack_content(value: object, dictionary: bytes | None = None) -> str:
-    """The content JSON of a stored version (compressed, with the dictionary it was packed
-    with, or plain text from older releases)."""
+def _stored_text(value: object, what: str, dictionary: bytes | None = None) -> str:
+    """UTF-8 text stored zstd-compressed (bytes) or, by older releases, as plain text."""
     if isinstance(value, bytes):
         try:
             return decompress_zstd(value, dictionary).decode("utf-8")
         except (zstandard.ZstdError, UnicodeDecodeError) as exc:
-            raise IntegrityError(f"a stored version's content is damaged: {exc}") from exc
+            raise IntegrityError(f"{what} is damaged: {exc}") from exc
     if isinstance(value, str):
         return value
-    raise IntegrityError(f"a stored version's content has an unexpected type {type(value)}")
+    raise IntegrityError(f"{what} has an unexpected type {type(value)}")
+
+
+def unpack_content(value: object, dictionary: bytes | None = None) -> str:
+    """The content JSON of a stored version (compressed, with the dictionary it was packed
+    with, or plain text from older releases)."""
+    return _stored_text(value, "a stored version's content", dictionary)
 
 
 def pack_diff(diff: ChapterDiff) -> bytes:
@@ -181,14 +186,7 @@ def pack_diff(diff: ChapterDiff) -> bytes:
 
 def diff_json(value: object) -> str:
     """The JSON text of a stored diff: compressed (``pack_diff``) or plain text (older rows)."""
-    if isinstance(value, bytes):
-        try:
-            return decompress_zstd(value).decode("utf-8")
-        except (zstandard.ZstdError, UnicodeDecodeError) as exc:
-            raise IntegrityError(f"a stored change's diff is damaged: {exc}") from exc
-    if isinstance(value, str):
-        return value
-    raise IntegrityError(f"a stored change's diff has an unexpected type {type(value)}")
+    return _stored_text(value, "a stored change's diff")
 
 
 def unpack_diff(value: object) -> ChapterDiff:
