@@ -17,6 +17,7 @@ covers the whole document. ``None`` means "cannot tell": run the full extraction
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 from typing import cast
 
@@ -50,7 +51,8 @@ _CANDIDATE_XPATH = {
     ".page-content": "//*[contains(concat(' ', normalize-space(@class), ' '), ' page-content ')]",
     ".entry-content": "//*[contains(concat(' ', normalize-space(@class), ' '), ' entry-content ')]",
 }
-SELECTING_ATTRIBUTES = frozenset({"id", "class", "role"})  # what the XPaths above look at
+# the attributes the XPaths above look at (derived, so a new candidate cannot be forgotten)
+SELECTING_ATTRIBUTES = frozenset(re.findall(r"@([\w-]+)", " ".join(_CANDIDATE_XPATH.values())))
 _RULE_FILES = ("extract.py", "sections.py", "text.py", "fingerprint.py")
 RULES = hashlib.sha256(
     b"".join((Path(__file__).parent / name).read_bytes() for name in _RULE_FILES)
