@@ -23,6 +23,7 @@ from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
 from sqlite_utils import Database
+from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.timeutils import datetime_to_iso_date
 from warcio.warcwriter import WARCWriter
@@ -136,15 +137,7 @@ class _WarcExport:
         extra = _extra_headers(row)
         seen = self.by_body.get(row["body_sha256"])
         if seen is not None:
-            record = self.writer.create_revisit_record(
-                row["url"],
-                seen.digest,
-                seen.uri,
-                seen.date,
-                http_headers=http_headers(row, None),
-                warc_headers_dict=extra,
-            )
-            self.counts["revisits"] += 1
+            record = self.revisit(row, seen, extra)
         else:
             record = self.writer.create_warc_record(
                 row["url"],
@@ -166,18 +159,24 @@ class _WarcExport:
         if seen is None:
             self.counts["skipped"] += 1
             return
-        record = self.writer.create_revisit_record(
+        record = self.revisit(row, seen, _extra_headers(row))
+        record.rec_headers.replace_header("WARC-Profile", NOT_MODIFIED_PROFILE)
+        self.writer.write_record(record)
+        self.request(row, record.rec_headers.get_header("WARC-Record-ID"))
+
+    def revisit(
+        self, row: Mapping[str, Any], seen: _Written, extra: dict[str, str]
+    ) -> ArcWarcRecord:
+        """A revisit record of ``row`` pointing at the response ``seen`` (counted)."""
+        self.counts["revisits"] += 1
+        return self.writer.create_revisit_record(
             row["url"],
             seen.digest,
             seen.uri,
             seen.date,
             http_headers=http_headers(row, None),
-            warc_headers_dict=_extra_headers(row),
+            warc_headers_dict=extra,
         )
-        record.rec_headers.replace_header("WARC-Profile", NOT_MODIFIED_PROFILE)
-        self.writer.write_record(record)
-        self.counts["revisits"] += 1
-        self.request(row, record.rec_headers.get_header("WARC-Record-ID"))
 
 
 def export_warc(
