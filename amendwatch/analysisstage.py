@@ -49,8 +49,10 @@ class Quick:
     want_guard: bool
 
 
-def quick_analysis(db: Database, manual: Manual, page: Page, fingerprint: str | None) -> Quick:
-    """``fingerprint``: the latest version's (None: there is no version)."""
+def quick_analysis(
+    db: Database, manual: Manual, page: Page, html: str, fingerprint: str | None
+) -> Quick:
+    """``html``: the page decoded; ``fingerprint``: the latest version's (None: no version)."""
     if not page.ok or fingerprint is None or manual.content_selector is not None:
         return Quick(None, False)
     reference = guards.reference_for(db, fingerprint)
@@ -61,7 +63,7 @@ def quick_analysis(db: Database, manual: Manual, page: Page, fingerprint: str | 
     headers = (("Content-Type", reference.content_type),) if reference.content_type else ()
     body = observations.get_body(db, reference.body_sha256, cached=True)
     old = decode_body(Page(reference.url, reference.url, 200, headers, body, page.fetched_at))
-    if not same_content(old, decode_body(page), Guard.from_json(reference.guard)):
+    if not same_content(old, html, Guard.from_json(reference.guard)):
         return Quick(None, False)
     return Quick(Analysis(fingerprint, fingerprint, same=True), False)
 
@@ -102,9 +104,10 @@ def latest_head(ctx: RunContext, chapter_id: int) -> Head | None:
 
 
 def analysis_job(
-    ctx: RunContext, page: Page, latest: Head | None, *, want_guard: bool = False
+    ctx: RunContext, page: Page, html: str, latest: Head | None, *, want_guard: bool = False
 ) -> AnalysisJob | None:
-    """What the analyser needs: the page, and the capture the latest version came from."""
+    """What the analyser needs: the page (``html`` decoded), and the capture the latest
+    version came from."""
     if not page.ok:
         return None
     url, selector = page.final_url or page.url, ctx.manual.content_selector
@@ -115,23 +118,23 @@ def analysis_job(
         want_guard=want_guard,
     )
     if latest is None or latest.observation_id is None:
-        return job(decode_body(page), url, selector)
+        return job(html, url, selector)
     if latest.fingerprint is not None:  # stored with the version: no old capture to parse
-        return job(decode_body(page), url, selector, old_fingerprint=latest.fingerprint)
+        return job(html, url, selector, old_fingerprint=latest.fingerprint)
     capture = fetch_one(
         ctx.db,
         "SELECT body_sha256, final_url, headers FROM observations WHERE id = ?",
         (latest.observation_id,),
     )
     if capture is None or capture["body_sha256"] is None:
-        return job(decode_body(page), url, selector)
+        return job(html, url, selector)
     old = Page(
         capture["final_url"], capture["final_url"], 200,
         tuple((k, v) for k, v in json.loads(capture["headers"])),
         observations.get_body(ctx.db, capture["body_sha256"]), page.fetched_at,
     )  # fmt: skip
     return job(
-        decode_body(page),
+        html,
         url,
         selector,
         old_html=decode_body(old),

@@ -221,13 +221,16 @@ def _start_batch(
     ctx: RunContext, rows: Sequence[ChapterRow], pages: list[Page], analyser: Analyser
 ) -> _Batch:
     heads = [latest_head(ctx, row.id) for row in rows]
+    texts = [decode_body(page) if page.ok else "" for page in pages]  # once, for both below
     quick = [
-        quick_analysis(ctx.db, ctx.manual, page, None if head is None else head.fingerprint)
-        for page, head in zip(pages, heads, strict=True)
+        quick_analysis(ctx.db, ctx.manual, page, html, None if head is None else head.fingerprint)
+        for page, html, head in zip(pages, texts, heads, strict=True)
     ]
     jobs = [
-        None if q.analysis is not None else analysis_job(ctx, page, head, want_guard=q.want_guard)
-        for page, head, q in zip(pages, heads, quick, strict=True)
+        None
+        if q.analysis is not None
+        else analysis_job(ctx, page, html, head, want_guard=q.want_guard)
+        for page, html, head, q in zip(pages, texts, heads, quick, strict=True)
     ]
     submitted = analyser.submit(jobs)
 

@@ -13,10 +13,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from amendwatch.analysisstage import quick_analysis
+from amendwatch.analysisstage import Quick, quick_analysis
 from amendwatch.api import Amendwatch
 from amendwatch.config import Settings
 from amendwatch.demo.server import DemoServer
+from scraper.fetch import decode_body
 from scraper.models import Page
 from store.manuals import get_manual
 from store.rows import fetch_all
@@ -69,24 +70,27 @@ def test_every_version_capture_gets_a_guard(app: Amendwatch) -> None:
     assert {row["fingerprint"] for row in rows} <= {row["fingerprint"] for row in guarded}
 
 
+def quick(app: Amendwatch, url: str, fingerprint: str) -> Quick:
+    """The quick analysis of a fresh fetch of ``url`` against the version ``fingerprint``."""
+    page = fetched(url)
+    return quick_analysis(
+        app.db, get_manual(app.db, "northmoor"), page, decode_body(page), fingerprint
+    )
+
+
 def test_unchanged_dynamic_pages_are_judged_without_a_parse(app: Amendwatch) -> None:
-    manual = get_manual(app.db, "northmoor")
     for row in latest(app):
-        page = fetched(str(row["url"]))
-        quick = quick_analysis(app.db, manual, page, str(row["fingerprint"]))
-        assert quick.analysis is not None and quick.analysis.same, row["url"]
+        answer = quick(app, str(row["url"]), str(row["fingerprint"]))
+        assert answer.analysis is not None and answer.analysis.same, row["url"]
 
 
 def test_edited_chapters_are_never_quick_and_the_edit_is_found(
     app: Amendwatch, server: DemoServer
 ) -> None:
-    manual = get_manual(app.db, "northmoor")
     before = {str(row["url"]): str(row["fingerprint"]) for row in latest(app)}
     server.set_edition(2)
     quick_same = {
-        url
-        for url, known in before.items()
-        if quick_analysis(app.db, manual, fetched(url), known).analysis is not None
+        url for url, known in before.items() if quick(app, url, known).analysis is not None
     }
     report = app.snapshot(["northmoor"], at=T0 + timedelta(days=7))
     changed = {o.url for o in report.results[0].outcomes if o.outcome == "new-version"}
