@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint types unit bench bench-quick clean slow browser
+.PHONY: demo test lint types unit bench bench-quick quality clean slow browser
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,11 @@ bench: $(STAMP) $(BENCH_VENV)/bin/urlwatch
 
 bench-quick: $(STAMP) $(BENCH_VENV)/bin/urlwatch
 	$(BIN)/python bench/run.py --chapters 300 --rss-chapters 600 --db-chapters 500 --db-weeks 8 --doc /dev/null $(BENCH_ARGS)
+
+# quality on real documents (../shared/devcorpus or --corpus DIR; loopback only): see docs/quality.md
+# QUALITY_ARGS="--docs 5" for a quick look (then docs/quality.md is left alone)
+quality: $(STAMP)
+	$(BIN)/python bench/quality.py $(QUALITY_ARGS)
 
 clean:
 	rm -rf $(VENV) demo-output .pytest_cache .mypy_cache .ruff_cache

@@ -37,7 +37,7 @@ __all__ = [
     "remember_old_fingerprint",
 ]
 
-_GUARDED_OUTCOMES = frozenset({"unchanged", "new-version"})
+_GUARDED_OUTCOMES = frozenset({"unchanged", "new-version", "stamp"})
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,13 @@ from differ.chapter import diff_chapters
 from differ.models import chapter_diff_to_json
 from reports.digest import build_digest
 from reports.draft import draft_entries
-from reports.models import AmendmentEntry, DetectedChange, Period, Reconciliation
+from reports.models import (
+    AmendmentEntry,
+    DetectedChange,
+    Period,
+    Reconciliation,
+    UnconfirmedChange,
+)
 from reports.periods import parse_when
 from reports.reconcile import reconcile
 from reports.render import render_digest
@@ -44,6 +50,7 @@ from store.models import (
     StoredVersion,
     VerifyResult,
 )
+from store.unwatched import Unwatched, unwatched_in_runs
 
 Clock = Callable[[], datetime]
 SNAPSHOT_KINDS = ("snapshot", "scheduled")  # runs that hold the snapshot lock
@@ -278,7 +285,24 @@ class Amendwatch:
                 detected_at=change.detected_at.isoformat(),
             )
             items.append(item)
-        return {"changes": items}
+        unconfirmed = [
+            {
+                "manual": u.manual,
+                "url": u.url,
+                "chapter_title": u.chapter_title,
+                "observed_at": u.observed_at.isoformat(),
+                "reason": u.reason,
+                "captures": list(u.captures),
+            }
+            for u in self.unconfirmed(period, manual)
+        ]
+        return {"changes": items, "unconfirmed": unconfirmed}
+
+    def unconfirmed(
+        self, period: Period, manual: str | None = None
+    ) -> tuple[UnconfirmedChange, ...]:
+        """Large changes a second fetch did not confirm (shown beside the changes)."""
+        return history.unconfirmed_in(self.db, period.start, period.end, manual)
 
     def find_chapter(self, ref: str) -> ChapterRow:
         return history.find_chapter(self.db, ref)
@@ -338,6 +362,10 @@ class Amendwatch:
 
     def runs(self, limit: int = 20) -> tuple[RunRow, ...]:
         return tuple(runs.list_runs(self.db, limit))
+
+    def unwatched(self, run_ids: Sequence[int]) -> dict[int, tuple[Unwatched, ...]]:
+        """The listed entries each run did not watch, with the reasons."""
+        return unwatched_in_runs(self.db, run_ids)
 
     def edit_draft(self, draft_id: int, text: str, who: str) -> None:
         drafts.edit_draft(self.db, draft_id, text, who, self.clock())

@@ -23,7 +23,7 @@ from amendwatch.errors import InputError
 from amendwatch.warcimport import ImportResult, import_warc
 from differ.align import align_sections
 from reports.render import render_change
-from scraper.discover import parse_contents
+from scraper.discover import keep_known_urls, parse_contents
 from scraper.extract import extract_chapter
 from scraper.fetch import decode_body
 from scraper.models import Chapter, ChapterRef, Page
@@ -71,8 +71,17 @@ def manual_as_of(app: Amendwatch, name: str, at: datetime) -> ManualAsOf:
     page = observations.latest_capture(
         app.db, manual.id, "contents", at + timedelta(microseconds=1)
     )
-    listed = parse_contents(decode_body(page), page.final_url or page.url).chapters if page else ()
-    return ManualAsOf(manual, at, tuple(listed), history.manual_as_of(app.db, manual.id, at))
+    states = history.manual_as_of(app.db, manual.id, at)
+    listed: tuple[ChapterRef, ...] = ()
+    if page is not None:  # read by today's rules; a stored decorated URL keeps its record
+        contents = parse_contents(
+            decode_body(page),
+            page.final_url or page.url,
+            hosts=manual.allowed_hosts,
+            amendments_url=manual.amendments_url,
+        )
+        listed = keep_known_urls(contents, [s.chapter.url for s in states]).chapters
+    return ManualAsOf(manual, at, tuple(listed), states)
 
 
 def _bounds(as_of: AsOf, removed_at: datetime | None) -> str:

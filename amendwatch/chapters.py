@@ -70,6 +70,8 @@ def store_new_version(
     change_id = versions.record_change(
         ctx.db, diff, chapter_id=row.id, detected_at=page.fetched_at, run_id=ctx.run_id
     )
+    if diff.kind == "stamp" and outcome != "flip":
+        outcome = "stamp"  # a version (the stamp is its metadata), but no change to report
     return ChapterOutcome(row.url, chapter.title, outcome, change_id=change_id)
 
 

@@ -7,6 +7,7 @@ hint of what to do next; nothing here prints a traceback for them.
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from collections.abc import Callable
 from datetime import timedelta
@@ -21,6 +22,7 @@ from amendwatch.clitools import AmendwatchGroup, emit, opened, select_period, se
 from amendwatch.config import load_settings
 from reports import render
 from reports.periods import parse_range, parse_when
+from scraper.session import stop_on_signals
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -63,7 +65,10 @@ def manual() -> None:
     help="Regular expression: blocks whose text matches are not content.",
 )
 @click.option(
-    "--allow-host", "allowed_hosts", multiple=True, help="Another host chapters may live on."
+    "--allow-host",
+    "allowed_hosts",
+    multiple=True,
+    help="Another host (or host:port) chapters may live on.",
 )
 @click.option(
     "--sitemap",
@@ -161,9 +166,15 @@ def snapshot(
 ) -> None:
     """Discover, fetch, extract, store and diff the chapters of the manuals (all by default)."""
     when = parse_when(at) if at else None
-    with opened(ctx) as app:
-        report = views.run_snapshot(app, names, when, quiet=quiet, verbose=verbose, wait=wait)
+    with stop_on_signals() as stopping, opened(ctx) as app:
+        report = views.run_snapshot(
+            app, names, when, quiet=quiet, verbose=verbose, wait=wait, stop=stopping
+        )
     click.echo(views.snapshot_summary(report))
+    if stopping.signal is not None:  # SIGINT/SIGTERM: the fetch in flight was stopped
+        name = signal.Signals(stopping.signal).name
+        click.echo(f"stopped by {name}: the chapters not checked wait for the next run", err=True)
+        sys.exit(128 + stopping.signal)
     if report.errors:
         sys.exit(1)
 
@@ -184,7 +195,8 @@ def changes(
         if fmt == "json":
             click.echo(json.dumps(app.changes_json(period, manual_name), indent=2))
         else:
-            click.echo(views.changes_text(app.changes(period, manual_name)))
+            found = app.changes(period, manual_name)
+            click.echo(views.changes_text(found, app.unconfirmed(period, manual_name)))
 
 
 @cli.command()
@@ -290,11 +302,12 @@ def verify(ctx: click.Context) -> None:
 
 @cli.command()
 @click.option("--limit", default=20, show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 @click.pass_context
-def runs(ctx: click.Context, limit: int) -> None:
-    """What each run checked, changed and failed."""
+def runs(ctx: click.Context, limit: int, fmt: str) -> None:
+    """What each run checked, changed and failed, and the listed entries it did not watch."""
     with opened(ctx) as app:
-        click.echo(views.runs_text(app, limit))
+        click.echo(views.runs_json(app, limit) if fmt == "json" else views.runs_text(app, limit))
 
 
 # demo --------------------------------------------------------------------------------

@@ -9,13 +9,15 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from amendwatch.errors import ConfigError
 from scraper.fetch import FetchPolicy
+from scraper.guard import CREDENTIALS_HINT, has_credentials
+from scraper.policy import DEFAULT_DEADLINE
 
 DEFAULT_DB = "amendwatch.db"
 ENV_DB = "AMENDWATCH_DB"
@@ -30,7 +32,7 @@ class Settings:
     fetch: FetchPolicy = field(default_factory=FetchPolicy)
     min_fraction: float = 0.5  # a chapter shrinking below this share of its last version is suspect
     confirm_changes: bool = True  # fetch a changed chapter again before accepting the change
-    confirm_delay: float = 0.0
+    confirm_delay: float = 1.0  # seconds before a large change is fetched again to confirm it
     removal_confirmations: int = 2  # consecutive runs a chapter must be gone before "removed"
     batch_size: int = 16  # chapters fetched and processed together (memory stays flat)
     flip_window: int = 5  # a change back to one of this many recent versions is a "flip"
@@ -78,6 +80,7 @@ class ScheduleConfig:
     feed_dir: Path | None = None  # Atom feeds (one per manual) rewritten after each snapshot
     lock_wait_seconds: float = 3600.0  # a scheduled snapshot waits this long for the lock
     email: EmailConfig | None = None
+    fetch_deadline_seconds: float = DEFAULT_DEADLINE  # [fetch] deadline_seconds
 
 
 def load_settings(db: str | None = None, env: Mapping[str, str] | None = None) -> Settings:
@@ -131,6 +134,7 @@ def parse_schedule_config(raw: Mapping[str, Any], source: str = "config") -> Sch
         feed_dir=Path(feed_dir) if feed_dir else None,
         lock_wait_seconds=float(schedule.get("lock_wait_seconds", 3600)),
         email=_email(raw, source),
+        fetch_deadline_seconds=_deadline(raw, source),
     )
 
 
@@ -168,9 +172,32 @@ def _table(raw: Mapping[str, Any], key: str, source: str) -> Mapping[str, Any]:
     return value
 
 
+def _deadline(raw: Mapping[str, Any], source: str) -> float:
+    """``[fetch] deadline_seconds``: seconds one whole fetch may take (default 60)."""
+    value = _table(raw, "fetch", source).get("deadline_seconds", DEFAULT_DEADLINE)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 86400:
+        raise ConfigError(
+            f"{source}: [fetch] deadline_seconds must be a number of seconds above 0",
+            "e.g. deadline_seconds = 60",
+        )
+    return float(value)
+
+
+def fetch_settings(settings: Settings, config: ScheduleConfig) -> Settings:
+    """``settings`` with the fetch limits of the scheduler's config file."""
+    policy = replace(settings.fetch, deadline=config.fetch_deadline_seconds)
+    return replace(settings, fetch=policy)
+
+
 def _manual(raw: object, source: str) -> ManualConfig:
     if not isinstance(raw, Mapping) or "name" not in raw or "contents_url" not in raw:
         raise ConfigError(f"{source}: each [[manual]] needs name and contents_url")
+    for key in ("contents_url", "amendments_url", "sitemap_url"):
+        if has_credentials(str(raw.get(key) or "")):
+            raise ConfigError(
+                f"{source}: [[manual]] {str(raw['name'])!r}: credentials in {key} are refused",
+                CREDENTIALS_HINT,
+            )
     return ManualConfig(
         name=str(raw["name"]),
         contents_url=str(raw["contents_url"]),

@@ -45,6 +45,14 @@ class FetchError(AmendwatchError):
     hint = "check the URL and the network; the failure was recorded and nothing was changed"
 
 
+class BodyError(FetchError):
+    """A response body refused while it is read: over the size limit (as sent or once
+    decoded), corrupt or cut short in its content coding. The fetch layer records it as the
+    failed observation's reason; it never reaches the command line."""
+
+    hint = ""
+
+
 class ExtractError(AmendwatchError):
     hint = "set --content-selector for this manual"
 

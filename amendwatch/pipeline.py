@@ -30,6 +30,8 @@ from amendwatch.chapters import (
     store_new_version,
 )
 from amendwatch.config import Settings
+from amendwatch.confirm import confirm_large_change
+from amendwatch.contentsstage import read_contents
 from amendwatch.errors import ExtractError
 from amendwatch.runcontext import (
     ChapterOutcome,
@@ -41,18 +43,16 @@ from amendwatch.runcontext import (
     record,
     site_policy,
 )
-from amendwatch.sitemapstage import merge_sitemap
 from scraper.analysis import Analyser, Analysis
-from scraper.checks import judge_page
-from scraper.discover import parse_contents
+from scraper.checks import Judgement, ends_whole, judge_page
 from scraper.fetch import FetchRequest, decode_body
 from scraper.fetchproc import FetchProcess, Pending, clock_pickles
 from scraper.fingerprint import fingerprint
-from scraper.models import Chapter, Contents, Page
+from scraper.models import Chapter, Page
 from scraper.session import FetchSession
 from store import lifecycle, observations, versions
 from store.models import ChapterRow, Manual
-from store.rows import write_transaction
+from store.rows import fetch_one, write_transaction
 
 __all__ = ["ChapterOutcome", "SnapshotResult", "site_policy", "snapshot_manual"]
 
@@ -89,8 +89,8 @@ def _run(
     stop: Callable[[], bool] | None,
 ) -> SnapshotResult:
     db, manual = ctx.db, ctx.manual
-    contents = _fetch_contents(ctx)
     known = lifecycle.active_chapters(db, manual.id)
+    contents, skipped = read_contents(ctx, known)  # with the listed entries not watched
     if manual.amendments_url:
         _capture_amendments(ctx, manual.amendments_url)
     if contents is None:
@@ -108,30 +108,13 @@ def _run(
         outcomes.extend(check_missing(ctx, missing, pending))
     outcomes.extend(record_new_chapters(ctx, pending))
     return SnapshotResult(
-        manual.name, ctx.run_id, contents is not None, tuple(outcomes), interrupted=interrupted
+        manual.name,
+        ctx.run_id,
+        contents is not None,
+        tuple(outcomes),
+        interrupted=interrupted,
+        skipped=skipped,
     )
-
-
-def _fetch_contents(ctx: RunContext) -> Contents | None:
-    (page,) = fetch(ctx, [FetchRequest(ctx.manual.contents_url)])
-    contents: Contents | None = None
-    reason = page.error or ""
-    if page.ok:
-        contents = parse_contents(decode_body(page), page.final_url or page.url)
-        if not contents.chapters:
-            contents, reason = None, "no chapter links found on the contents page"
-    outcome = "ok" if contents is not None else "failed"
-    observations.record_observation(
-        ctx.db,
-        page,
-        manual_id=ctx.manual.id,
-        chapter_id=None,
-        role="contents",
-        outcome=outcome,
-        reason=reason or ("" if page.ok else f"HTTP {page.status}"),
-        run_id=ctx.run_id,
-    )
-    return merge_sitemap(ctx, contents) if contents is not None else contents
 
 
 def _capture_amendments(ctx: RunContext, url: str) -> None:
@@ -302,7 +285,7 @@ def _process_chapter(
     pending: list[NewChapter],
     seconds: dict[str, Page],
 ) -> ChapterOutcome:
-    if page.status == 304 and head is not None:
+    if page.status == 304 and page.error is None and head is not None:
         record(ctx, row, page, "not-modified")
         versions.mark_seen(ctx.db, head.id, page.fetched_at)
         return ChapterOutcome(row.url, row.title, "not-modified")
@@ -318,14 +301,20 @@ def _process_chapter(
     latest = versions.latest_version(ctx.db, row.id) if head is not None else None
     previous = latest.chapter if latest is not None else None
     judgement = judge_page(page, chapter, previous, min_fraction=ctx.settings.min_fraction)
+    if judgement.outcome in ("ok", "large") and _cut_short(ctx, page, head):
+        judgement = Judgement("suspect", "truncated: the page ends inside the document")
+    captured = analysis.fingerprint if analysis is not None else None
+    if judgement.outcome == "large" and chapter is not None and latest is not None:
+        if latest.content_hash == chapter.content_hash:  # cannot be, but never store a copy
+            return _unchanged(ctx, row, page, latest.id, chapter.title)
+        why = judgement.reason
+        return confirm_large_change(ctx, row, page, chapter, latest, why, pending, captured)
     if judgement.outcome != "ok" or chapter is None:
         reason = judgement.reason or page.error or f"HTTP {page.status}"
         record(ctx, row, page, judgement.outcome, reason)
         return ChapterOutcome(row.url, row.title, judgement.outcome, reason)
     if latest is not None and latest.content_hash == chapter.content_hash:
-        record(ctx, row, page, "unchanged")
-        versions.mark_seen(ctx.db, latest.id, page.fetched_at)
-        return ChapterOutcome(row.url, chapter.title, "unchanged")
+        return _unchanged(ctx, row, page, latest.id, chapter.title)
     if (
         latest is not None
         and ctx.settings.confirm_changes
@@ -334,8 +323,27 @@ def _process_chapter(
         reason = "content changed between two fetches; change not accepted yet"
         record(ctx, row, page, "suspect", reason)
         return ChapterOutcome(row.url, row.title, "suspect", reason)
-    captured = analysis.fingerprint if analysis is not None else None
     return store_new_version(ctx, row, page, chapter, latest, pending, fingerprint=captured)
+
+
+def _cut_short(ctx: RunContext, page: Page, head: Head | None) -> bool:
+    """The body stops inside the document where the chapter's last capture ended whole."""
+    if not page.body or ends_whole(page.body) or head is None or head.observation_id is None:
+        return False
+    capture = fetch_one(
+        ctx.db, "SELECT body_sha256 FROM observations WHERE id = ?", (head.observation_id,)
+    )
+    if capture is None or capture["body_sha256"] is None:
+        return False
+    return ends_whole(observations.get_body(ctx.db, capture["body_sha256"], cached=True))
+
+
+def _unchanged(
+    ctx: RunContext, row: ChapterRow, page: Page, version_id: int, title: str
+) -> ChapterOutcome:
+    record(ctx, row, page, "unchanged")
+    versions.mark_seen(ctx.db, version_id, page.fetched_at)
+    return ChapterOutcome(row.url, title, "unchanged")
 
 
 def _confirmed(

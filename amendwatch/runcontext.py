@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from urllib.parse import urlsplit
 
 from sqlite_utils import Database
 
@@ -14,8 +13,8 @@ from amendwatch.config import Settings
 from scraper.extract import extract_chapter
 from scraper.fetch import FetchPolicy, FetchRequest, decode_body
 from scraper.fetchproc import Fetcher
-from scraper.guard import policy_for_site
-from scraper.models import Chapter, Page
+from scraper.guard import allow_entry, policy_for_site
+from scraper.models import Chapter, Page, Skipped
 from store import observations
 from store.models import ChapterRow, Manual
 
@@ -26,7 +25,8 @@ Clock = Callable[[], datetime]
 class ChapterOutcome:
     url: str
     title: str
-    # new-version | unchanged | not-modified | failed | suspect | removed | missing | moved
+    # new-version | stamp (only the date stamp changed) | unchanged | not-modified | failed |
+    # suspect | removed | missing | moved
     outcome: str
     reason: str = ""
     change_id: int | None = None
@@ -39,17 +39,21 @@ class SnapshotResult:
     contents_ok: bool
     outcomes: tuple[ChapterOutcome, ...]
     interrupted: bool = False
+    skipped: tuple[Skipped, ...] = ()  # listed on the contents page, not watched: each with why
 
     def count(self, *outcomes: str) -> int:
         return sum(1 for o in self.outcomes if o.outcome in outcomes)
 
     @property
     def checked(self) -> int:
-        return self.count("new-version", "unchanged", "not-modified", "removed", "moved")
+        return self.count(
+            "new-version", "stamp", "unchanged", "not-modified", "removed", "moved", "flip"
+        )
 
     @property
     def changed(self) -> int:
-        return sum(1 for o in self.outcomes if o.change_id is not None)
+        """Chapters with a change to report (a new date stamp alone is none)."""
+        return sum(1 for o in self.outcomes if o.change_id is not None and o.outcome != "stamp")
 
     @property
     def failed(self) -> int:
@@ -72,7 +76,7 @@ def site_policy(policy: FetchPolicy, manual: Manual) -> FetchPolicy:
     host; internal addresses only when the manual itself lives on one."""
     hosts = set(policy.allowed_hosts) | set(manual.allowed_hosts)
     if manual.amendments_url:
-        hosts.add((urlsplit(manual.amendments_url).hostname or "").lower())
+        hosts.add(allow_entry(manual.amendments_url))  # its host, and port unless default
     bound = policy_for_site(policy, manual.contents_url)
     return replace(bound, allowed_hosts=tuple(sorted(h for h in hosts if h)))
 

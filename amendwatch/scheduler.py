@@ -41,6 +41,7 @@ from amendwatch.config import (
     ManualConfig,
     ScheduleConfig,
     Settings,
+    fetch_settings,
     load_schedule_config,
     load_settings,
 )
@@ -60,8 +61,9 @@ from amendwatch.jobstore import (
 )
 from amendwatch.pipeline import ChapterOutcome
 from scraper.amendments import parse_amendments
-from scraper.discover import parse_contents
+from scraper.discover import keep_known_urls, parse_contents
 from scraper.fetch import FetchRequest, decode_body, fetch_pages
+from scraper.session import interrupt_fetches
 from store import lifecycle, observations
 from store.models import Manual
 
@@ -115,7 +117,7 @@ def snapshot_job(db_path: str, config_path: str) -> None:
     """Snapshot every manual; waits for the database lock if a manual run holds it."""
     with job_guard("snapshot"):
         config = load_schedule_config(Path(config_path))
-        app = open_app(db_path)
+        app = open_app(db_path, config)
         try:
             report = run_snapshot(app, config)
             if config.feed_dir is not None:
@@ -177,7 +179,7 @@ def pages_job(db_path: str, config_path: str) -> None:
     declared amendments changed since its last snapshot is snapshotted at once."""
     with job_guard("pages"):
         config = load_schedule_config(Path(config_path))
-        app = open_app(db_path)
+        app = open_app(db_path, config)
         try:
             changed = []
             for manual in app.manuals():
@@ -198,9 +200,14 @@ def pages_changed(app: Amendwatch, manual: Manual) -> str | None:
         requests.append(FetchRequest(manual.amendments_url))
     pages = fetch_pages(requests, app.settings.fetch, app.clock, transport=app.transport)
     if pages[0].ok:
-        contents = parse_contents(decode_body(pages[0]), pages[0].final_url or pages[0].url)
-        listed = {ref.url for ref in contents.chapters}
         known = {row.url for row in lifecycle.active_chapters(app.db, manual.id)}
+        contents = parse_contents(
+            decode_body(pages[0]),
+            pages[0].final_url or pages[0].url,
+            hosts=manual.allowed_hosts,
+            amendments_url=manual.amendments_url,
+        )
+        listed = {ref.url for ref in keep_known_urls(contents, known).chapters}
         if listed and listed != known:
             return "contents page lists other chapters"
     if len(pages) > 1 and pages[1].ok:
@@ -246,10 +253,12 @@ def job_specs(config: ScheduleConfig) -> list[JobSpec]:
     ]  # fmt: skip
 
 
-def open_app(db_path: str) -> Amendwatch:
-    """Open the database for a job (see :class:`GatedJobStore` for why under the gate)."""
+def open_app(db_path: str, config: ScheduleConfig | None = None) -> Amendwatch:
+    """Open the database for a job (see :class:`GatedJobStore` for why under the gate),
+    with the fetch limits of ``config``."""
+    settings = load_settings(db_path)
     with DB_GATE:
-        return Amendwatch.open(load_settings(db_path))
+        return Amendwatch.open(fetch_settings(settings, config) if config else settings)
 
 
 # running it ------------------------------------------------------------------------------------
@@ -298,6 +307,7 @@ def run_forever(settings: Settings, config_path: Path, verbosity: int = 0) -> No
     def on_signal(signum: int, frame: FrameType | None) -> None:
         log.info("signal %s: stopping after the current chapter", signum)
         STOP.set()
+        interrupt_fetches()  # a fetch in flight ends now, not at its deadline
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
     scheduler = build_scheduler(settings.db_path, config)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from datetime import datetime
 
@@ -17,9 +17,10 @@ from amendwatch.errors import InputError
 from amendwatch.pipeline import ChapterOutcome
 from differ.classify import split_hunks
 from differ.models import SectionChange
-from reports.models import DetectedChange
-from scraper.models import PublishedEntry, Section
+from reports.models import DetectedChange, UnconfirmedChange
+from scraper.models import PublishedEntry, Section, Skipped
 from store.models import AsOf
+from store.unwatched import Unwatched
 
 
 def run_snapshot(
@@ -30,17 +31,18 @@ def run_snapshot(
     quiet: bool,
     wait: float,
     verbose: bool = False,
+    stop: Callable[[], bool] | None = None,
 ) -> RunReport:
     """Snapshot with a progress bar on a terminal; ``verbose`` prints each chapter's outcome
-    instead, ``quiet`` neither."""
+    instead, ``quiet`` neither. ``stop`` is asked between chapters."""
     if verbose:
-        return app.snapshot(names, at=when, wait=wait, progress=print_outcome)
+        return app.snapshot(names, at=when, wait=wait, progress=print_outcome, stop=stop)
     if quiet or not sys.stderr.isatty():
-        return app.snapshot(names, at=when, wait=wait)
+        return app.snapshot(names, at=when, wait=wait, stop=stop)
     with Progress(transient=True) as progress:
         task = progress.add_task("checking chapters", total=None)
         return app.snapshot(
-            names, at=when, wait=wait, progress=lambda outcome: progress.advance(task)
+            names, at=when, wait=wait, progress=lambda outcome: progress.advance(task), stop=stop
         )
 
 
@@ -60,6 +62,7 @@ def snapshot_summary(report: RunReport) -> str:
         for outcome in result.outcomes:
             if outcome.outcome in ("failed", "suspect"):
                 lines.append(f"  not checked: {outcome.url} ({outcome.reason})")
+        lines.extend(not_watched_lines(result.skipped))
     lines.extend(f"error: {error}" for error in report.errors)
     lines.append(f"run {report.run_id}")
     return "\n".join(lines)
@@ -95,10 +98,25 @@ def _hunk_lines(change: SectionChange, most: int = 3) -> list[str]:
     return lines
 
 
-def changes_text(changes: Sequence[DetectedChange]) -> str:
-    if not changes:
-        return "no changes in this period"
+def unconfirmed_lines(unconfirmed: Sequence[UnconfirmedChange]) -> list[str]:
+    """The large changes a second fetch did not confirm, with their captures as evidence."""
     lines = []
+    for item in unconfirmed:
+        lines.append(
+            f"{format_time(item.observed_at)}  {item.manual}  {item.chapter_title or item.url}"
+            "  [unconfirmed large change]"
+        )
+        lines.append(f"    {item.reason}")
+        lines.extend(f"    capture sha256:{sha}" for sha in item.captures)
+    return lines
+
+
+def changes_text(
+    changes: Sequence[DetectedChange], unconfirmed: Sequence[UnconfirmedChange] = ()
+) -> str:
+    lines = unconfirmed_lines(unconfirmed)
+    if not changes:
+        return "\n".join([*lines, "no changes in this period"])
     for change in changes:
         diff = change.diff
         lines.append(
@@ -107,6 +125,8 @@ def changes_text(changes: Sequence[DetectedChange]) -> str:
         )
         if diff.kind == "renamed":
             lines.append(f"    renamed from {diff.old_title!r}")
+        if diff.stamp_changed:
+            lines.append(f"    stamp: {diff.old_stamp or '(none)'} -> {diff.new_stamp or '(none)'}")
         for section in diff.sections:
             lines.append(_section_line(section))
             if not section.cosmetic:
@@ -239,13 +259,57 @@ def show_as_of(app: Amendwatch, ref: str, at: datetime, section_ref: str | None,
     return "\n".join(lines)
 
 
+def not_watched_lines(skipped: Sequence[Skipped | Unwatched], indent: str = "  ") -> list[str]:
+    """ "not watched: N" and each listed entry that is not watched, with its reason."""
+    if not skipped:
+        return []
+    lines = [f"{indent}not watched: {len(skipped)}"]
+    for entry in skipped:
+        title = f"{entry.title} " if entry.title else ""
+        lines.append(f"{indent}  {title}<{entry.url}>: {entry.reason}")
+    return lines
+
+
 def runs_text(app: Amendwatch, limit: int) -> str:
     rows = app.runs(limit)
     if not rows:
         return "no runs yet"
-    return "\n".join(
-        f"run {r.id}  {r.kind}  {format_time(r.started_at)} .. {format_time(r.finished_at)}"
-        f"  {r.status}  checked {r.checked} changed {r.changed} failed {r.failed}"
-        + (f"  errors: {'; '.join(r.errors)}" if r.errors else "")
-        for r in rows
+    unwatched = app.unwatched([r.id for r in rows])
+    lines = []
+    for r in rows:
+        lines.append(
+            f"run {r.id}  {r.kind}  {format_time(r.started_at)} .. {format_time(r.finished_at)}"
+            f"  {r.status}  checked {r.checked} changed {r.changed} failed {r.failed}"
+            + (f"  errors: {'; '.join(r.errors)}" if r.errors else "")
+        )
+        lines.extend(not_watched_lines(unwatched.get(r.id, ())))
+    return "\n".join(lines)
+
+
+def runs_json(app: Amendwatch, limit: int) -> str:
+    rows = app.runs(limit)
+    unwatched = app.unwatched([r.id for r in rows])
+    return json.dumps(
+        {
+            "runs": [
+                {
+                    "id": r.id,
+                    "kind": r.kind,
+                    "started_at": r.started_at.isoformat(),
+                    "finished_at": r.finished_at.isoformat() if r.finished_at else None,
+                    "status": r.status,
+                    "checked": r.checked,
+                    "changed": r.changed,
+                    "failed": r.failed,
+                    "errors": list(r.errors),
+                    "not_watched": [
+                        {"manual": u.manual, "url": u.url, "title": u.title, "reason": u.reason}
+                        for u in unwatched.get(r.id, ())
+                    ],
+                }
+                for r in rows
+            ]
+        },
+        indent=2,
+        ensure_ascii=False,
     )

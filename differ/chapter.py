@@ -166,6 +166,12 @@ def diff_chapters(
         raise InputError("diff_chapters needs an old or a new chapter")
     kind = _chapter_kind(old, new)
     sections, pairs = _collect_changes(old, new)
+    old_stamp = old.stamp if old is not None else None
+    new_stamp = new.stamp if new is not None else None
+    if old is None or new is None or old_stamp == new_stamp:
+        old_stamp = new_stamp = None  # kept only when they differ (a new chapter's is none)
+    elif kind == "updated" and not sections:
+        kind = "stamp"
     size = max(len(old.sections) if old else 0, len(new.sections) if new else 0)
     substantive = sum(1 for change in sections if change.is_substantive)
     url = new.url if new is not None else old.url if old is not None else ""
@@ -181,6 +187,8 @@ def diff_chapters(
         revised_throughout=kind in {"updated", "renamed"}
         and size > 0
         and substantive / size > THROUGHOUT,
+        old_stamp=old_stamp,
+        new_stamp=new_stamp,
     )
 
 

@@ -16,7 +16,8 @@ RENUMBERED = "renumbered"
 MOVED = "moved"
 SECTION_KINDS = frozenset({ADDED, REMOVED, MODIFIED, RENAMED, RENUMBERED, MOVED})
 
-ChapterKind = Literal["new", "updated", "removed", "renamed", "moved"]
+# "stamp": only the page's date stamp changed ("Last reviewed on ..."): never substantive
+ChapterKind = Literal["new", "updated", "removed", "renamed", "moved", "stamp"]
 
 EditOp = Literal[-1, 0, 1]  # diff-match-patch convention: delete, equal, insert
 
@@ -90,6 +91,9 @@ class ChapterDiff:
     revised_throughout: bool = False
     old_url: str | None = None  # set when kind == "moved"
     extra: tuple[tuple[str, str], ...] = field(default=())
+    # the date stamps of the two versions, when they differ (metadata, not a section edit)
+    old_stamp: str | None = None
+    new_stamp: str | None = None
 
     @property
     def substantive(self) -> tuple[SectionChange, ...]:
@@ -98,7 +102,12 @@ class ChapterDiff:
 
     @property
     def is_empty(self) -> bool:
-        return not self.sections and self.kind == "updated"
+        """No section changed and the title stayed: nothing to report but, perhaps, a stamp."""
+        return not self.sections and self.kind in ("updated", "stamp")
+
+    @property
+    def stamp_changed(self) -> bool:
+        return self.old_stamp != self.new_stamp
 
 
 def section_ref(section: Section | None) -> dict[str, Any] | None:
@@ -142,5 +151,6 @@ def chapter_diff_to_json(diff: ChapterDiff) -> dict[str, Any]:
         "new_title": diff.new_title,
         "revised_throughout": diff.revised_throughout,
         "old_url": diff.old_url,
+        "stamp": {"old": diff.old_stamp, "new": diff.new_stamp} if diff.stamp_changed else None,
         "sections": [section_change_to_json(s) for s in diff.sections],
     }

@@ -86,7 +86,7 @@ def build_feed(
 ) -> Feed:
     """The feed of ``manual``: its latest changes; ``updated`` is the newest detection (or
     ``generated_at`` when there is none, so an empty feed is still valid)."""
-    latest = latest_changes([c for c in changes if c.manual == manual])
+    latest = latest_changes([c for c in changes if c.manual == manual and not c.diff.is_empty])
     updated = latest[0].detected_at if latest else generated_at
     return Feed(
         id=feed_id(manual),

@@ -44,6 +44,19 @@ class FailedCheck:
 
 
 @dataclass(frozen=True)
+class UnconfirmedChange:
+    """A large change a second fetch in the same run did not confirm: both captures (their
+    SHA-256) are the evidence; the next run tries again."""
+
+    manual: str
+    url: str
+    chapter_title: str
+    observed_at: datetime
+    reason: str
+    captures: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class DraftSentence:
     """One drafted sentence and what it traces back to: the change and the sections cited."""
 

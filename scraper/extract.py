@@ -10,8 +10,9 @@ from bs4.element import Comment, Declaration, Doctype, ProcessingInstruction
 from soupsieve import SelectorSyntaxError
 
 from amendwatch.errors import ExtractError
+from scraper.contentroot import content_root, take_stamps
 from scraper.models import Chapter, Link
-from scraper.sections import split_sections
+from scraper.sections import HEADING_TAGS, split_sections
 from scraper.text import has_text, normalise_line, normalise_text
 
 __all__ = ["extract_chapter", "find_body", "normalise_text", "parse_html", "strip_furniture"]
@@ -87,16 +88,33 @@ def strip_furniture(root: Tag, ignore: Sequence[str] = ()) -> None:
     for tag in root.find_all(_FURNITURE_TAGS):
         if tag.decomposed:
             continue
-        if tag.name == "header" and tag.find("h1") is not None:
-            tag.unwrap()  # an article header that carries the chapter title
+        if tag.name == "header" and tag.find(HEADING_TAGS) is not None:
+            tag.unwrap()  # an article or section header that carries its heading
         else:
             tag.decompose()
     for tag in root.find_all(True):
-        if tag.decomposed:
+        if tag.decomposed or not _is_named_furniture(tag):
             continue
-        if _FURNITURE_NAME.search(_names(tag)) or tag.get("role") in ("navigation", "search"):
-            tag.decompose()
+        tag.decompose()
     _strip_small_furniture(root)
+
+
+MAX_NAMED_SECTION = 400  # an element named like furniture that holds a heading and more text
+# than this is a section of the chapter ("Cookies", "Sharing your information"), not furniture
+
+
+def _is_named_furniture(tag: Tag) -> bool:
+    """Furniture by its class, id or role; a heading, or an element holding a heading and
+    the text of a section, is content whatever its name (anchors like id="cookies")."""
+    role = tag.get("role") in ("navigation", "search")
+    if not (role or _FURNITURE_NAME.search(_names(tag))) or tag.name in HEADING_TAGS:
+        return False
+    if tag.find(HEADING_TAGS) is None:
+        return True
+    classes = tag.get("class") or []
+    by_class = _FURNITURE_NAME.search(" ".join(classes) if isinstance(classes, list) else classes)
+    # an id on an element with a heading is an anchor (<section id="cookies">)
+    return (role or by_class is not None) and _text_length(tag) <= MAX_NAMED_SECTION
 
 
 _TEXT_BLOCKS = ["p", "li", "td", "th", "dd", "dt", "small", "span", "caption", "figcaption", "div"]
@@ -201,14 +219,18 @@ def extract_chapter(
     for tag in soup.find_all(_NEVER_CONTENT):
         tag.decompose()
     body = find_body(soup, selector)
+    stamps = take_stamps(body)
     strip_furniture(body, ignore)
     strip_matching_text(body, ignore_text)
     title = _title_of(soup, body)
-    sections = split_sections(body, url)
+    sections = split_sections(content_root(body), url)
     if not sections:
         raise ExtractError(f"no chapter content found at {url}")
     links: dict[tuple[str, str], Link] = {}
     for section in sections:
         for link in section.links:
             links.setdefault((link.text, link.url), link)
-    return Chapter(url=url, title=title, sections=sections, links=tuple(links.values()))
+    stamp = " | ".join(dict.fromkeys(stamps)) or None
+    return Chapter(
+        url=url, title=title, sections=sections, links=tuple(links.values()), stamp=stamp
+    )

@@ -8,6 +8,10 @@ against about 0.7 ms to fetch it in-process with httpx). The clock must pickle (
 function); tests that inject a transport or a closure as the clock use ``FetchSession``.
 
 ``Fetcher`` is what the pipeline needs from either; ``Pending`` a submitted batch.
+
+``cancel`` (what :func:`scraper.session.interrupt_fetches` calls on SIGINT/SIGTERM) kills
+the child at once (it ignores both signals) and answers every batch still owed, and every
+later one, with "interrupted" pages.
 """
 
 from __future__ import annotations
@@ -26,7 +30,8 @@ from amendwatch.errors import AmendwatchError, FetchError
 from scraper.fetch import Clock, FetchPolicy, FetchRequest
 from scraper.guard import check_url
 from scraper.models import Page
-from scraper.session import FetchSession
+from scraper.responses import interrupted
+from scraper.session import FetchSession, register, unregister
 
 __all__ = ["FetchProcess", "Fetcher", "Pending", "clock_pickles"]
 
@@ -92,6 +97,8 @@ class FetchProcess:
         self._process: BaseProcess | None = None
         self._sent = 0
         self._answers: dict[int, list[Page] | str] = {}
+        self._owed: dict[int, tuple[FetchRequest, ...]] = {}  # batches not answered yet
+        self._cancelled = False
 
     def __enter__(self) -> FetchProcess:
         context = get_context("spawn")
@@ -103,7 +110,16 @@ class FetchProcess:
         process.start()
         child.close()
         self._conn, self._process = parent, process
+        register(self)
         return self
+
+    def cancel(self) -> None:
+        """Stop fetching: kill the child (safe from a signal handler); see ``collect``."""
+        self._cancelled = True
+        process = self._process
+        if process is not None and process.is_alive():
+            with contextlib.suppress(OSError):
+                process.kill()
 
     def submit(self, requests: Sequence[FetchRequest]) -> _Ticket:
         if self._conn is None:
@@ -111,10 +127,14 @@ class FetchProcess:
         for request in requests:
             check_url(request.url)
         self._sent += 1
+        self._owed[self._sent] = tuple(requests)
+        if self._cancelled:
+            return _Ticket(self, self._sent)
         try:
             self._conn.send((self._sent, tuple(requests)))
         except (BrokenPipeError, OSError) as exc:
-            raise FetchError("the fetch process has stopped", "run the snapshot again") from exc
+            if not self._cancelled:
+                raise FetchError("the fetch process has stopped", "run the snapshot again") from exc
         return _Ticket(self, self._sent)
 
     def fetch(self, requests: Sequence[FetchRequest]) -> list[Page]:
@@ -125,17 +145,26 @@ class FetchProcess:
         if self._conn is None:
             raise RuntimeError("FetchProcess.collect outside its `with` block")
         while ticket not in self._answers:
+            if self._cancelled:
+                return self._interrupted(ticket)
             try:
                 number, answer = self._conn.recv()
             except (EOFError, OSError) as exc:
+                if self._cancelled:
+                    return self._interrupted(ticket)
                 raise FetchError(
                     "the fetch process stopped unexpectedly", "run the snapshot again"
                 ) from exc
             self._answers[number] = answer
+        self._owed.pop(ticket, None)
         answer = self._answers.pop(ticket)
         if isinstance(answer, str):
             raise FetchError(answer)
         return answer
+
+    def _interrupted(self, ticket: int) -> list[Page]:
+        now = self._clock()
+        return [interrupted(request, now) for request in self._owed.pop(ticket, ())]
 
     def __exit__(
         self,
@@ -143,6 +172,7 @@ class FetchProcess:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        unregister(self)
         conn, process = self._conn, self._process
         self._conn, self._process = None, None
         if conn is None:
@@ -153,4 +183,5 @@ class FetchProcess:
         if process is not None:
             process.join(_JOIN_SECONDS)
             if process.exitcode is None:
-                process.terminate()
+                process.kill()  # it ignores SIGTERM
+                process.join(_JOIN_SECONDS)

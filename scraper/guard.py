@@ -1,10 +1,16 @@
-"""What may be fetched at all: the URL and address guard, and robots.txt rules.
+"""What may be fetched at all: the URL, origin and address guard, and robots.txt rules.
 
-Only absolute http(s) URLs are fetched. When a policy names the manual's own host
-(``site_host``), every request and every redirect hop must stay on that host or on one of
-``allowed_hosts``. Unless ``allow_private`` is set, hosts that are (or resolve to) loopback,
-private, link-local, reserved, multicast or unspecified addresses are refused, so a public
-manual can never make amendwatch fetch from the machine's own network.
+Only absolute http(s) URLs without credentials are fetched. An origin is scheme + host +
+port: when a policy names the manual's own origin (``site_origin``, or ``site_host`` on its
+default ports), every request and every redirect hop must stay on it (an upgrade from
+``http`` on port 80 to ``https`` on port 443 of the same host is the same site) or on one of
+``allowed_hosts`` (``host`` for its default ports, ``host:port`` for another). Unless
+``allow_private`` is set, hosts that are (or resolve to) loopback, private, link-local,
+reserved, multicast or unspecified addresses are refused, so a public manual can never make
+amendwatch fetch from the machine's own network.
+
+This module sits under :mod:`scraper.responses` and :mod:`scraper.fetch`; it imports only
+:mod:`scraper.policy` of the fetch layer.
 """
 
 from __future__ import annotations
@@ -13,31 +19,41 @@ import ipaddress
 import socket
 from collections.abc import Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 from urllib.robotparser import RobotFileParser
 
 import httpx
 
 from amendwatch.errors import FetchError
+from scraper.policy import FetchPolicy
 from scraper.text import decode_bytes
-
-if TYPE_CHECKING:
-    from scraper.fetch import FetchPolicy
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver = Callable[[str], list[str]]
+Origin = tuple[str, str, int]  # scheme, host (lower case, IPv6 without brackets), port
 
 __all__ = [
+    "CREDENTIALS_HINT",
+    "Origin",
     "address_problem",
+    "allow_entry",
     "check_url",
     "guard_url",
+    "has_credentials",
     "host_allowed",
     "is_internal",
+    "origin_of",
     "policy_for_site",
     "resolve_host",
     "robots_rules",
+    "without_credentials",
 ]
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+CREDENTIALS_HINT = (
+    "remove user:password@ from the URL; send credentials as headers or cookies from the"
+    " environment instead"
+)
 
 
 def check_url(url: str) -> str:
@@ -94,11 +110,97 @@ def address_problem(host: str, resolve: Resolver = resolve_host) -> str | None:
     return None
 
 
+# -- origins -----------------------------------------------------------------------------
+
+
+def has_credentials(url: str) -> bool:
+    """Whether ``url`` carries ``user[:password]@`` (judged without parsing it fully, so a
+    malformed URL is never echoed in an error that would print them)."""
+    authority = url.strip().split("://", 1)[-1]
+    for stop in "/?#":
+        authority = authority.split(stop, 1)[0]
+    return "@" in authority
+
+
+def without_credentials(text: str) -> str:
+    """``text`` with the ``user[:password]@`` of a URL taken out (other text unchanged)."""
+    scheme, sep, rest = text.partition("://")
+    if not sep or not has_credentials(text):
+        return text
+    cut = min((rest.find(stop) for stop in "/?#" if stop in rest), default=len(rest))
+    return f"{scheme}://{rest[:cut].rsplit('@', 1)[1]}{rest[cut:]}"
+
+
+def _origin(parts: SplitResult) -> Origin | None:
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:
+        return None
+    return scheme, (parts.hostname or "").lower(), port or DEFAULT_PORTS.get(scheme, 0)
+
+
+def origin_of(url: str) -> Origin | None:
+    """(scheme, host, port) of ``url``, the port made explicit; None for a bad port."""
+    return _origin(urlsplit(url))
+
+
+def _shown(origin: Origin) -> str:
+    scheme, host, port = origin
+    host = f"[{host}]" if ":" in host else host
+    return host if DEFAULT_PORTS.get(scheme) == port else f"{host}:{port}"
+
+
+def allow_entry(url: str) -> str:
+    """The ``allowed_hosts`` entry for the origin of ``url``: ``host``, or ``host:port``
+    when the port is not the scheme's default."""
+    origin = origin_of(url)
+    return _shown(origin) if origin is not None else ""
+
+
+def _split_entry(entry: str) -> tuple[str, int | None]:
+    """``host``, ``host:port``, ``[v6]`` or ``[v6]:port`` -> (host, port or None)."""
+    entry = entry.strip().lower()
+    if entry.startswith("["):
+        host, _, rest = entry[1:].partition("]")
+        port = rest[1:] if rest.startswith(":") else ""
+    elif entry.count(":") == 1:
+        host, _, port = entry.partition(":")
+    else:
+        host, port = entry, ""
+    return host, int(port) if port.isdigit() else None
+
+
+def _entry_admits(entry: str, origin: Origin) -> bool:
+    scheme, host, port = origin
+    entry_host, entry_port = _split_entry(entry)
+    wanted = entry_port if entry_port is not None else DEFAULT_PORTS.get(scheme)
+    return entry_host == host and wanted == port
+
+
+def _same_site(origin: Origin, site: Origin) -> bool:
+    """The same origin, or its upgrade from http (port 80) to https (port 443)."""
+    upgrade = site[0] == "http" and site[2] == 80 and origin[0] == "https" and origin[2] == 443
+    return origin == site or (upgrade and origin[1] == site[1])
+
+
+def _policy_admits(origin: Origin, policy: FetchPolicy) -> bool:
+    """The site's own origin (or host on its default ports) or an allowed one."""
+    if policy.site_origin is not None:
+        site = origin_of(policy.site_origin)
+        if site is not None and _same_site(origin, site):
+            return True
+    elif policy.site_host is not None and _entry_admits(policy.site_host, origin):
+        return True
+    return any(_entry_admits(entry, origin) for entry in policy.allowed_hosts)
+
+
 def host_allowed(start_url: str, target: str, policy: FetchPolicy) -> bool:
-    """A redirect target may be the requested host, the site's host or an allowed host."""
-    target_host = urlsplit(target).hostname or ""
-    start_host = urlsplit(start_url).hostname or ""
-    return target_host in (start_host, policy.site_host) or target_host in policy.allowed_hosts
+    """A redirect target may be on the requested origin, the site's or an allowed one."""
+    origin, start = origin_of(target), origin_of(start_url)
+    if origin is None:
+        return False
+    return (start is not None and _same_site(origin, start)) or _policy_admits(origin, policy)
 
 
 def guard_url(url: str, policy: FetchPolicy, resolve: Resolver = resolve_host) -> str | None:
@@ -106,11 +208,15 @@ def guard_url(url: str, policy: FetchPolicy, resolve: Resolver = resolve_host) -
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
         return f"refused: only http and https URLs are fetched, not {parts.scheme or 'none'}:"
+    if has_credentials(url):
+        return f"refused: credentials in the URL ({CREDENTIALS_HINT})"
     host = (parts.hostname or "").lower()
-    if not host:
-        return f"refused: no host in {url}"
-    if policy.site_host is not None and host not in (policy.site_host, *policy.allowed_hosts):
-        return f"refused: {host} is not the manual's own host ({policy.site_host})"
+    origin = _origin(parts)
+    if not host or origin is None:
+        return f"refused: no host or a bad port in {url}"
+    site = policy.site_origin or policy.site_host
+    if site is not None and not _policy_admits(origin, policy):
+        return f"refused: {_shown(origin)} is not the manual's own host and port ({site})"
     if not policy.allow_private:
         return address_problem(host, resolve)
     return None
@@ -119,12 +225,15 @@ def guard_url(url: str, policy: FetchPolicy, resolve: Resolver = resolve_host) -
 def policy_for_site(
     policy: FetchPolicy, site_url: str, resolve: Resolver = resolve_host
 ) -> FetchPolicy:
-    """``policy`` bound to the manual at ``site_url``: its own host (and ``allowed_hosts``)
+    """``policy`` bound to the manual at ``site_url``: its own origin (and ``allowed_hosts``)
     only, and internal addresses only when the manual itself lives on one."""
-    host = (urlsplit(check_url(site_url)).hostname or "").lower()
+    parts = urlsplit(check_url(site_url))
+    host = (parts.hostname or "").lower()
     problem = address_problem(host, resolve)
     internal = problem is not None and not problem.startswith("cannot resolve")
-    return replace(policy, site_host=host, allow_private=internal)
+    origin = _origin(parts)
+    site = f"{origin[0]}://{_shown(origin)}" if origin is not None else None
+    return replace(policy, site_host=host, site_origin=site, allow_private=internal)
 
 
 def robots_rules(url: str, status: int, error: str | None, body: bytes) -> RobotFileParser | None:

@@ -87,10 +87,13 @@ class Chapter:
     title: str
     sections: tuple[Section, ...]
     links: tuple[Link, ...] = ()
+    # the page's date stamp(s) ("Last reviewed on 3 March 2024"): metadata, never text
+    stamp: str | None = None
 
     def content_json(self) -> str:
-        """Canonical serialisation of the content that matters for versioning."""
-        payload = {
+        """Canonical serialisation of the content that matters for versioning (the stamp is
+        included when there is one, so a chapter without one keeps its old hash)."""
+        payload: dict[str, object] = {
             "title": self.title,
             "sections": [
                 {
@@ -104,6 +107,8 @@ class Chapter:
                 for s in self.sections
             ],
         }
+        if self.stamp is not None:
+            payload["stamp"] = self.stamp
         return json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
     @property
@@ -126,12 +131,24 @@ class ChapterRef:
 
 
 @dataclass(frozen=True)
+class Skipped:
+    """An entry listed on a contents page that is not watched as a chapter, and why
+    ("off-site link (www.gov.uk)", "site page outside the chapters' folder" ...)."""
+
+    url: str
+    title: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class Contents:
-    """A parsed contents page: the ordered chapter list of a manual."""
+    """A parsed contents page: the ordered chapter list of a manual, and the entries it
+    lists that are not watched (each with its reason)."""
 
     url: str
     title: str
     chapters: tuple[ChapterRef, ...]
+    skipped: tuple[Skipped, ...] = ()
 
 
 PublishedCategory = Literal["updated", "new", "removed"]

@@ -1,7 +1,16 @@
 """What an HTTP answer means for a fetch, as pure decisions that the synchronous and the
 asynchronous request loops of :mod:`scraper.fetch` share: follow a redirect, stop with an
 outcome, read the body (and check it), retry after how long; and the :class:`Attempt` that
-walks one redirect chain with them (the loops only open the stream and read the body)."""
+walks one redirect chain with them (the loops only open the stream and read the body).
+
+Refused before the body is read: a redirect off the site's origins, a 206 or any
+``Content-Range`` (amendwatch never asks for a range, so it is a truncation), a 304 to a
+request that was not conditional, a declared length over the limit, an unknown coding or too
+many. Refused while it is read (see :mod:`scraper.codings`): over the limit as sent or once
+decoded, corrupt, or shorter than its ``Content-Length``.
+
+Imports run one way: :mod:`scraper.policy` <- :mod:`scraper.guard`, :mod:`scraper.codings`
+<- this module <- :mod:`scraper.fetch`."""
 
 from __future__ import annotations
 
@@ -9,16 +18,21 @@ import random
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from scraper.guard import guard_url, host_allowed
+from amendwatch.errors import BodyError
+from scraper.codings import ACCEPT_ENCODING, BodyReader, coding_problem, content_codings
+from scraper.guard import (
+    allow_entry,
+    guard_url,
+    has_credentials,
+    host_allowed,
+    without_credentials,
+)
 from scraper.models import Page
-
-if TYPE_CHECKING:
-    from scraper.fetch import FetchPolicy, FetchRequest
+from scraper.policy import FetchPolicy, FetchRequest
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
@@ -46,7 +60,11 @@ class Hop:
 
 
 def request_headers(request: FetchRequest, policy: FetchPolicy) -> dict[str, str]:
-    headers = {"User-Agent": policy.user_agent, "Accept": "text/html,*/*;q=0.8"}
+    headers = {
+        "User-Agent": policy.user_agent,
+        "Accept": "text/html,*/*;q=0.8",
+        "Accept-Encoding": ACCEPT_ENCODING,
+    }
     if request.etag:
         headers["If-None-Match"] = request.etag
     if request.last_modified:
@@ -83,6 +101,20 @@ def _status_error(status: int, reason: str) -> str:
     return f"HTTP {status} {reason}".strip()
 
 
+def _redirect_problem(
+    start_url: str, target: str, url: str, chain: list[str], policy: FetchPolicy
+) -> str | None:
+    if urlsplit(target).scheme not in ("http", "https"):
+        return f"redirect to a non-http URL {target} refused"
+    if has_credentials(target):
+        return "redirect to a URL with credentials in it refused"
+    if not host_allowed(start_url, target, policy):
+        return f"redirect to another host or port ({allow_entry(target)}) refused"
+    if target in chain or target == url or len(chain) >= policy.max_redirects:
+        return f"redirect loop at {target}"
+    return None
+
+
 def judge_response(
     response: httpx.Response,
     start_url: str,
@@ -97,15 +129,12 @@ def judge_response(
     redirects = tuple(chain)
     if status in _REDIRECTS and response.headers.get("location"):
         target = urljoin(url, response.headers["location"]).split("#", 1)[0]
-        error = None
-        if urlsplit(target).scheme not in ("http", "https"):
-            error = f"redirect to a non-http URL {target} refused"
-        elif not host_allowed(start_url, target, policy):
-            error = f"redirect to another host ({urlsplit(target).netloc}) refused"
-        elif target in chain or target == url or len(chain) >= policy.max_redirects:
-            error = f"redirect loop at {target}"
+        error = _redirect_problem(start_url, target, url, chain, policy)
         if error is None:
             return Hop(next_url=target)
+        if has_credentials(target):  # never recorded with them, nor is the Location header
+            target = without_credentials(target)
+            headers = tuple((key, without_credentials(value)) for key, value in headers)
         return Hop(Outcome(url, status, headers, error=error, redirects=(*redirects, target)))
     if status == 304 or 200 <= status < 300:
         return Hop()
@@ -124,19 +153,43 @@ def size_error(response: httpx.Response, policy: FetchPolicy) -> str | None:
     return None
 
 
+def answer_problem(
+    response: httpx.Response, request: FetchRequest, policy: FetchPolicy
+) -> str | None:
+    """Why a 2xx or 304 answer is refused before its body is read, or None."""
+    status = response.status_code
+    if status == 304 and not request.conditional:
+        return "unsolicited 304 Not Modified: the request was not conditional"
+    if status == 206:
+        return "truncated: HTTP 206 Partial Content (amendwatch never asks for a range)"
+    if "content-range" in response.headers:
+        shown = response.headers["content-range"][:60]
+        return f"truncated: the answer has Content-Range {shown!r} (never asked for)"
+    return size_error(response, policy) or coding_problem(
+        content_codings(response.headers), policy.max_codings
+    )
+
+
+def body_reader(response: httpx.Response, policy: FetchPolicy) -> BodyReader:
+    """The reader that decodes this response's raw body under ``policy.max_bytes`` (no
+    decoding for a response built with its content in memory: httpx decoded it)."""
+    codings = () if response.is_stream_consumed else content_codings(response.headers)
+    return BodyReader(codings, policy.max_bytes)
+
+
 def finish_body(
-    response: httpx.Response, body: bytes, chain: list[str], policy: FetchPolicy
+    response: httpx.Response, body: bytes, raw: int, chain: list[str], policy: FetchPolicy
 ) -> Outcome:
-    """Check the body read in full against the limits and Content-Length."""
+    """Check the body read in full (``raw`` bytes as sent) against the limits and
+    Content-Length."""
     url, status = str(response.url), response.status_code
     headers = tuple(response.headers.multi_items())
     if len(body) > policy.max_bytes:
         error = f"over the size limit (more than {policy.max_bytes} bytes)"
         return Outcome(url, status, headers, b"", error, tuple(chain))
     declared = response.headers.get("content-length", "")
-    received = max(response.num_bytes_downloaded, len(body))
-    if declared.isdigit() and received < int(declared):
-        error = f"truncated: {received} of {declared} bytes received"
+    if status != 304 and declared.isdigit() and raw < int(declared):  # a 304 has no body
+        error = f"truncated: {raw} of {declared} bytes received"
         return Outcome(url, status, headers, body, error, tuple(chain), retryable=True)
     return Outcome(url, status, headers, body, None, tuple(chain))
 
@@ -166,6 +219,20 @@ def to_page(request: FetchRequest, outcome: Outcome, fetched_at: datetime) -> Pa
     )
 
 
+def deadline_failure(url: str, chain: list[str], policy: FetchPolicy) -> Outcome:
+    """The whole fetch took longer than ``policy.deadline`` (never retried)."""
+    error = f"deadline exceeded: no complete answer within {policy.deadline:g} s"
+    return Outcome(url, 0, error=error, redirects=tuple(chain))
+
+
+INTERRUPTED = "interrupted: the fetch was stopped (SIGINT or SIGTERM)"
+
+
+def interrupted(request: FetchRequest, fetched_at: datetime) -> Page:
+    """The page of a fetch stopped by a signal (see :mod:`scraper.session`)."""
+    return to_page(request, Outcome(request.url, error=INTERRUPTED), fetched_at)
+
+
 @dataclass
 class Attempt:
     """One attempt at a request (one redirect chain): where it stands (``url``, ``chain``)
@@ -188,27 +255,43 @@ class Attempt:
                 self.outcome = Outcome(self.url, error=refused, redirects=tuple(self.chain))
         return self.outcome is None
 
-    def answer(self, response: httpx.Response, now: datetime) -> bool:
-        """Decide on the status line and headers; True: read the body, then :meth:`finish`."""
+    def answer(self, response: httpx.Response, now: datetime) -> BodyReader | None:
+        """Decide on the status line and headers; a reader: read the body with it, then
+        :meth:`finish`."""
         hop = judge_response(response, self.request.url, self.chain, self.policy, now)
         if hop.next_url is not None:
             self.chain.append(self.url)
             self.url = hop.next_url
-            return False
+            return None
         if hop.outcome is not None:
             self.outcome = hop.outcome
-            return False
-        too_big = size_error(response, self.policy)
-        if too_big:
-            self.outcome = Outcome(self.url, response.status_code, error=too_big)
-            return False
-        return True
+            return None
+        refused = answer_problem(response, self.request, self.policy)
+        if refused:
+            self.refuse(response, refused)
+            return None
+        return body_reader(response, self.policy)
 
-    def finish(self, response: httpx.Response, body: bytes) -> None:
-        self.outcome = finish_body(response, body, self.chain, self.policy)
+    def finish(self, response: httpx.Response, reader: BodyReader) -> None:
+        try:
+            body = reader.finish()
+        except BodyError as exc:
+            self.refuse(response, str(exc))
+            return
+        self.outcome = finish_body(response, body, reader.raw, self.chain, self.policy)
+
+    def refuse(self, response: httpx.Response, error: str) -> None:
+        """A failed outcome for this answer (status and headers kept, no body)."""
+        headers = tuple(response.headers.multi_items())
+        self.outcome = Outcome(
+            self.url, response.status_code, headers, error=error, redirects=tuple(self.chain)
+        )
 
     def fail(self, exc: httpx.HTTPError | httpx.InvalidURL) -> None:
         self.outcome = transport_failure(self.url, self.chain, exc)
+
+    def expire(self) -> None:
+        self.outcome = deadline_failure(self.url, self.chain, self.policy)
 
     @property
     def result(self) -> Outcome:

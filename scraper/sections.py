@@ -9,8 +9,9 @@ from urllib.parse import urljoin
 from bs4 import NavigableString, Tag
 from bs4.element import Comment, PageElement
 
+from amendwatch.errors import ExtractError
 from scraper.models import Link, Section
-from scraper.text import normalise_line, title_case
+from scraper.text import SMALL_WORDS, normalise_line, title_case
 
 HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 _BLOCK_TAGS = frozenset(
@@ -81,25 +82,59 @@ def _links_in(tag: Tag, base_url: str) -> tuple[Link, ...]:
     return tuple(link for link in found if link is not None)
 
 
+MAX_LEAD_IN_CHARS = 100  # a bold line longer than this is emphasis, not a heading
+MAX_LEAD_IN_WORDS = 12
+_ENUMERATED = re.compile(r"^(?:\(?[A-Za-z]\)|[A-Za-z][.)]|\(?[ivxlc]{1,5}[.)])\s+\S", re.I)
+_WORD = re.compile(r"[^\W\d_][\w'’-]*")
+
+
+def looks_like_heading(text: str) -> bool:
+    """A bold line that reads as a heading: short, not a sentence, and numbered ("3.2 Visits",
+    "Appendix 1", "(a) Scope") or in title case ("Who Can Attend", "SCOPE OF THIS CHAPTER")."""
+    if not 0 < len(text) <= MAX_LEAD_IN_CHARS or len(text.split()) > MAX_LEAD_IN_WORDS:
+        return False
+    if text.endswith((".", ":", ";", ",")):
+        return False
+    number, _ = parse_heading(text)
+    if number is not None or _ENUMERATED.match(text):
+        return True
+    return is_title_case(text)
+
+
+def is_title_case(text: str) -> bool:
+    """The first word and every word but the small ones ("of", "and", "the") capitalised."""
+    words = _WORD.findall(text)
+    if not words or not words[0][:1].isupper():
+        return False
+    significant = [w for w in words[1:] if w.lower() not in SMALL_WORDS]
+    return all(w[:1].isupper() for w in significant)
+
+
 def is_bold_heading(tag: Tag) -> bool:
-    """A paragraph whose only content is one <strong>/<b> (a heading written as bold)."""
+    """A paragraph whose only content is one <strong>/<b> that looks like a heading
+    (``looks_like_heading``): a bold lead-in of a sentence case paragraph stays text."""
     children = [c for c in tag.children if not (isinstance(c, NavigableString) and not c.strip())]
     if len(children) != 1 or not isinstance(children[0], Tag):
         return False
     if children[0].name not in ("strong", "b"):
         return False
-    text = inline_text(tag)
-    return 0 < len(text) <= 150 and not text.endswith((".", ":", ";", ","))
+    return looks_like_heading(inline_text(tag))
+
+
+MAX_ELEMENTS = 200_000  # a chapter page with more elements than this is refused, not parsed
+_END = object()  # on the walk's stack: the end of a block element
 
 
 class _Collector:
-    """Accumulates inline text into blocks while walking the tree."""
+    """Accumulates inline text into blocks while walking the tree (iteratively: a page nested
+    100,000 deep costs no recursion, and at most ``MAX_ELEMENTS`` elements are visited)."""
 
     def __init__(self, base_url: str) -> None:
         self.base_url = base_url
         self.blocks: list[Block] = []
         self.parts: list[str] = []
         self.links: list[Link] = []
+        self.elements = 0
 
     def flush(self) -> None:
         text = normalise_line("".join(self.parts))
@@ -113,31 +148,37 @@ class _Collector:
         if text:
             self.blocks.append(Block(text, level, _links_in(tag, self.base_url)))
 
-    def walk(self, node: PageElement) -> None:
-        if isinstance(node, Comment):
-            return
-        if isinstance(node, NavigableString):
-            self.parts.append(str(node))
-            return
-        if not isinstance(node, Tag):
-            return
+    def walk(self, root: PageElement) -> None:
+        stack: list[object] = [root]
+        while stack:
+            node = stack.pop()
+            if node is _END:
+                self.flush()
+            elif isinstance(node, NavigableString):
+                if not isinstance(node, Comment):
+                    self.parts.append(str(node))
+            elif isinstance(node, Tag):
+                stack.extend(reversed(self.visit(node)))
+
+    def visit(self, node: Tag) -> list[object]:
+        """Take in ``node`` itself; what remains to walk of it, in order."""
+        self.elements += 1
+        if self.elements > MAX_ELEMENTS:
+            raise ExtractError(f"the page has more than {MAX_ELEMENTS:,} elements")
         if node.name in HEADING_TAGS:
             self.heading(node, int(node.name[1]))
-            return
+            return []
         if node.name == "p" and is_bold_heading(node):
             self.heading(node, 2)
-            return
-        is_block = node.name in _BLOCK_TAGS
-        if is_block:
-            self.flush()
+            return []
         if node.name == "a":
             link = _link_of(node, self.base_url)
             if link is not None:
                 self.links.append(link)
-        for child in node.children:
-            self.walk(child)
-        if is_block:
-            self.flush()
+        if node.name not in _BLOCK_TAGS:
+            return list(node.children)
+        self.flush()
+        return [*node.children, _END]
 
 
 def body_blocks(root: Tag, base_url: str) -> tuple[Block, ...]:

@@ -3,21 +3,104 @@
 ``fetch_pages`` builds all three for every call; a snapshot fetches in many batches, so it
 opens one ``FetchSession`` and calls ``fetch`` per batch instead (connections, TLS contexts and
 robots.txt answers are reused across batches).
+
+Stopping: :func:`interrupt_fetches` (thread-safe, and safe in a signal handler) cancels the
+fetches in flight of every open session (and fetch process, see :mod:`scraper.fetchproc`):
+each becomes a failed page "interrupted", at once, and so does every later fetch of that
+session. :func:`stop_on_signals` turns SIGINT and SIGTERM into that plus a flag the pipeline
+asks between chapters, so a run stops within a second and finishes its run row.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
-from collections.abc import Sequence
+import signal
+import threading
+import weakref
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future
-from types import TracebackType
+from types import FrameType, TracebackType
+from typing import Protocol
 
 import httpx
 
 from scraper.fetch import AsyncSleep, Clock, FetchPolicy, FetchPool, FetchRequest
 from scraper.guard import check_url
 from scraper.models import Page
+
+__all__ = ["FetchSession", "Stopping", "interrupt_fetches", "resume_fetches", "stop_on_signals"]
+
+
+class Interruptible(Protocol):
+    def cancel(self) -> None: ...
+
+
+_OPEN: weakref.WeakSet[Interruptible] = weakref.WeakSet()
+_STOPPING = threading.Event()  # sessions opened while it is set start interrupted
+
+
+def register(fetcher: Interruptible) -> None:
+    """Let :func:`interrupt_fetches` reach ``fetcher`` while it is open (at once when a
+    stop is under way)."""
+    _OPEN.add(fetcher)
+    if _STOPPING.is_set():
+        fetcher.cancel()
+
+
+def unregister(fetcher: Interruptible) -> None:
+    _OPEN.discard(fetcher)
+
+
+def interrupt_fetches() -> None:
+    """Cancel the fetches in flight, and all later ones, of every open session and of
+    every session opened until :func:`resume_fetches`."""
+    _STOPPING.set()
+    for fetcher in list(_OPEN):
+        fetcher.cancel()
+
+
+def resume_fetches() -> None:
+    """Sessions opened from now on fetch again (those interrupted stay so)."""
+    _STOPPING.clear()
+
+
+class Stopping:
+    """Truthy once SIGINT or SIGTERM arrived (``stop`` for ``Amendwatch.snapshot``);
+    ``signal`` is the first signal's number."""
+
+    def __init__(self) -> None:
+        self.signal: int | None = None
+        self._event = threading.Event()
+
+    def __call__(self) -> bool:
+        return self._event.is_set()
+
+    def handle(self, signum: int, frame: FrameType | None) -> None:
+        if self.signal is None:
+            self.signal = signum
+        self._event.set()
+        interrupt_fetches()
+
+
+@contextlib.contextmanager
+def stop_on_signals() -> Iterator[Stopping]:
+    """While the block runs, SIGINT and SIGTERM stop fetches in flight and set the flag
+    (no ``KeyboardInterrupt``); the previous handlers come back afterwards. Outside the
+    main thread nothing is installed and the flag stays unset."""
+    stopping = Stopping()
+    if threading.current_thread() is not threading.main_thread():
+        yield stopping
+        return
+    signals = (signal.SIGINT, signal.SIGTERM)
+    previous = {sig: signal.signal(sig, stopping.handle) for sig in signals}
+    try:
+        yield stopping
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        resume_fetches()
 
 
 class FetchSession:
@@ -39,6 +122,7 @@ class FetchSession:
         self._rng = rng or random.Random()
         self._runner: asyncio.Runner | None = None
         self._pool: FetchPool | None = None
+        self._cancelled = False
 
     @property
     def own_transport(self) -> bool:
@@ -49,7 +133,18 @@ class FetchSession:
         self._runner = asyncio.Runner()
         self._runner.__enter__()
         self._pool = self._runner.run(self._open())
+        register(self)
         return self
+
+    def cancel(self) -> None:
+        """Interrupt this session's fetches, now and later; thread-safe, and safe to call
+        from a signal handler (the pool is stopped in its own loop)."""
+        self._cancelled = True
+        runner, pool = self._runner, self._pool
+        if runner is None or pool is None:
+            return
+        with contextlib.suppress(RuntimeError):  # the loop is closing: nothing is in flight
+            runner.get_loop().call_soon_threadsafe(pool.stop)
 
     async def _open(self) -> FetchPool:
         client = httpx.AsyncClient(
@@ -80,6 +175,7 @@ class FetchSession:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        unregister(self)
         if self._runner is None:
             return
         try:

@@ -105,6 +105,11 @@ def diff_to_json(diff: ChapterDiff) -> dict[str, Any]:
         "revised_throughout": diff.revised_throughout,
         "old_url": diff.old_url,
         "extra": [[key, value] for key, value in diff.extra],
+        **(  # only when there is one (older rows have none)
+            {"old_stamp": diff.old_stamp, "new_stamp": diff.new_stamp}
+            if diff.old_stamp is not None or diff.new_stamp is not None
+            else {}
+        ),
     }
 
 
@@ -121,6 +126,8 @@ def diff_from_json(data: dict[str, Any]) -> ChapterDiff:
         revised_throughout=bool(data.get("revised_throughout", False)),
         old_url=data.get("old_url"),
         extra=tuple((str(k), str(v)) for k, v in data.get("extra", [])),
+        old_stamp=data.get("old_stamp"),
+        new_stamp=data.get("new_stamp"),
     )
 
 
@@ -205,4 +212,5 @@ def chapter_from_json(
         title=data["title"],
         sections=tuple(section_from_json(s) for s in data["sections"]),
         links=links,
+        stamp=data.get("stamp"),
     )

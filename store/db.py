@@ -18,6 +18,7 @@ from store.schema import (
     INITIAL_SCHEMA,
     RULES_SCHEMA,
     SITEMAP_SCHEMA,
+    UNWATCHED_SCHEMA,
 )
 
 MIGRATIONS = Migrations("amendwatch")
@@ -54,7 +55,12 @@ def _compact_storage(db: Database) -> None:
     db.executescript(COMPACT_SCHEMA)
 
 
-SCHEMA_VERSION = 6  # the number of migrations above; PRAGMA user_version mirrors it
+@MIGRATIONS(name="0007_unwatched")
+def _unwatched(db: Database) -> None:
+    db.executescript(UNWATCHED_SCHEMA)
+
+
+SCHEMA_VERSION = 7  # the number of migrations above; PRAGMA user_version mirrors it
 
 
 def open_db(path: str | Path | None) -> Database:

@@ -11,7 +11,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from amendwatch.errors import AmbiguousError, NotFoundError
-from reports.models import DetectedChange, FailedCheck
+from reports.models import DetectedChange, FailedCheck, UnconfirmedChange
 from store.codec import unpack_diff
 from store.models import ChapterRow, HistoryEntry, StoredVersion
 from store.pointintime import manual_as_of, section_timeline, version_as_of
@@ -62,8 +62,12 @@ def find_chapter(db: Database, ref: str, manual: str | None = None) -> ChapterRo
     if len(found) > 1:
         names = sorted(f"{r['title']} <{r['url']}>" for r in found.values())
         more = f" and {len(names) - MAX_CANDIDATES} more" if len(names) > MAX_CANDIDATES else ""
+        same = len({r["known_title"].casefold() for r in found.values()}) == 1
         raise AmbiguousError(
-            f"{ref!r} matches {len(names)} chapters: " + "; ".join(names[:MAX_CANDIDATES]) + more
+            f"{ref!r} is ambiguous: it matches {len(names)} chapters: "
+            + "; ".join(names[:MAX_CANDIDATES])
+            + more,
+            "they have the same title: give the chapter's URL" if same else None,
         )
     return chapter_row(next(iter(found.values())))
 
@@ -179,6 +183,39 @@ def failures_in(
             reason=r["reason"] or r["outcome"],
         )
         for r in rows
+    )
+
+
+UNCONFIRMED_PREFIX = "unconfirmed large change"
+
+
+def unconfirmed_in(
+    db: Database, start: datetime, end: datetime, manual: str | None = None
+) -> tuple[UnconfirmedChange, ...]:
+    """Large changes left unconfirmed in [start, end), each with the captures of its run."""
+    manual_sql, manual_params = _manual_filter(manual, "o.manual_id")
+    rows = fetch_all(
+        db,
+        "SELECT o.url, o.observed_at, o.reason, o.body_sha256, o.run_id, c.title,"
+        " m.name AS manual FROM observations o LEFT JOIN manuals m ON m.id = o.manual_id"
+        " LEFT JOIN chapters c ON c.id = o.chapter_id"
+        " WHERE o.outcome = 'suspect' AND o.reason LIKE ? AND o.observed_at >= ?"
+        " AND o.observed_at < ?" + manual_sql + " ORDER BY m.name, o.observed_at, o.id",
+        [UNCONFIRMED_PREFIX + "%", to_db_time(start), to_db_time(end), *manual_params],
+    )
+    grouped: dict[tuple[str, object], list[dict[str, Any]]] = {}
+    for row in rows:
+        grouped.setdefault((row["url"], row["run_id"] or row["observed_at"]), []).append(row)
+    return tuple(
+        UnconfirmedChange(
+            manual=group[0]["manual"] or "",
+            url=group[0]["url"],
+            chapter_title=group[0]["title"] or "",
+            observed_at=from_db_time(group[0]["observed_at"]),
+            reason=group[0]["reason"],
+            captures=tuple(r["body_sha256"] for r in group if r["body_sha256"]),
+        )
+        for group in grouped.values()
     )
 
 

@@ -28,6 +28,11 @@ from store.rows import (
 def check_url(url: str) -> str:
     """Return the URL stripped, or raise InputError if it is not an http(s) URL with a host."""
     cleaned = url.strip()
+    if _has_credentials(cleaned):  # refused without echoing the URL (it holds a secret)
+        raise InputError(
+            "credentials in URLs are refused (user:password@ is never stored)",
+            hint="remove them; send credentials as headers or cookies from the environment",
+        )
     try:
         parts = urlsplit(cleaned)
     except ValueError as exc:
@@ -41,6 +46,28 @@ def check_url(url: str) -> str:
             f"not a valid host name in {url!r}", hint="check the URL for typos or spaces"
         )
     return cleaned
+
+
+def _has_credentials(url: str) -> bool:
+    """``user[:password]@`` in the URL's authority (see ``scraper.guard.has_credentials``)."""
+    authority = url.split("://", 1)[-1]
+    for stop in "/?#":
+        authority = authority.split(stop, 1)[0]
+    return "@" in authority
+
+
+_HOST_PORT = re.compile(r"^(?:\[(?P<v6>[^\]]+)\]|(?P<host>[^:\[\]]+))(?::(?P<port>\d{1,5}))?$")
+
+
+def _is_valid_allowed_host(entry: str) -> bool:
+    """An ``--allow-host`` entry: ``host``, ``host:port``, ``[v6]``, ``[v6]:port`` or a
+    bare IPv6 literal."""
+    match = _HOST_PORT.match(entry)
+    if match is None:
+        return _is_valid_host(entry)
+    if match["port"] is not None and not 0 < int(match["port"]) < 65536:
+        return False
+    return _is_valid_host(match["v6"] or match["host"])
 
 
 _HOST_LABELS = re.compile(
@@ -87,8 +114,10 @@ def check_rules(
             ) from exc
     hosts = tuple(host.strip().lower() for host in allowed_hosts if host.strip())
     for host in hosts:
-        if not _is_valid_host(host):
-            raise InputError(f"not a valid host name: {host!r}", hint="e.g. www.example.org")
+        if not _is_valid_allowed_host(host):
+            raise InputError(
+                f"not a valid host name: {host!r}", hint="e.g. www.example.org or 127.0.0.1:8080"
+            )
     return tuple(ignore_selectors), tuple(ignore_patterns), hosts
 
 

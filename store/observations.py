@@ -258,7 +258,8 @@ def last_validators(db: Database, url: str) -> tuple[str | None, str | None]:
     row = fetch_one(
         db,
         "SELECT etag, last_modified FROM observations WHERE url = ? AND status BETWEEN 200 AND 299"
-        " AND outcome NOT IN ('failed', 'suspect') ORDER BY observed_at DESC, id DESC LIMIT 1",
+        " AND outcome NOT IN ('failed', 'suspect', 'superseded')"
+        " ORDER BY observed_at DESC, id DESC LIMIT 1",
         (url,),
     )
     if row is None:

@@ -193,3 +193,21 @@ CREATE TABLE capture_guards (
 );
 CREATE INDEX capture_guards_fingerprint ON capture_guards(fingerprint);
 """
+
+# 0007: the entries a contents page listed that were not watched as chapters, with the reason
+# (scraper/discover.py: off-site link, site page, duplicate, link changing between readings
+# ...), per run and manual, beside the contents capture they were read from.
+UNWATCHED_SCHEMA = """
+CREATE TABLE unwatched (
+    id INTEGER PRIMARY KEY,
+    run_id INTEGER REFERENCES runs(id),
+    manual_id INTEGER NOT NULL REFERENCES manuals(id),
+    observation_id INTEGER REFERENCES observations(id),
+    observed_at TEXT NOT NULL,
+    url TEXT NOT NULL,
+    title TEXT NOT NULL,
+    reason TEXT NOT NULL
+);
+CREATE INDEX unwatched_run ON unwatched(run_id, manual_id);
+CREATE INDEX unwatched_manual ON unwatched(manual_id, observed_at);
+"""

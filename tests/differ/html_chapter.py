@@ -1,7 +1,8 @@
 """A minimal chapter parser for the differ's golden cases (stand-in for scraper.extract).
 
 h1 = chapter title; h2/h3/h4 = sections ("3.1 Title" or "3. Title" numbered, else unnumbered);
-p/li = text (one line each); a = links (absolute URLs).
+p/li = text (one line each); a = links (absolute URLs); a paragraph that is only a date
+stamp ("This chapter was last reviewed in March 2022.") is the chapter's stamp, not text.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from urllib.parse import urljoin
 from bs4 import BeautifulSoup, Tag
 
 from scraper.models import Chapter, Link, Section
+from scraper.stamps import is_stamp
 
 HEADING_RE = re.compile(r"^(?P<number>\d+(?:\.\d+)*)\.?\s+(?P<title>.*)$")
 LEVELS = {"h2": 1, "h3": 2, "h4": 3}
@@ -52,6 +54,7 @@ def parse_chapter(html: str, url: str) -> Chapter:
     title = _clean(h1.get_text(" ")) if isinstance(h1, Tag) else ""
     stack: list[tuple[int, str]] = []
     blocks: list[_Block] = []
+    stamps: list[str] = []
     for tag in soup.find_all(["h2", "h3", "h4", "p", "li"]):
         if tag.name in LEVELS:
             number, heading = _heading(tag)
@@ -63,10 +66,14 @@ def parse_chapter(html: str, url: str) -> Chapter:
         if not blocks:
             continue
         line = _clean(tag.get_text())
+        if is_stamp(line):
+            stamps.append(line)
+            continue
         if line:
             blocks[-1].lines.append(line)
         for anchor in tag.find_all("a"):
             href = anchor.get("href")
             if isinstance(href, str):
                 blocks[-1].links.append(Link(_clean(anchor.get_text(" ")), urljoin(url, href)))
-    return Chapter(url=url, title=title, sections=tuple(b.section() for b in blocks))
+    sections = tuple(b.section() for b in blocks)
+    return Chapter(url=url, title=title, sections=sections, stamp=" | ".join(stamps) or None)

@@ -103,6 +103,7 @@ def test_golden_case(name: str) -> None:
         assert diff.revised_throughout is expected["revised_throughout"]
     if diff.kind == "moved":
         assert diff.old_url == expected["old_url"] and diff.chapter_url == expected["new_url"]
+    assert chapter_diff_to_json(diff)["stamp"] == expected.get("stamp")
     wanted = expected["sections"]
     for want in wanted:
         check_change(find_change(diff.sections, want), want)

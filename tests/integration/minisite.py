@@ -21,10 +21,12 @@ def contents_html(chapters: list[tuple[str, str, str]]) -> str:
 
 class MiniSite(LoopbackServer):
     """``pages`` maps a path to HTML, ``redirects`` a path to another (301); a path in
-    neither answers 404."""
+    neither answers 404. ``queued`` maps a path to answers given once each, in order, before
+    ``pages`` is used again (a page that differs between two fetches)."""
 
     def __init__(self) -> None:
         self.pages: dict[str, str] = {}
+        self.queued: dict[str, list[str]] = {}
         self.redirects: dict[str, str] = {}
         site = self
 
@@ -33,7 +35,8 @@ class MiniSite(LoopbackServer):
                 if self.path in site.redirects:
                     self.answer(301, b"", headers=[("Location", site.redirects[self.path])])
                     return
-                page = site.pages.get(self.path)
+                queue = site.queued.get(self.path)
+                page = queue.pop(0) if queue else site.pages.get(self.path)
                 body = (page or "<h1>Page not found</h1>").encode()
                 self.answer(200 if page is not None else 404, body)
 

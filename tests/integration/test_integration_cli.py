@@ -74,7 +74,7 @@ def test_changes_json_has_the_design_shape(db: Path) -> None:
         db, "changes", "--since", "2026-11-09", "--until", "2026-11-15", "--format", "json"
     )
     data = json.loads(result.output)
-    assert set(data) == {"changes"}
+    assert set(data) == {"changes", "unconfirmed"} and data["unconfirmed"] == []
     first = data["changes"][0]
     assert {"chapter_url", "kind", "old_version", "new_version", "sections"} <= set(first)
     section = first["sections"][0]

@@ -121,10 +121,10 @@ def test_a_killed_run_is_marked_abandoned_by_the_next(app: Amendwatch) -> None:
 def test_manual_ignore_rules_apply_to_snapshots(tmp_path: Path, site: MiniSite) -> None:
     reviewed = [
         ("1. Introduction", "Assessments are made by the team."),
-        ("2. Review", "Page reviewed on 2 November 2026."),
+        ("2. Review", "Panel review held on 2 November 2026."),
     ]
     site.pages["/a.html"] = chapter_html("Assessments", reviewed)
-    for name, rules in (("plain", ()), ("ruled", (r"^Page reviewed on",))):
+    for name, rules in (("plain", ()), ("ruled", (r"^Panel review held on",))):
         app = Amendwatch.open(Settings(db_path=tmp_path / f"{name}.db"), clock=lambda: T0)
         app.add_manual(name, f"{site.base_url}/", ignore_patterns=rules)
         app.snapshot(at=T0)

@@ -122,7 +122,7 @@ def test_redirects_are_guarded_hop_by_hop(location: str, refused: str | None) ->
             return httpx.Response(302, headers={"Location": location})
         return httpx.Response(200, text="<main><h1>Moved</h1></main>")
 
-    policy = replace(PUBLIC_SITE, allowed_hosts=("10.0.0.5", "127.0.0.1"))
+    policy = replace(PUBLIC_SITE, allowed_hosts=("10.0.0.5", "127.0.0.1:8080"))
     with httpx.Client(transport=httpx.MockTransport(handler)) as client:
         page = fetch_page(client, FetchRequest(f"http://{PUBLIC}/start.html"), policy, lambda: NOW)
     if refused is None:

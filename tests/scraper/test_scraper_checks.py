@@ -44,9 +44,9 @@ def test_empty_chapter_is_suspect() -> None:
     assert judgement.outcome == "suspect" and "no section text" in judgement.reason
 
 
-def test_much_shorter_than_previous_is_suspect() -> None:
+def test_much_shorter_than_previous_is_a_large_change_to_confirm() -> None:
     shrunk = judge_page(page(), chapter("word " * 40), PREVIOUS)
-    assert shrunk.outcome == "suspect" and "shrank" in shrunk.reason
+    assert shrunk.outcome == "large" and "shrank" in shrunk.reason
     assert judge_page(page(), chapter("word " * 150), PREVIOUS).outcome == "ok"
     assert judge_page(page(), chapter("word " * 40), PREVIOUS, min_fraction=0.1).outcome == "ok"
 

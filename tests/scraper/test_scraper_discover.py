@@ -53,7 +53,7 @@ def test_newer_layout_with_number_spans_and_badges() -> None:
         ("1.1", "Decision Making and Delegated Authority", "1. All Children", "decision-making"),
         ("1.2", "Case Recording", "1. All Children", "recording"),
         ("1.3", "Supervision Policy", "1. All Children", "supervision"),
-        ("2.1", "Assessment and Planning", "2.A Assessment", "assessment?ref=contents"),
+        ("2.1", "Assessment and Planning", "2.A Assessment", "assessment"),  # ref= dropped
         ("2.5", "Short Breaks", "2.B Disabled Children", "short-breaks"),
     ]
 

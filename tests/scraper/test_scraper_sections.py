@@ -9,7 +9,7 @@ from bs4 import BeautifulSoup, Tag
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scraper.sections import parse_heading, split_sections
+from scraper.sections import looks_like_heading, parse_heading, split_sections
 from scraper.text import normalise_line
 
 BASE = "https://m.example/chapters/c.html"
@@ -92,7 +92,7 @@ bold_words = words.filter(lambda t: normalise_line(t)[-1:].isalpha())
 items = st.lists(
     st.one_of(
         st.tuples(st.sampled_from(["h2", "h3", "p", "li"]), words),
-        st.tuples(st.just("boldp"), bold_words),
+        st.tuples(st.just("boldp"), st.one_of(bold_words, bold_words.map(str.title))),
     ),
     min_size=1,
     max_size=12,
@@ -117,9 +117,14 @@ def render(doc: list[tuple[str, str]]) -> str:
 def test_sections_partition_the_body_text(doc: list[tuple[str, str]]) -> None:
     root = body(render(doc))
     sections = split_sections(root, BASE)
-    headings = [normalise_line(t) for kind, t in doc if kind in ("h2", "h3", "boldp")]
+    # a bold paragraph is a heading only when it looks like one (title case, numbered)
+    heading = [
+        kind in ("h2", "h3") or (kind == "boldp" and looks_like_heading(normalise_line(t)))
+        for kind, t in doc
+    ]
+    headings = [normalise_line(t) for (_, t), h in zip(doc, heading, strict=True) if h]
     headings = [h for h in headings if h]
-    paragraphs = [normalise_line(t) for kind, t in doc if kind in ("p", "li")]
+    paragraphs = [normalise_line(t) for (_, t), h in zip(doc, heading, strict=True) if not h]
     paragraphs = [p for p in paragraphs if p]
     # every paragraph lands in exactly one section, in order; nothing is invented
     assert "\n".join(s.text for s in sections if s.text) == "\n".join(paragraphs)

@@ -1,0 +1,81 @@
+"""What a fetch is asked to do (``FetchRequest``) and under which rules (``FetchPolicy``).
+
+The bottom of the fetch layer: :mod:`scraper.guard`, :mod:`scraper.codings`,
+:mod:`scraper.responses` and :mod:`scraper.fetch` import from here, never the other way
+(``scraper.fetch`` re-exports both names for its callers).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import httpx
+
+__all__ = ["DEFAULT_DEADLINE", "FetchPolicy", "FetchRequest"]
+
+DEFAULT_DEADLINE = 60.0  # seconds for one whole fetch (every attempt, redirect and read)
+
+
+@dataclass(frozen=True)
+class FetchPolicy:
+    """How politely and how persistently to fetch.
+
+    ``allowed_hosts`` names further origins that redirects may lead to (besides the requested
+    one, which is always allowed): ``host`` (its default port) or ``host:port``.
+    ``site_origin`` (``scheme://host:port``, see :func:`scraper.guard.policy_for_site`)
+    restricts every request to the manual's own origin and ``allowed_hosts``; ``site_host``
+    alone does the same for that host on its default ports. ``allow_private=False`` refuses
+    loopback and private addresses.
+
+    ``deadline`` bounds one whole fetch (retries, redirects and reading the body included),
+    on top of the per-read timeout; ``max_bytes`` bounds the body both as sent and once
+    decoded; ``max_codings`` bounds the number of content codings (``gzip, gzip``).
+    """
+
+    user_agent: str = "amendwatch/0.1 (+https://example.invalid/amendwatch)"
+    connect_timeout: float = 5.0
+    read_timeout: float = 15.0
+    max_bytes: int = 5 * 1024 * 1024
+    per_host: int = 2
+    total: int = 8
+    delay: float = 0.0
+    retries: int = 3
+    backoff: float = 0.5
+    respect_robots: bool = True
+    allowed_hosts: tuple[str, ...] = ()
+    max_redirects: int = 10
+    max_retry_after: float = 60.0
+    allow_private: bool = True
+    site_host: str | None = None
+    deadline: float = DEFAULT_DEADLINE
+    max_codings: int = 2
+    site_origin: str | None = None
+
+    @property
+    def timeout(self) -> httpx.Timeout:
+        return httpx.Timeout(
+            connect=self.connect_timeout,
+            read=self.read_timeout,
+            write=self.read_timeout,
+            pool=self.read_timeout,
+        )
+
+    def timeout_within(self, seconds: float) -> httpx.Timeout:
+        """The per-read timeouts, none longer than the ``seconds`` left before the deadline."""
+        left = max(seconds, 0.001)
+        read = min(self.read_timeout, left)
+        return httpx.Timeout(
+            connect=min(self.connect_timeout, left), read=read, write=read, pool=read
+        )
+
+
+@dataclass(frozen=True)
+class FetchRequest:
+    url: str
+    etag: str | None = None
+    last_modified: str | None = None
+
+    @property
+    def conditional(self) -> bool:
+        """Whether the request carries a validator (so a 304 may answer it)."""
+        return bool(self.etag or self.last_modified)
