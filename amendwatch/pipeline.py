@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
@@ -237,6 +238,7 @@ def _finish_batch(
     """Store the batch's outcomes in one transaction; True when ``stop`` interrupted it."""
     analyses = batch.analyses()
     seconds = _second_fetches(ctx, batch, analyses)
+    shared = _served_for_many(analyses)
     with write_transaction(ctx.db):  # one commit per batch, not per observation
         for row, page, head, analysis in zip(
             batch.rows, batch.pages, batch.heads, analyses, strict=True
@@ -244,12 +246,31 @@ def _finish_batch(
             if stop is not None and stop():
                 return True
             remember_old_fingerprint(ctx, head, analysis)
-            outcome = _process_chapter(ctx, row, page, head, analysis, pending, seconds)
+            if (
+                analysis is not None
+                and analysis.chapter is not None
+                and (analysis.chapter.content_hash in shared)
+            ):
+                reason = f"the same page was served for {SAME_PAGE} or more chapters in this run"
+                record(ctx, row, page, "suspect", reason)
+                outcome = ChapterOutcome(row.url, row.title, "suspect", reason)
+            else:
+                outcome = _process_chapter(ctx, row, page, head, analysis, pending, seconds)
             remember_guard(ctx.db, page, analysis, outcome.outcome)
             outcomes.append(outcome)
             if progress is not None:
                 progress(outcome)
     return False
+
+
+SAME_PAGE = 3  # one body extracted for this many chapters of a batch is a generic page
+
+
+def _served_for_many(analyses: Sequence[Analysis | None]) -> frozenset[str]:
+    """Content extracted for ``SAME_PAGE`` or more chapters at once: a maintenance, login or
+    error page served for every URL, never a version of any of them."""
+    counts = Counter(a.chapter.content_hash for a in analyses if a and a.chapter)
+    return frozenset(h for h, n in counts.items() if n >= SAME_PAGE)
 
 
 def _second_fetches(

@@ -63,7 +63,7 @@ from amendwatch.pipeline import ChapterOutcome
 from scraper.amendments import parse_amendments
 from scraper.discover import keep_known_urls, parse_contents
 from scraper.fetch import FetchRequest, decode_body, fetch_pages
-from scraper.session import interrupt_fetches
+from scraper.session import interrupt_fetches, resume_fetches
 from store import lifecycle, observations
 from store.models import Manual
 
@@ -328,6 +328,7 @@ def run_forever(settings: Settings, config_path: Path, verbosity: int = 0) -> No
         close_scheduler(scheduler, wait=True)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        resume_fetches()  # sessions opened after this one fetch again
     log.info("scheduler stopped")
 
 

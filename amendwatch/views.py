@@ -225,6 +225,7 @@ def show_as_of(app: Amendwatch, ref: str, at: datetime, section_ref: str | None,
                 "as_of": at.isoformat(),
                 "version": as_of.version.id,
                 "content_hash": as_of.version.content_hash,
+                "stamp": as_of.version.chapter.stamp,
                 "bounds": bounds_text(as_of, chapter.removed_at),
                 "sections": [
                     {
@@ -250,6 +251,7 @@ def show_as_of(app: Amendwatch, ref: str, at: datetime, section_ref: str | None,
     lines = [
         as_of.version.chapter.title,
         f"({bounds_text(as_of, chapter.removed_at)}; version {as_of.version.id})",
+        *([f"[{as_of.version.chapter.stamp}]"] if as_of.version.chapter.stamp else []),
         "",
     ]
     for section in sections:

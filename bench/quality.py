@@ -239,23 +239,36 @@ def report(outcome: Outcome, templates: list[str], seconds: float, run: Run) -> 
     return "\n".join(lines)
 
 
+def _listed(title: str, items: list[str], most: int = 12) -> list[str]:
+    """A titled list, cut at ``most`` entries (the --json file has them all)."""
+    if not items:
+        return []
+    more = [f"- … and {len(items) - most} more (see --json)"] if len(items) > most else []
+    return ["", title, *(f"- {item}" for item in items[:most]), *more]
+
+
 def _details(outcome: Outcome) -> list[str]:
-    lines: list[str] = []
-    held = [h for h in outcome.held if h.runs is None or h.runs > 1]
-    if held:
-        lines += ["", "Held back more than one run:"]
-        lines += [
-            f"- {h.doc} [{h.template}] week {h.week}: "
-            f"{'never reported' if h.runs is None else f'{h.runs} runs'}"
+    held = sorted(
+        (h for h in outcome.held if h.runs is None or h.runs > 1),
+        key=lambda h: -(h.runs if h.runs is not None else 999),
+    )
+    lines = _listed(
+        "Held back more than one run:",
+        [
+            f"{h.doc} [{h.template}] week {h.week}: "
+            + ("never reported" if h.runs is None else f"{h.runs} runs")
             for h in held
-        ]
-    if outcome.suspects:
-        lines += ["", "Suspect runs (longest consecutive, per chapter):"]
-        lines += [
-            f"- {s.doc} [{s.template}]: {s.longest} run(s){', still suspect' if s.left else ''}"
-            f" ({s.reason})"
-            for s in outcome.suspects
-        ]
+        ],
+    )
+    lines += _listed(
+        "Suspect runs (longest consecutive, per chapter):",
+        [
+            f"{s.doc} [{s.template}]: {s.longest} run(s)"
+            + (", still suspect" if s.left else "")
+            + f" ({s.reason})"
+            for s in sorted(outcome.suspects, key=lambda s: -s.longest)
+        ],
+    )
     for name, found in outcome.discovery.items():
         if found.missed or found.phantom:
             lines += [
@@ -264,9 +277,7 @@ def _details(outcome: Outcome) -> list[str]:
                 f"{len(found.phantom)} phantom chapters ({found.phantom_changes} changes "
                 f"reported on them), e.g. {found.phantom[:3]}",
             ]
-    if outcome.errors:
-        lines += ["", "Errors:", *(f"- {e}" for e in outcome.errors[:20])]
-    return lines
+    return lines + _listed("Errors:", outcome.errors, 20)
 
 
 def raw_json(outcome: Outcome, run: Run) -> dict[str, Any]:

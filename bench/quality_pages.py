@@ -10,7 +10,10 @@ at the top of the body, a shuffled left-hand menu, ``<div id="content" class="pa
 the h1, "Last reviewed on 3 March 2024", the chapter with anchor ids and pilcrow links on its
 headings, page tools with a share token, and a footer with a request-verification token.
 
-Markdown headings become h2..h6 (level + 1): the document title is the page's h1.
+Class names are the kind real sites use, deliberately not the obvious ones ("crumbs",
+"page-actions", "chapter-meta", "see-also", "cc-banner"): the product must recognise furniture
+by its structure and text, not by a list of names. Markdown headings become h2..h6 (level + 1):
+the document title is the page's h1.
 """
 
 from __future__ import annotations
@@ -115,7 +118,7 @@ def _a_header() -> str:
 def _a_footer() -> str:
     token = secrets.token_hex(16)
     return (
-        '<div class="cookie-notice" role="dialog"><p>We use cookies to improve this site. '
+        '<div class="cc-window" role="dialog"><p>We use cookies to improve this site. '
         f'<a href="/a/contact.html">Find out more</a></p><button data-id="{secrets.token_hex(6)}">'
         'OK</button></div><footer class="site-footer"><form method="post" action="/a/feedback">'
         f'<input type="hidden" name="csrf" value="{token}"><p>Was this page useful?</p>'
@@ -138,18 +141,18 @@ def a_chapter(doc: Doc, version: Version, docs: list[Doc], content: str) -> str:
     title, token = escape(doc.chapter_title), secrets.token_urlsafe(9)
     crumb = f"<li>{escape(doc.publisher)}</li>" if doc.publisher else ""
     body = (
-        '<main id="main"><nav class="breadcrumb" aria-label="Breadcrumb"><ol>'
+        '<main id="main"><nav class="crumbs" aria-label="You are here"><ol>'
         '<li><a href="/a/index.html">Home</a></li><li><a href="/a/contents.html">Contents</a>'
         f'</li>{crumb}<li aria-current="page">{title}</li></ol></nav>'
-        '<div class="toolbar"><ul><li><a class="print" href="?print=1">Print</a></li>'
+        '<div class="page-actions"><ul><li><a href="?print=1">Print</a></li>'
         f'<li><a href="/a/share?page={doc.slug}&amp;t={token}">Share</a></li>'
         f'<li><a href="mailto:?subject={title}&amp;body=%2Fa%2Fchapters%2F{doc.slug}.html%3Fref'
         f'%3D{token}">Email this page</a></li></ul></div>'
-        f'<p class="last-updated">This chapter was last updated: {_short_date(version.date)}</p>'
+        f'<p class="chapter-meta">This chapter was last updated: {_short_date(version.date)}</p>'
         f'<article class="chapter"><h1>{title}</h1>\n{content}\n</article>'
-        '<aside class="related"><h2>Related chapters</h2><ul>'
+        '<aside class="see-also"><h2>Related chapters</h2><ul>'
         f"{_related(doc, docs, _a_href)}</ul></aside>"
-        '<p class="back-to-top"><a href="#main">Back to top</a></p></main>'
+        '<p class="top-link"><a href="#main">Back to top</a></p></main>'
     )
     return _a_page(title, body)
 
@@ -170,7 +173,7 @@ def a_contents(docs: list[Doc], week: int) -> str:
     )
     token = secrets.token_urlsafe(9)
     body = (
-        '<main id="main"><h1>Contents</h1><div class="toolbar"><ul>'
+        '<main id="main"><h1>Contents</h1><div class="page-actions"><ul>'
         '<li><a href="contents.html?print=1">Print</a></li>'
         f'<li><a href="contents.html?share={token}">Share</a></li></ul></div>'
         '<form class="search" action="/a/search" method="get"><label>Search the manual '
@@ -198,11 +201,11 @@ def _b_page(title: str, menu: str, content: str) -> str:
     return (
         f"<!DOCTYPE html><html><head><title>{title} | {B_TITLE}</title>"
         f'<script>var consentId="{consent}";</script></head><body>'
-        f'<div class="cookie-banner" id="cookie-banner" data-consent-id="{consent}"><p>We use '
+        f'<div class="cc-banner" id="cc-{consent}" data-consent-id="{consent}"><p>We use '
         'cookies to make this site work and to collect analytics. <a href="/b/cookies.html">'
         "Cookie settings</a></p><button>Accept all cookies</button><button>Reject</button></div>"
         f'<div id="wrapper"><div id="header"><a class="brand" href="/b/">{B_TITLE}</a>'
-        f'<ul class="menu">{nav}</ul></div><div id="sidebar-left"><h3>Procedures</h3><ul>{menu}'
+        f'<ul class="menu">{nav}</ul></div><div id="leftnav"><h3>Procedures</h3><ul>{menu}'
         f'</ul></div><div id="content" class="page-body">{content}</div>'
         f'<div id="footer"><p>Page generated {_generated()}</p><input type="hidden" '
         f'name="__RequestVerificationToken" value="{secrets.token_urlsafe(24)}"></div></div>'
@@ -215,7 +218,7 @@ def b_chapter(doc: Doc, version: Version, docs: list[Doc], content: str) -> str:
     body = (
         f'<h1 class="page-title">{title}</h1><p class="meta">Last reviewed on '
         f"{_long_date(version.date)}</p>\n{content}\n"
-        '<div class="page-tools"><a href="javascript:window.print()">Print this page</a> | '
+        '<div class="pagefoot"><a href="javascript:window.print()">Print this page</a> | '
         f'<a href="/b/procedures/{doc.slug}/?share={secrets.token_urlsafe(9)}">Share</a></div>'
     )
     return _b_page(title, _related(doc, docs, _b_href), body)
@@ -228,7 +231,7 @@ def b_contents(docs: list[Doc], week: int) -> str:
         for d in docs
     )
     body = (
-        '<h1 class="page-title">Procedures</h1><div class="page-tools">'
+        '<h1 class="page-title">Procedures</h1><div class="pagefoot">'
         f'<a href="?share={secrets.token_urlsafe(9)}">Share</a> | '
         '<a href="javascript:window.print()">Print</a></div>'
         '<form action="/b/search" method="get"><input name="q" placeholder="Search procedures">'

@@ -49,7 +49,8 @@ def coding_problem(codings: Sequence[str], most: int) -> str | None:
         shown = unknown[0][:40]
         return f"refused: unknown content coding {shown!r} (amendwatch decodes {ACCEPT_ENCODING})"
     if len(codings) > most:
-        return f"refused: {len(codings)} content codings ({', '.join(codings)}), at most {most}"
+        shown = ", ".join(codings[: most + 1]) + (", …" if len(codings) > most + 1 else "")
+        return f"refused: {len(codings)} content codings ({shown}), at most {most}"
     return None
 
 

@@ -4,9 +4,12 @@ entries it lists are not watched, and why.
 The rules (docs/extraction.md, "Discovery") work from the page's structure and text, never
 from one site's markup:
 
-- Site chrome is not the contents: header, footer, nav, aside, forms, breadcrumbs (by ARIA
-  label) and cookie notices (a small block with buttons that talks about cookies). When that
-  leaves no chapter at all, nav and aside are read too (some sites list chapters in a nav).
+- Site chrome is not the contents: header, footer, nav, aside, forms, ARIA banners and
+  dialogs, breadcrumbs (by label, id or class) and cookie notices (a small block with a button
+  whose text talks about cookies). When that leaves no chapter at all, nav and aside are read
+  too (some sites list chapters in a nav).
+- The chapter list is looked for inside the main element and after the main heading (h1)
+  first, then more widely: site headers and menus above the title are not the contents.
 - Each link belongs to a *container*: its nearest list (nested lists count as one) or table;
   otherwise the block reached by climbing from the link while the block holds no link to
   another page (so a run of paragraphs or of cards is one container). The contents
@@ -37,6 +40,7 @@ from urllib.parse import urljoin, urlsplit
 
 from bs4 import BeautifulSoup, NavigableString, Tag
 
+from scraper.guard import allow_entry
 from scraper.models import ChapterRef, Contents, Skipped
 from scraper.sections import inline_text
 from scraper.text import normalise_line
@@ -165,8 +169,10 @@ def _part_of(tag: Tag) -> str | None:
 
 @functools.lru_cache(maxsize=16384)
 def _host(url: str) -> str:
+    """The site of ``url`` as ``--allow-host`` names it: the host, or ``host:port`` when the
+    port is not the scheme's default (http and https on their default ports are one site)."""
     try:
-        return (urlsplit(url).hostname or "").lower()
+        return allow_entry(url)
     except ValueError:
         return ""
 
@@ -234,13 +240,14 @@ def _remove_chrome(soup: BeautifulSoup, *, keep_nav: bool) -> None:
     marked = []
     for tag in soup.find_all(True):
         attrs = tag.attrs
-        if not attrs or not ("role" in attrs or not keep_nav):
+        if not attrs:
             continue
-        role = str(attrs.get("role") or "").lower()
-        classes = attrs.get("class") or []
-        label = " ".join([str(attrs.get("aria-label") or ""), str(attrs.get("id") or ""), *classes])
-        if role in roles or (not keep_nav and "breadcrumb" in label.lower()):
+        if str(attrs.get("role") or "").lower() in roles:
             marked.append(tag)
+        elif not keep_nav:  # a breadcrumb trail, by its label, id or class
+            words = [str(attrs.get("aria-label") or ""), str(attrs.get("id") or "")]
+            if "breadcrumb" in " ".join([*words, *(attrs.get("class") or [])]).lower():
+                marked.append(tag)
     for tag in marked:
         if not tag.decomposed:
             tag.decompose()
@@ -251,14 +258,18 @@ def _remove_chrome(soup: BeautifulSoup, *, keep_nav: bool) -> None:
 
 
 def _cookie_notice(control: Tag) -> Tag | None:
-    """The smallest block around a button that talks about cookies or consent, when it is
-    small (a few links, no main heading): a cookie notice."""
+    """The smallest block around a button whose own text (not its links') talks about
+    cookies or consent, when it is small (a few links, no main heading): a cookie notice."""
     for block in control.parents:
         if block.name in _TOP or block.name == "main":
             return None
-        if block.name not in _BLOCKS or not _COOKIE_TEXT.search(block.get_text(" ")):
+        if block.name not in _BLOCKS:
             continue
-        small = len(block.find_all("a", href=True)) <= MAX_BANNER_LINKS
+        links = block.find_all("a", href=True)
+        linked = sum(len(_COOKIE_TEXT.findall(a.get_text(" "))) for a in links)
+        if len(_COOKIE_TEXT.findall(block.get_text(" "))) <= linked:
+            continue
+        small = len(links) <= MAX_BANNER_LINKS
         return block if small and block.find("h1") is None else None
     return None
 
@@ -603,9 +614,12 @@ def _regions(entries: list[_Entry]) -> list[list[_Entry]]:
         entries,
     ]
     regions: list[list[_Entry]] = []
+    seen: list[set[int]] = []
     for region in candidates:
-        if region and all(len(region) != len(r) for r in regions):
+        ids = {id(e) for e in region}
+        if region and ids not in seen:
             regions.append(region)
+            seen.append(ids)
     return regions or [entries]
 
 

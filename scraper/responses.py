@@ -105,7 +105,7 @@ def _redirect_problem(
     start_url: str, target: str, url: str, chain: list[str], policy: FetchPolicy
 ) -> str | None:
     if urlsplit(target).scheme not in ("http", "https"):
-        return f"redirect to a non-http URL {target} refused"
+        return f"redirect to a non-http URL {without_credentials(target)} refused"
     if has_credentials(target):
         return "redirect to a URL with credentials in it refused"
     if not host_allowed(start_url, target, policy):

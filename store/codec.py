@@ -105,7 +105,8 @@ def diff_to_json(diff: ChapterDiff) -> dict[str, Any]:
         "revised_throughout": diff.revised_throughout,
         "old_url": diff.old_url,
         "extra": [[key, value] for key, value in diff.extra],
-        **(  # only when there is one (older rows have none)
+        # only when there is one (older rows have none)
+        **(
             {"old_stamp": diff.old_stamp, "new_stamp": diff.new_stamp}
             if diff.old_stamp is not None or diff.new_stamp is not None
             else {}

@@ -106,3 +106,19 @@ def test_a_large_change_the_second_fetch_contradicts_is_shown_unconfirmed(
     (item,) = shown["unconfirmed"]
     assert item["url"].endswith("/a.html") and len(item["captures"]) == 2
     assert len(set(item["captures"])) == 2  # both captures, as evidence
+
+
+def test_one_page_served_for_every_chapter_of_a_first_snapshot_is_refused(
+    tmp_path: Path, site: MiniSite
+) -> None:
+    listed = [("1.1", f"Chapter {n}", f"/c{n}.html") for n in range(1, 5)]
+    site.pages["/"] = contents_html(listed)
+    generic = chapter_html("Welcome", [("Our Site", "We are improving our website. " * 20)])
+    for n in range(1, 5):
+        site.pages[f"/c{n}.html"] = generic
+    app = Amendwatch.open(Settings(db_path=tmp_path / "first.db", confirm_delay=0.0))
+    app.add_manual("m", f"{site.base_url}/")
+    (result,) = app.snapshot(at=T0).results
+    assert {o.outcome for o in result.outcomes} == {"suspect"}
+    assert versions(app) == 0
+    app.close()

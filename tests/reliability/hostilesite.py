@@ -31,6 +31,7 @@ HOSTILE_KINDS = (
     "bomb-gzip",
     "bomb-zstd",
     "bomb-deflate",
+    "zstd-wide-window",
     "coding-br",
     "coding-unknown",
     "three-codings",
@@ -93,6 +94,14 @@ def zstd_bomb(size: int = GIB) -> bytes:
     return b"".join(squeeze.compress(block) for _ in range(size // _MIB)) + squeeze.flush()
 
 
+@cache
+def zstd_wide_window() -> bytes:
+    """A zstd frame that asks for a 64 MiB window (decoders may refuse over 8 MiB)."""
+    params = zstandard.ZstdCompressionParameters.from_level(3, window_log=26)
+    squeeze = zstandard.ZstdCompressor(compression_params=params).compressobj()
+    return squeeze.compress(bytes(16 * _MIB)) + squeeze.flush()
+
+
 def gzip(data: bytes) -> bytes:
     squeeze = zlib.compressobj(6, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
     return squeeze.compress(data) + squeeze.flush()
@@ -148,6 +157,8 @@ class HostileSite(FaultSite):
         if kind in encoded:
             make, coding = encoded[kind]
             handler.answer(200, make(GIB), headers=[("Content-Encoding", coding)])
+        elif kind == "zstd-wide-window":
+            handler.answer(200, zstd_wide_window(), headers=[("Content-Encoding", "zstd")])
         elif kind in ("coding-br", "coding-unknown", "three-codings"):
             self._odd_coding(handler, kind, body)
         elif kind in ("gzip", "gzip-zstd", "gzip-cut"):

@@ -175,6 +175,7 @@ REFUSED = {
     "content-range": "truncated: the answer has Content-Range",
     "gzip-cut": "truncated: the gzip stream stops before its end",
     "unsolicited-304": "unsolicited 304 Not Modified",
+    "zstd-wide-window": "undecodable body: zstd",
 }
 
 

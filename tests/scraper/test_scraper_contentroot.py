@@ -101,7 +101,7 @@ def test_headings_named_like_furniture_are_sections() -> None:
         f"<p>{cookies * 4}</p></section>"
         '<h2 id="search">Search</h2><p>Searches are logged for a month.</p>'
         '<section id="share"><h2>Share</h2><p>We never share your data.</p></section>'
-        '<header><h3>Sharing Your Information</h3></header><p>Only with your consent.</p>'
+        "<header><h3>Sharing Your Information</h3></header><p>Only with your consent.</p>"
         "</article>"
     )
     chapter = extract_chapter(page(body), URL)

@@ -304,3 +304,33 @@ def test_a_site_menu_before_the_main_heading_is_not_the_chapter_list() -> None:
     contents = parse_contents(html, "https://x.example/b/procedures/")
     assert [c.title for c in contents.chapters] == ["Terms of Service", "Privacy Policy"]
     assert contents.skipped == ()
+
+
+def test_a_cookie_notice_is_furniture_but_a_short_list_with_a_button_is_not() -> None:
+    notice = (
+        '<div class="notice"><p>We use cookies to improve this site. <a href="/cookies.html">'
+        "Cookie settings</a></p><button>Accept</button></div>"
+    )
+    toc = (
+        '<div class="toc"><button>Expand all</button><ul><li><a href="p/cookies.html">Cookies'
+        '</a></li><li><a href="p/privacy.html">Privacy Policy</a></li></ul></div>'
+    )
+    html = f"<html><body>{notice}<main><h1>Policies</h1>{toc}</main></body></html>"
+    contents = parse_contents(html, "https://x.example/contents.html")
+    assert [c.title for c in contents.chapters] == ["Cookies", "Privacy Policy"]
+    assert contents.skipped == ()
+
+
+def test_another_port_is_another_site_unless_allowed() -> None:
+    html = (
+        "<html><body><h1>Manual</h1><ul><li><a href='/m/a.html'>Scope</a></li>"
+        "<li><a href='http://127.0.0.1:9999/m/b.html'>Duties</a></li></ul></body></html>"
+    )
+    base = "http://127.0.0.1:8080/m/contents.html"
+    contents = parse_contents(html, base)
+    assert [c.title for c in contents.chapters] == ["Scope"]
+    assert reasons(contents) == {
+        "Duties": "on another site (127.0.0.1:9999; see manual add --allow-host)"
+    }
+    allowed = parse_contents(html, base, hosts=["127.0.0.1:9999"])
+    assert [c.title for c in allowed.chapters] == ["Scope", "Duties"]
