@@ -27,9 +27,10 @@ from scraper.fetch import FetchRequest
 from scraper.models import Chapter, Page
 from store.models import ChapterRow, StoredVersion
 
-__all__ = ["UNCONFIRMED", "confirm_large_change"]
+__all__ = ["UNCONFIRMED", "UNCONFIRMED_CHANGE", "confirm_large_change"]
 
 UNCONFIRMED = "unconfirmed large change"
+UNCONFIRMED_CHANGE = "unconfirmed change"  # an ordinary change two fetches disagreed on
 SAME_STRUCTURE = 0.9  # two captures share a structure when this share of headings is common
 
 

@@ -31,7 +31,7 @@ from amendwatch.chapters import (
     store_new_version,
 )
 from amendwatch.config import Settings
-from amendwatch.confirm import confirm_large_change
+from amendwatch.confirm import UNCONFIRMED_CHANGE, confirm_large_change
 from amendwatch.contentsstage import read_contents
 from amendwatch.errors import ExtractError
 from amendwatch.runcontext import (
@@ -336,14 +336,13 @@ def _process_chapter(
         return ChapterOutcome(row.url, row.title, judgement.outcome, reason)
     if latest is not None and latest.content_hash == chapter.content_hash:
         return _unchanged(ctx, row, page, latest.id, chapter.title)
-    if (
-        latest is not None
-        and ctx.settings.confirm_changes
-        and not _confirmed(ctx, page, chapter, analysis, seconds.get(page.url))
-    ):
-        reason = "content changed between two fetches; change not accepted yet"
-        record(ctx, row, page, "suspect", reason)
-        return ChapterOutcome(row.url, row.title, "suspect", reason)
+    if latest is not None and ctx.settings.confirm_changes:
+        again = seconds.get(page.url) or fetch(ctx, [FetchRequest(page.url)])[0]
+        if not _confirmed(ctx, page, chapter, analysis, again):
+            reason = f"{UNCONFIRMED_CHANGE}: the content changed between two fetches"
+            record(ctx, row, page, "suspect", reason)
+            record(ctx, row, again, "suspect", f"{UNCONFIRMED_CHANGE}: second capture")
+            return ChapterOutcome(row.url, row.title, "suspect", reason)
     return store_new_version(ctx, row, page, chapter, latest, pending, fingerprint=captured)
 
 
@@ -368,12 +367,10 @@ def _unchanged(
 
 
 def _confirmed(
-    ctx: RunContext, page: Page, chapter: Chapter, analysis: Analysis | None, again: Page | None
+    ctx: RunContext, page: Page, chapter: Chapter, analysis: Analysis | None, again: Page
 ) -> bool:
     """Confirm before report: a second fetch must give the same extracted content
     (the same fingerprint says so without a second full extraction)."""
-    if again is None:
-        (again,) = fetch(ctx, [FetchRequest(page.url)])
     if not again.ok:
         return False
     html, url = decode_body(again), again.final_url or again.url

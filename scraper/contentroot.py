@@ -22,7 +22,7 @@ from __future__ import annotations
 from bs4 import NavigableString, Tag
 from bs4.element import PageElement
 
-from scraper.stamps import STAMP_MAX_CHARS, has_time_of_day, is_stamp
+from scraper.stamps import STAMP_MAX_CHARS, has_time_of_day, is_stamp, stamp_text
 from scraper.text import normalise_line
 
 __all__ = ["FURNITURE_WORDS", "content_root", "take_stamps"]
@@ -57,7 +57,7 @@ def take_stamps(root: Tag) -> tuple[str, ...]:
         if len(text) > STAMP_MAX_CHARS or not is_stamp(text):
             continue
         if not has_time_of_day(text):
-            stamps.append(text)
+            stamps.append(stamp_text(text))
         outer = tag
         while (  # the whole wrapper goes when it holds nothing but the stamp
             isinstance(outer.parent, Tag)

@@ -64,9 +64,40 @@ def _is_inpage_contents(tag: Tag) -> bool:
     if tag.name not in ("ul", "ol"):
         return False
     anchors = tag.find_all("a")
-    if len(anchors) < 2:
+    if len(anchors) < 2 or tag.find(HEADING_TAGS) is not None:
         return False
-    return all(str(a.get("href", "")).startswith("#") for a in anchors)
+    if not all(str(a.get("href", "")).startswith("#") for a in anchors):
+        return False
+    linked = sum(len(normalise_line(a.get_text(" "))) for a in anchors)
+    return linked >= INPAGE_LINK_SHARE * len(normalise_line(tag.get_text(" ")))
+
+
+_TOOL_BLOCKS = frozenset({"p", "div", "ul", "ol"})
+INPAGE_LINK_SHARE = 0.8  # a contents list is (nearly) all link text: no headings, no prose
+
+_TOOL_WORDS = frozenset(
+    {"print", "printable", "printer", "share", "email", "e-mail", "mail", "send", "download",
+     "pdf", "bookmark", "save", "feedback", "tweet", "facebook", "linkedin", "twitter", "x",
+     "whatsapp", "copy", "link", "subscribe", "rss", "follow", "report", "problem", "rate",
+     "export", "word", "doc", "back", "top", "up", "to", "the", "this", "a", "an", "page",
+     "chapter", "article", "document", "section", "version", "friend", "us", "on", "our", "of",
+     "as", "or", "and", "via", "print-friendly"}
+)  # fmt: skip
+_TOOL_ACTIONS = frozenset(
+    {"print", "printable", "share", "email", "e-mail", "send", "download", "bookmark",
+     "feedback", "tweet", "copy", "subscribe", "follow", "report", "export", "top",
+     "print-friendly"}
+)  # fmt: skip
+_TOOL_SEPARATORS = re.compile(r"[|·•/,:;()\[\]>»–—-]+")
+
+
+def is_tool_bar(text: str) -> bool:
+    """A short run of page actions ("Print this page | Share", "Back to top", "Download
+    PDF | Email a friend"): only action words and their small words, at least one action."""
+    words = _TOOL_SEPARATORS.sub(" ", text.casefold()).split()
+    if not words or len(words) > 12:
+        return False
+    return set(words) <= _TOOL_WORDS and not _TOOL_ACTIONS.isdisjoint(words)
 
 
 _NOT_TEXT = (Comment, Doctype, Declaration, ProcessingInstruction)
@@ -151,6 +182,8 @@ def _strip_small_furniture(root: Tag) -> None:
             tag.decompose()
         elif len(text) <= 160 and _FOOTER_TEXT.match(text):
             tag.decompose()
+        elif tag.name in _TOOL_BLOCKS and is_tool_bar(text):
+            tag.decompose()  # a block of page actions, never words inside a sentence
 
 
 def _text_length(tag: Tag) -> int:

@@ -54,7 +54,8 @@ _CANDIDATE_XPATH = {
 # the attributes the XPaths above look at (derived, so a new candidate cannot be forgotten)
 SELECTING_ATTRIBUTES = frozenset(re.findall(r"@([\w-]+)", " ".join(_CANDIDATE_XPATH.values())))
 _RULE_FILES = (
-    "extract.py", "sections.py", "text.py", "fingerprint.py", "contentroot.py", "stamps.py"
+    "extract.py", "sections.py", "text.py", "fingerprint.py", "contentroot.py", "stamps.py",
+    "urlcanon.py",
 )  # fmt: skip
 RULES = hashlib.sha256(
     b"".join((Path(__file__).parent / name).read_bytes() for name in _RULE_FILES)

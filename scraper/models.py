@@ -72,7 +72,7 @@ class Section:
         """How the house style cites it: "Section 8, Pre-birth Conferences" or the title."""
         if self.number is None:
             return self.title
-        if self.number[:1].isdigit():
+        if self.number[:1].isdigit() or " " not in self.number:  # 8, 7.4.1, P, IV
             return (
                 f"Section {self.number}, {self.title}" if self.title else f"Section {self.number}"
             )

@@ -12,6 +12,7 @@ from bs4.element import Comment, PageElement
 from amendwatch.errors import ExtractError
 from scraper.models import Link, Section
 from scraper.text import SMALL_WORDS, normalise_line, title_case
+from scraper.urlcanon import canonical_url
 
 HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 _BLOCK_TAGS = frozenset(
@@ -30,6 +31,9 @@ _NUMBERED = re.compile(
 )
 _APPENDIX = re.compile(r"^(Appendix\s+(?:\d{1,3}|[A-Z]))\b\s*[:.\-–—]?\s*(.*)$", re.S | re.I)
 _SEPARATOR_BEFORE_PUNCT = re.compile(r"\x00+(?=[.,;:!?)\]’”])")
+_LETTERED = re.compile(r"^([A-Z]|[IVXL]{1,6})[.)]\s+([A-Z0-9\"“‘'(].*)$", re.S)
+# a heading's own anchor mark ("Be Trustworthy ¶", "Scope #"): navigation, not its title
+_TRAILING_MARKS = re.compile(r"(?:\s*[¶§#🔗⚓])+\s*$")
 _PARA_NUMBER = re.compile(r"^(\d{1,3}(?:\.\d{1,3})+)\.?\s+(\S.*)$", re.S)
 
 
@@ -53,6 +57,9 @@ def parse_heading(text: str) -> tuple[str | None, str]:
     match = _NUMBERED.match(text)
     if match and (match.group(2) or text[:1].isdigit()):
         return match.group(1), title_case(match.group(2).strip())
+    match = _LETTERED.match(text)
+    if match:  # "P. Changes to our Policy", "IV. Remedies": lettered and roman sections
+        return match.group(1), title_case(match.group(2).strip())
     return None, title_case(text)
 
 
@@ -74,7 +81,19 @@ def _link_of(tag: Tag, base_url: str) -> Link | None:
         url = urljoin(base_url, href)
     except ValueError:  # e.g. "https://[broken/": keep the link as written, it is content too
         url = href
-    return Link(inline_text(tag), url)
+    return Link(inline_text(tag), _without_decoration(url))
+
+
+def _without_decoration(url: str) -> str:
+    """The link without tracking, session, share or per-render token parameters (its
+    fragment kept): a share link whose token changes on every render is the same link."""
+    if "?" not in url:
+        return url
+    base, hash_mark, fragment = url.partition("#")
+    try:
+        return canonical_url(base) + hash_mark + fragment
+    except ValueError:
+        return url
 
 
 def _links_in(tag: Tag, base_url: str) -> tuple[Link, ...]:
@@ -121,6 +140,23 @@ def is_bold_heading(tag: Tag) -> bool:
     return looks_like_heading(inline_text(tag))
 
 
+def bold_lead_in(tag: Tag) -> tuple[Tag, list[PageElement]] | None:
+    """A paragraph opening with a bold line that looks like a heading, then a line break and
+    text ("<p><b>Children and Minors</b><br>We remove ...</p>"): (the bold, what follows the
+    break). The same heading written in a paragraph of its own is a heading too, so the
+    section does not come and go with the publisher's line breaks."""
+    children = [c for c in tag.children if not (isinstance(c, NavigableString) and not c.strip())]
+    if len(children) < 3 or not isinstance(children[0], Tag) or not isinstance(children[1], Tag):
+        return None
+    bold, brk = children[0], children[1]
+    if bold.name not in ("strong", "b") or brk.name != "br":
+        return None
+    text = inline_text(bold)  # one word before a break is a label ("Note"), not a heading
+    if len(text.split()) < 2 or not looks_like_heading(text):
+        return None
+    return bold, list(brk.next_siblings)
+
+
 MAX_ELEMENTS = 200_000  # a chapter page with more elements than this is refused, not parsed
 _END = object()  # on the walk's stack: the end of a block element
 
@@ -144,7 +180,7 @@ class _Collector:
 
     def heading(self, tag: Tag, level: int) -> None:
         self.flush()
-        text = inline_text(tag)
+        text = _TRAILING_MARKS.sub("", inline_text(tag))
         if text:
             self.blocks.append(Block(text, level, _links_in(tag, self.base_url)))
 
@@ -171,6 +207,10 @@ class _Collector:
         if node.name == "p" and is_bold_heading(node):
             self.heading(node, 2)
             return []
+        if node.name == "p" and (lead := bold_lead_in(node)) is not None:
+            bold, rest = lead
+            self.heading(bold, 2)
+            return [*rest, _END]
         if node.name == "a":
             link = _link_of(node, self.base_url)
             if link is not None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["STAMP_MAX_CHARS", "has_time_of_day", "is_stamp"]
+__all__ = ["STAMP_MAX_CHARS", "has_time_of_day", "is_stamp", "stamp_text"]
 
 STAMP_MAX_CHARS = 160
 
@@ -55,6 +55,7 @@ _ONE = rf"(?:page\s+)?{_LABEL}\s*[:\-–—]?\s*{_DATE}"
 _STAMP = re.compile(rf"^[\s(\[]*{_ONE}(?:\s*[,;|.·•–—-]?\s*{_ONE})*[\s.)\]]*$", re.I)
 
 
+_MARKS = re.compile(r"(?:\s*[¶§#🔗⚓])+\s*$")  # a heading's anchor mark
 _CLOCK = re.compile(r"\d{1,2}[:.]\d{2}(?![./-]\d)|\d[T ]\d{2}:\d{2}")
 
 
@@ -64,7 +65,12 @@ def has_time_of_day(text: str) -> bool:
     return _CLOCK.search(text) is not None
 
 
+def stamp_text(text: str) -> str:
+    """A block's text as a stamp: on one line, without a heading's anchor mark."""
+    return _MARKS.sub("", " ".join(text.split()))
+
+
 def is_stamp(text: str) -> bool:
     """True when ``text`` (one block's text, on one line) is only a date stamp."""
-    text = " ".join(text.split())
+    text = stamp_text(text)
     return 0 < len(text) <= STAMP_MAX_CHARS and _STAMP.match(text) is not None

@@ -11,7 +11,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from amendwatch.errors import AmbiguousError, NotFoundError
-from reports.models import DetectedChange, FailedCheck, UnconfirmedChange
+from reports.models import DetectedChange, FailedCheck, Reversion, UnconfirmedChange
 from store.codec import unpack_diff
 from store.models import ChapterRow, HistoryEntry, StoredVersion
 from store.pointintime import manual_as_of, section_timeline, version_as_of
@@ -147,18 +147,29 @@ def _detected(db: Database, row: dict[str, Any]) -> DetectedChange:
     summary = ""
     if row["kind"] == "new" and row["new_version_id"] is not None:
         summary = scope_summary(db, row["new_version_id"])
+    diff = unpack_diff(row["diff"])
     return DetectedChange(
         change_id=row["id"],
         manual=row["manual"],
         chapter_title=row["title"],
         chapter_url=row["url"],
         detected_at=from_db_time(row["detected_at"]),
-        diff=unpack_diff(row["diff"]),
+        diff=diff,
         old_content_hash=row["old_hash"],
         new_content_hash=row["new_hash"],
         chapter_number=row["number"],
         summary=summary,
+        reverted_to=reversion(db, dict(diff.extra).get("flip_of")),
     )
+
+
+def reversion(db: Database, flip_of: str | None) -> Reversion | None:
+    """The earlier version a flip returns to (``ChapterDiff.extra`` "flip_of"), with the
+    time its content was first seen."""
+    if not flip_of or not flip_of.isdigit():
+        return None
+    row = fetch_one(db, "SELECT id, valid_from FROM versions WHERE id = ?", (int(flip_of),))
+    return None if row is None else Reversion(row["id"], from_db_time(row["valid_from"]))
 
 
 def failures_in(
@@ -186,13 +197,14 @@ def failures_in(
     )
 
 
-UNCONFIRMED_PREFIX = "unconfirmed large change"
+UNCONFIRMED_PREFIX = "unconfirmed "  # "unconfirmed large change ...", "unconfirmed change: ..."
 
 
 def unconfirmed_in(
     db: Database, start: datetime, end: datetime, manual: str | None = None
 ) -> tuple[UnconfirmedChange, ...]:
-    """Large changes left unconfirmed in [start, end), each with the captures of its run."""
+    """Changes a second fetch did not confirm in [start, end) (large ones, and ordinary ones
+    whose two fetches disagreed), each with the captures of its run."""
     manual_sql, manual_params = _manual_filter(manual, "o.manual_id")
     rows = fetch_all(
         db,

@@ -12,7 +12,7 @@ import pytest
 
 from amendwatch.api import Amendwatch
 from amendwatch.config import Settings
-from amendwatch.confirm import UNCONFIRMED
+from amendwatch.confirm import UNCONFIRMED, UNCONFIRMED_CHANGE
 from reports.periods import parse_range
 from tests.integration.minisite import MiniSite, chapter_html, contents_html
 
@@ -122,3 +122,16 @@ def test_one_page_served_for_every_chapter_of_a_first_snapshot_is_refused(
     assert {o.outcome for o in result.outcomes} == {"suspect"}
     assert versions(app) == 0
     app.close()
+
+
+def test_an_ordinary_change_two_fetches_disagree_on_is_shown_then_taken_next_run(
+    app: Amendwatch, site: MiniSite
+) -> None:
+    edited = chapter_html("Visits", [(LONG[0][0], LONG[0][1] + " New duty.")] + LONG[1:])
+    site.pages["/a.html"] = edited
+    site.queued["/a.html"] = [edited, edited.replace("New duty.", "Other duty.")]
+    found, reason = outcome(app, T0 + WEEK)
+    assert found == "suspect" and reason.startswith(UNCONFIRMED_CHANGE)
+    (item,) = app.changes_json(parse_range("2026-11-01", "2026-12-31"))["unconfirmed"]
+    assert len(set(item["captures"])) == 2
+    assert outcome(app, T0 + 2 * WEEK)[0] == "new-version"  # stable again: taken

@@ -186,3 +186,70 @@ def test_deep_nesting_does_not_recurse() -> None:
         html = f"<html><body><main><h1>Deep</h1>{body}</main></body></html>"
         chapter = extract_chapter(html, URL)
         assert chapter.title == "Deep" and chapter.sections
+
+
+def test_a_print_and_share_block_inside_the_content_is_furniture() -> None:
+    for token in ("abc123DEF456ghi789", "zz9Yx8Wv7Ut6Sr5Qp4"):
+        html = page(
+            f"{ARTICLE[:-11]}<div class='pagefoot'>Print this page | "
+            f"<a href='/c.html?share={token}'>Share</a></div></article>"
+        )
+        chapter = extract_chapter(html, URL)
+        assert "Print" not in chapter.text and "Share" not in chapter.text
+    sentence = page("<article><h1>T</h1><p>You may <a href='/s.html'>share</a> it.</p></article>")
+    assert extract_chapter(sentence, URL).sections[0].text == "You may share it."
+
+
+def test_links_lose_tracking_and_token_parameters_but_keep_their_fragment() -> None:
+    html = page(
+        "<article><h1>T</h1><p>See <a href='/g.html?utm_source=x&id=7#part2'>the guide</a> "
+        "and <a href='/d.html?session=Ab12Cd34Ef56Gh78Ij90'>the form</a>.</p></article>"
+    )
+    urls = [link.url for link in extract_chapter(html, URL).links]
+    assert urls == [
+        "https://manual.example.org/g.html?id=7#part2",
+        "https://manual.example.org/d.html",
+    ]
+
+
+def test_headings_inside_a_list_of_anchor_links_are_sections() -> None:
+    items = "".join(
+        f"<li><h4>Be {w}</h4><p>Text {w}.</p><p><a href='#{w}'>Learn more</a></p></li>"
+        for w in ("safe", "kind", "fair")
+    )
+    chapter = extract_chapter(page(f"<article><h1>Rules</h1><ul>{items}</ul></article>"), URL)
+    assert [s.title for s in chapter.sections] == ["Be safe", "Be kind", "Be fair"]
+
+
+def test_a_heading_anchor_mark_is_not_part_of_its_title_or_stamp() -> None:
+    html = page(
+        "<article><h1>T</h1><h2 id='a'>Be Trustworthy <a href='#a'>¶</a></h2><p>Text.</p>"
+        "<h5 id='u'>Last Updated: May 22, 2024 <a href='#u'>¶</a></h5></article>"
+    )
+    chapter = extract_chapter(html, URL)
+    assert [s.title for s in chapter.sections] == ["Be Trustworthy"]
+    assert chapter.stamp == "Last Updated: May 22, 2024"
+
+
+def test_a_bold_heading_before_a_line_break_is_a_heading_as_on_its_own_line() -> None:
+    joined = "<p><strong>Children and Minors</strong><br>We remove such content.</p>"
+    alone = "<p><strong>Children and Minors</strong></p><p>We remove such content.</p>"
+    lead = "<p><strong>Note</strong><br>this is not a heading, it is emphasis.</p>"
+    made = [
+        extract_chapter(page(f"<article><h1>T</h1><p>Intro.</p>{body}</article>"), URL).sections
+        for body in (joined, alone, lead)
+    ]
+    assert made[0] == made[1]
+    assert [s.title for s in made[0]] == ["Introduction", "Children and Minors"]
+    assert [s.title for s in made[2]] == ["Introduction"]
+
+
+def test_lettered_and_roman_headings_are_numbered_so_relettering_is_a_renumbering() -> None:
+    html = page("<article><h1>T</h1><h2>P. Changes to our Policy</h2><p>a</p>"
+                "<h2>IV. Remedies</h2><p>b</p></article>")  # fmt: skip
+    sections = extract_chapter(html, URL).sections
+    assert [(s.number, s.title) for s in sections] == [
+        ("P", "Changes to our Policy"),
+        ("IV", "Remedies"),
+    ]
+    assert sections[0].label == "Section P, Changes to our Policy"
