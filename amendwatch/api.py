@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,10 +16,10 @@ import httpx
 from sqlite_utils import Database
 
 from amendwatch.config import Settings
-from amendwatch.errors import AmendwatchError, FetchError, InputError, NotFoundError
-from amendwatch.pipeline import ChapterOutcome, SnapshotResult, snapshot_manual
+from amendwatch.errors import FetchError, InputError, NotFoundError
+from amendwatch.pipeline import ChapterOutcome
+from amendwatch.snapshotrun import Clock, RunHooks, RunReport, fixed_clock, record_run
 from differ.chapter import diff_chapters
-from differ.models import chapter_diff_to_json
 from reports.digest import build_digest
 from reports.draft import draft_entries
 from reports.models import (
@@ -32,7 +31,7 @@ from reports.models import (
 )
 from reports.periods import parse_when
 from reports.reconcile import reconcile
-from reports.render import render_digest
+from reports.render import changes_payload, render_digest
 from scraper.amendments import parse_amendments
 from scraper.fetch import FetchRequest, decode_body, fetch_pages
 from scraper.models import PublishedEntry
@@ -52,8 +51,15 @@ from store.models import (
 )
 from store.unwatched import Unwatched, unwatched_in_runs
 
-Clock = Callable[[], datetime]
-SNAPSHOT_KINDS = ("snapshot", "scheduled")  # runs that hold the snapshot lock
+__all__ = [  # RunReport and fixed_clock live in amendwatch.snapshotrun
+    "Amendwatch",
+    "Clock",
+    "RunReport",
+    "check_manual_urls",
+    "fixed_clock",
+    "months_between",
+    "utc_now",
+]
 
 
 def utc_now() -> datetime:
@@ -75,34 +81,6 @@ def months_between(period: Period) -> set[str]:
         months.add(cursor.strftime("%Y-%m"))
         cursor = (cursor + timedelta(days=32)).replace(day=1)
     return months
-
-
-def run_status(results: Sequence[SnapshotResult], errors: Sequence[str]) -> str:
-    if any(result.interrupted for result in results):
-        return "interrupted"
-    return "errors" if errors else "ok"
-
-
-@dataclass(frozen=True)
-class FixedClock:
-    """A clock that always answers ``moment``; it pickles, so a fetch process can use it."""
-
-    moment: datetime
-
-    def __call__(self) -> datetime:
-        return self.moment
-
-
-def fixed_clock(moment: datetime) -> Clock:
-    """A clock that always answers ``moment`` (``snapshot --at``)."""
-    return FixedClock(moment)
-
-
-@dataclass(frozen=True)
-class RunReport:
-    run_id: int
-    results: tuple[SnapshotResult, ...]
-    errors: tuple[str, ...]
 
 
 class Amendwatch:
@@ -193,7 +171,7 @@ class Amendwatch:
             kind, f"{kind} run"
         )
         with self.exclusive(command, wait=wait, stop=stop):
-            return self._snapshot(selected, at, kind, progress, stop, started)
+            return self._snapshot(selected, at, kind, RunHooks(progress, stop, started))
 
     @contextmanager
     def exclusive(
@@ -224,49 +202,16 @@ class Amendwatch:
         selected: Sequence[Manual],
         at: datetime | None,
         kind: str,
-        progress: Callable[[ChapterOutcome], None] | None,
-        stop: Callable[[], bool] | None,
-        started: Callable[[int], None] | None,
+        hooks: RunHooks,
     ) -> RunReport:
         clock: Clock = fixed_clock(at) if at is not None else self.clock
         if at is not None:
             for manual in selected:
                 lifecycle.check_not_before(self.db, manual.id, at)
-        runs.abandon_unfinished_runs(self.db, SNAPSHOT_KINDS)
-        run_id = runs.start_run(self.db, kind, clock())
-        if started is not None:
-            started(run_id)
-        results: list[SnapshotResult] = []
-        errors: list[str] = []
-        for manual in selected:
-            try:
-                results.append(
-                    snapshot_manual(
-                        self.db,
-                        manual,
-                        self.settings,
-                        clock,
-                        transport=self.transport,
-                        run_id=run_id,
-                        progress=progress,
-                        stop=stop,
-                    )
-                )
-                if results[-1].interrupted:
-                    break
-            except AmendwatchError as exc:
-                errors.append(f"{manual.name}: {exc}")
-        runs.finish_run(
-            self.db,
-            run_id,
-            now=clock(),
-            checked=sum(r.checked for r in results),
-            changed=sum(r.changed for r in results),
-            failed=sum(r.failed for r in results) + len(errors),
-            errors=errors,
-            status=run_status(results, errors),
-        )
-        return RunReport(run_id, tuple(results), tuple(errors))
+        return record_run(
+            self.db, self.settings, selected, kind=kind, clock=clock,
+            transport=self.transport, hooks=hooks,
+        )  # fmt: skip
 
     # changes, diff, history, show ------------------------------------------------------
     def changes(self, period: Period, manual: str | None = None) -> tuple[DetectedChange, ...]:
@@ -275,28 +220,8 @@ class Amendwatch:
         return history.changes_in(self.db, period.start, period.end, manual)
 
     def changes_json(self, period: Period, manual: str | None = None) -> dict[str, Any]:
-        items = []
-        for change in self.changes(period, manual):
-            item = chapter_diff_to_json(change.diff)
-            item.update(
-                change_id=change.change_id,
-                manual=change.manual,
-                chapter_title=change.chapter_title,
-                detected_at=change.detected_at.isoformat(),
-            )
-            items.append(item)
-        unconfirmed = [
-            {
-                "manual": u.manual,
-                "url": u.url,
-                "chapter_title": u.chapter_title,
-                "observed_at": u.observed_at.isoformat(),
-                "reason": u.reason,
-                "captures": list(u.captures),
-            }
-            for u in self.unconfirmed(period, manual)
-        ]
-        return {"changes": items, "unconfirmed": unconfirmed}
+        """``changes --format json``: ``{"changes": [...], "unconfirmed": [...]}``."""
+        return changes_payload(self.changes(period, manual), self.unconfirmed(period, manual))
 
     def unconfirmed(
         self, period: Period, manual: str | None = None

@@ -7,6 +7,7 @@ re-exported here).
 
 from __future__ import annotations
 
+import html
 import importlib.metadata
 import importlib.util
 import json
@@ -27,6 +28,7 @@ from scraper.discover import keep_known_urls, parse_contents
 from scraper.extract import extract_chapter
 from scraper.fetch import decode_body
 from scraper.models import Chapter, ChapterRef, Page
+from scraper.text import decode_bytes
 from store import export, history, manuals, observations, rederive
 from store.models import AsOf, ChapterState, Manual
 from store.rows import fetch_all, to_db_time
@@ -153,14 +155,42 @@ def export_warc(
 
 # evidence pack -------------------------------------------------------------------------
 def _capture_files(app: Amendwatch, prefix: str, observation_id: int | None) -> dict[str, bytes]:
+    """The observation record, the capture's exact bytes under a name no browser runs
+    (``capture.html.txt``) and an inert view of it (``capture-view.html``)."""
     if observation_id is None:
         return {}
     record = export.observation_record(app.db, observation_id)
     files = {f"{prefix}/observation.json": json.dumps(record, indent=2).encode()}
     if record["body_sha256"]:
         body = observations.get_body(app.db, record["body_sha256"])
-        files[f"{prefix}/capture.html"] = body
+        files[f"{prefix}/capture.html.txt"] = body
+        files[f"{prefix}/capture-view.html"] = capture_view(body, record).encode()
     return files
+
+
+# scripts, frames, forms, fonts, images and connections all fall back to 'none'
+VIEW_POLICY = "default-src 'none'; style-src 'unsafe-inline'; form-action 'none'"
+
+
+def capture_view(body: bytes, record: dict[str, Any]) -> str:
+    """An HTML page showing a capture that cannot run anything: the page is escaped into the
+    ``srcdoc`` of an iframe sandboxed without ``allow-scripts``, under a Content-Security-
+    Policy (inherited by the iframe) that allows no script and loads nothing from anywhere."""
+    headers = {str(k).lower(): str(v) for k, v in dict(record.get("headers") or {}).items()}
+    text = decode_bytes(body, headers.get("content-type"))
+    url = html.escape(str(record.get("final_url") or record.get("url") or ""))
+    return (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        f'<meta http-equiv="Content-Security-Policy" content="{VIEW_POLICY}">'
+        f"<title>Capture of {url} (inert view)</title><style>body{{font:14px sans-serif;"
+        "margin:1rem}iframe{width:100%;height:80vh;border:1px solid #888}</style></head><body>"
+        f"<p>Capture of <code>{url}</code> observed {html.escape(str(record['observed_at']))}"
+        f", SHA-256 <code>{html.escape(str(record['body_sha256']))}</code>. Shown inert: no"
+        " script runs and nothing is loaded. The exact bytes are in"
+        " <code>capture.html.txt</code>.</p>"
+        f'<iframe sandbox="" referrerpolicy="no-referrer" srcdoc="{html.escape(text)}">'
+        "</iframe></body></html>"
+    )
 
 
 def _changes_and_drafts(

@@ -18,7 +18,14 @@ import click
 
 from amendwatch import cli_audit, cli_delivery, cli_drafts, views
 from amendwatch.api import check_manual_urls, utc_now
-from amendwatch.clitools import AmendwatchGroup, emit, opened, select_period, settings_of
+from amendwatch.clitools import (
+    AmendwatchGroup,
+    echo,
+    emit,
+    opened,
+    select_period,
+    settings_of,
+)
 from amendwatch.config import load_settings
 from reports import render
 from reports.periods import parse_range, parse_when
@@ -101,7 +108,7 @@ def manual_add(
             allowed_hosts=allowed_hosts,
             sitemap_url=sitemap_url,
         )
-    click.echo(f"added manual {added.name}: {added.contents_url}")
+    echo(f"added manual {added.name}: {added.contents_url}")
 
 
 @manual.command("set")
@@ -118,7 +125,7 @@ def manual_set(ctx: click.Context, name: str, sitemap_url: str) -> None:
     """Change an existing manual's options (its sitemap)."""
     with opened(ctx) as app:
         changed = app.set_sitemap(name, sitemap_url)
-    click.echo(f"manual {changed.name}: sitemap {changed.sitemap_url or 'none'}")
+    echo(f"manual {changed.name}: sitemap {changed.sitemap_url or 'none'}")
 
 
 @manual.command("list")
@@ -128,9 +135,9 @@ def manual_list(ctx: click.Context) -> None:
     with opened(ctx) as app:
         found = app.manuals()
     if not found:
-        click.echo("no manuals yet: add one with `amendwatch manual add NAME URL`")
+        echo("no manuals yet: add one with `amendwatch manual add NAME URL`")
     for item in found:
-        click.echo(f"{item.name}\t{item.contents_url}\t{item.amendments_url or ''}")
+        echo(f"{item.name}\t{item.contents_url}\t{item.amendments_url or ''}")
         rules = [
             *([f"content: {item.content_selector}"] if item.content_selector else []),
             *(f"ignore: {css}" for css in item.ignore_selectors),
@@ -139,7 +146,7 @@ def manual_list(ctx: click.Context) -> None:
             *([f"sitemap: {item.sitemap_url}"] if item.sitemap_url else []),
         ]
         for rule in rules:
-            click.echo(f"    {rule}")
+            echo(f"    {rule}")
 
 
 # snapshot ----------------------------------------------------------------------------
@@ -170,10 +177,10 @@ def snapshot(
         report = views.run_snapshot(
             app, names, when, quiet=quiet, verbose=verbose, wait=wait, stop=stopping
         )
-    click.echo(views.snapshot_summary(report))
+    echo(views.snapshot_summary(report))
     if stopping.signal is not None:  # SIGINT/SIGTERM: the fetch in flight was stopped
         name = signal.Signals(stopping.signal).name
-        click.echo(f"stopped by {name}: the chapters not checked wait for the next run", err=True)
+        echo(f"stopped by {name}: the chapters not checked wait for the next run", err=True)
         sys.exit(128 + stopping.signal)
     if report.errors:
         sys.exit(1)
@@ -193,10 +200,10 @@ def changes(
     period = parse_range(since or "1970-01-01", until or utc_now().date().isoformat())
     with opened(ctx) as app:
         if fmt == "json":
-            click.echo(json.dumps(app.changes_json(period, manual_name), indent=2))
+            echo(json.dumps(app.changes_json(period, manual_name), indent=2))
         else:
             found = app.changes(period, manual_name)
-            click.echo(views.changes_text(found, app.unconfirmed(period, manual_name)))
+            echo(views.changes_text(found, app.unconfirmed(period, manual_name)))
 
 
 @cli.command()
@@ -217,7 +224,7 @@ def diff(
     """Show what changed in CHAPTER (a URL or part of its title) between two versions."""
     with opened(ctx) as app:
         change = app.diff(chapter, from_ref, to_ref)
-    emit(render.render_change(change, fmt), output)
+    emit(ctx, render.render_change(change, fmt), output)
 
 
 # report ------------------------------------------------------------------------------
@@ -246,7 +253,7 @@ def report(
     period = select_period(ctx, month=None, week=week, since=since, until=until)
     with opened(ctx) as app:
         text = app.report(period, manual_name, fmt)
-    emit(text, output)
+    emit(ctx, text, output)
 
 
 # the publisher's Amendments page -------------------------------------------------------
@@ -258,7 +265,7 @@ def amendments(ctx: click.Context, name_or_url: str, fmt: str) -> None:
     """Fetch and parse a publisher's own Amendments page (a manual NAME or a URL)."""
     with opened(ctx) as app:
         entries = app.amendments(name_or_url)
-    click.echo(views.published_entries(entries, fmt))
+    echo(views.published_entries(entries, fmt))
 
 
 # history / show ------------------------------------------------------------------------
@@ -269,7 +276,7 @@ def amendments(ctx: click.Context, name_or_url: str, fmt: str) -> None:
 def history(ctx: click.Context, chapter: str, section_ref: str | None) -> None:
     """Each version of CHAPTER with when it was seen, or one section's timeline."""
     with opened(ctx) as app:
-        click.echo(views.history_text(app, chapter, section_ref))
+        echo(views.history_text(app, chapter, section_ref))
 
 
 @cli.command()
@@ -281,7 +288,7 @@ def history(ctx: click.Context, chapter: str, section_ref: str | None) -> None:
 def show(ctx: click.Context, chapter: str, as_of: str, section_ref: str | None, fmt: str) -> None:
     """The text of CHAPTER as it stood on a date, with honest bounds."""
     with opened(ctx) as app:
-        click.echo(views.show_as_of(app, chapter, parse_when(as_of), section_ref, fmt))
+        echo(views.show_as_of(app, chapter, parse_when(as_of), section_ref, fmt))
 
 
 # verify / runs -------------------------------------------------------------------------
@@ -293,11 +300,11 @@ def verify(ctx: click.Context) -> None:
         result = app.verify()
     if not result.ok:
         for problem in result.problems:
-            click.echo(problem, err=True)
+            echo(problem, err=True)
         raise click.ClickException(
             f"verify FAILED: {result.problems[0]} (keep this database as it is and investigate)"
         )
-    click.echo(f"verify ok: {result.checked} observations and their bodies are intact")
+    echo(f"verify ok: {result.checked} observations and their bodies are intact")
 
 
 @cli.command()
@@ -307,7 +314,7 @@ def verify(ctx: click.Context) -> None:
 def runs(ctx: click.Context, limit: int, fmt: str) -> None:
     """What each run checked, changed and failed, and the listed entries it did not watch."""
     with opened(ctx) as app:
-        click.echo(views.runs_json(app, limit) if fmt == "json" else views.runs_text(app, limit))
+        echo(views.runs_json(app, limit) if fmt == "json" else views.runs_text(app, limit))
 
 
 # demo --------------------------------------------------------------------------------
@@ -319,7 +326,7 @@ def demo(ctx: click.Context, output: str) -> None:
     from amendwatch.demo.runner import run_demo  # noqa: PLC0415
 
     summary = run_demo(settings_of(ctx), Path(output))
-    click.echo(summary)
+    echo(summary)
 
 
 cli_audit.register(cli)

@@ -11,8 +11,9 @@ from pathlib import Path
 import click
 
 from amendwatch import audit
-from amendwatch.clitools import opened, settings_of
+from amendwatch.clitools import echo, opened, settings_of
 from amendwatch.errors import InputError, StoreError
+from amendwatch.outputs import atomic_file
 from reports.periods import parse_range, parse_when
 from store import compact as compaction
 
@@ -21,6 +22,8 @@ def _open_output(path: str) -> Path:
     target = Path(path)
     if not target.parent.is_dir():
         raise InputError(f"directory {target.parent} does not exist", "choose another -o path")
+    if target.is_dir():
+        raise InputError(f"{target} is a directory", "give a file name with -o")
     return target
 
 
@@ -34,9 +37,9 @@ def show_manual(ctx: click.Context, name: str, as_of: str, fmt: str) -> None:
     with opened(ctx) as app:
         result = audit.manual_as_of(app, name, parse_when(as_of))
     if fmt == "json":
-        click.echo(json.dumps(audit.manual_as_of_json(result), indent=2, ensure_ascii=False))
+        echo(json.dumps(audit.manual_as_of_json(result), indent=2, ensure_ascii=False))
     else:
-        click.echo(audit.manual_as_of_text(result))
+        echo(audit.manual_as_of_text(result))
 
 
 @click.group("export")
@@ -65,12 +68,13 @@ def export_warc(
         period = parse_range(since or "1970-01-01", until or "9999-12-30")
         start, end = period.start, period.end
     target = _open_output(output)
-    with opened(ctx) as app, target.open("wb") as out:
+    mode = settings_of(ctx).file_mode
+    with opened(ctx) as app, atomic_file(target, mode) as out:
         summary = audit.export_warc(
             app, out, chapter=chapter, manual=manual_name, start=start, end=end,
             filename=target.name,
         )  # fmt: skip
-    click.echo(
+    echo(
         f"wrote {target}: {summary.responses} responses, {summary.revisits} revisits, "
         f"{summary.requests} requests ({summary.skipped} skipped)"
     )
@@ -87,9 +91,10 @@ def export_evidence(
 ) -> None:
     """Write an evidence pack (zip) for CHAPTER between two versions, with a manifest."""
     target = _open_output(output)
-    with opened(ctx) as app, target.open("wb") as out:
+    mode = settings_of(ctx).file_mode
+    with opened(ctx) as app, atomic_file(target, mode) as out:
         manifest = audit.export_evidence(app, chapter, from_ref, to_ref, out)
-    click.echo(f"wrote {target}: {len(manifest['files'])} files (manifest.json, SHA256SUMS)")
+    echo(f"wrote {target}: {len(manifest['files'])} files (manifest.json, SHA256SUMS)")
 
 
 @click.group("import")
@@ -106,9 +111,9 @@ def import_warc(ctx: click.Context, files: tuple[str, ...], manual_name: str | N
     with opened(ctx) as app:
         result = audit.import_warc(app, [Path(f) for f in files], manual_name)
     for skip in result.skipped:
-        click.echo(f"skipped {skip.source}: {skip.reason}", err=True)
+        echo(f"skipped {skip.source}: {skip.reason}", err=True)
     versions = sum(1 for _url, outcome in result.imported if outcome == "new-version")
-    click.echo(
+    echo(
         f"imported {len(result.imported)} captures ({versions} new versions), "
         f"skipped {len(result.skipped)}; run {result.run_id}"
     )
@@ -125,14 +130,14 @@ def rederive(ctx: click.Context, chapter: str | None, selector: str | None, appl
         results = audit.rederive_versions(app, chapter, selector=selector, apply=apply)
     differ = [r for r in results if r.derivation_id is not None]
     for item in differ:
-        click.echo(
+        echo(
             f"v{item.version_id}: {item.old_hash[:12]} -> {item.new_hash[:12]}"
             f" (derivation {item.derivation_id}{', applied' if item.applied else ''})"
         )
     for item in results:
         if item.error:
-            click.echo(f"v{item.version_id}: {item.error}", err=True)
-    click.echo(
+            echo(f"v{item.version_id}: {item.error}", err=True)
+    echo(
         f"re-derived {len(results)} versions: {len(differ)} differ"
         + ("" if apply or not differ else " (recorded; use --apply to store them)")
     )
@@ -145,7 +150,7 @@ def compact(ctx: click.Context) -> None:
     with opened(ctx) as app:
         result = app.compact()
     for line in compaction.describe(result):
-        click.echo(line)
+        echo(line)
 
 
 @click.command("browse")
@@ -161,7 +166,7 @@ def browse(ctx: click.Context, port: int) -> None:
         metadata = Path(folder) / "metadata.json"
         metadata.write_text(json.dumps(audit.browse_metadata(db_path)), encoding="utf-8")
         command = audit.browse_command(db_path, metadata, port)
-        click.echo(f"browse at http://127.0.0.1:{port}/{db_path.stem} (Ctrl-C to stop)")
+        echo(f"browse at http://127.0.0.1:{port}/{db_path.stem} (Ctrl-C to stop)")
         try:
             subprocess.run(command, check=True)
         except KeyboardInterrupt:

@@ -7,8 +7,8 @@ from pathlib import Path
 import click
 
 from amendwatch.api import utc_now
-from amendwatch.clitools import emit, opened, settings_of
-from amendwatch.config import load_schedule_config
+from amendwatch.clitools import echo, emit, opened, settings_of
+from amendwatch.config import fetch_settings, load_schedule_config
 from amendwatch.errors import ConfigError
 
 CONFIG_OPTION = click.option(
@@ -43,7 +43,7 @@ def schedule_list(ctx: click.Context, config_path: str) -> None:
     from amendwatch import scheduler  # noqa: PLC0415
 
     for line in scheduler.describe_jobs(settings_of(ctx), Path(config_path)):
-        click.echo(line)
+        echo(line)
 
 
 # deliver -------------------------------------------------------------------------------
@@ -60,13 +60,13 @@ def deliver(ctx: click.Context, config_path: str, week: str | None) -> None:
         raise ConfigError(
             f"{config_path} has neither report_dir nor [email]", "add one (see docs/production.md)"
         )
-    settings = settings_of(ctx)
-    with opened(ctx) as app:
+    settings = fetch_settings(settings_of(ctx), config)  # with [output] file_mode
+    with opened(ctx, settings) as app:
         done = delivery.deliver_week(
             app, config, settings, week or delivery.previous_week(utc_now())
         )
     for line in done:
-        click.echo(line)
+        echo(line)
 
 
 # feeds -----------------------------------------------------------------------------------
@@ -80,24 +80,58 @@ def feed(ctx: click.Context, name: str, output: str | None) -> None:
 
     with opened(ctx) as app:
         text = delivery.feed_xml(app, name, utc_now())
-    emit(text, output)
+    emit(ctx, text, output)
 
 
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8080, show_default=True, type=int)
+@click.option(
+    "--allow-host",
+    "allowed_hosts",
+    multiple=True,
+    help="Another Host name clients may use (besides 127.0.0.1, localhost and --host).",
+)
+@click.option(
+    "--max-connections",
+    default=16,
+    show_default=True,
+    type=click.IntRange(1, 1024),
+    help="Connections served at once; more are answered 503.",
+)
+@click.option(
+    "--idle-timeout",
+    default=10.0,
+    show_default=True,
+    type=click.FloatRange(0.1, 3600),
+    help="Seconds a connection may stay silent before it is closed.",
+)
 @click.pass_context
-def serve(ctx: click.Context, host: str, port: int) -> None:
+def serve(
+    ctx: click.Context,
+    host: str,
+    port: int,
+    allowed_hosts: tuple[str, ...],
+    max_connections: int,
+    idle_timeout: float,
+) -> None:
     """Serve /feeds/<manual>.atom and /reports/latest.html over HTTP until interrupted."""
     from amendwatch.serve import make_server  # noqa: PLC0415
 
     try:
-        server = make_server(settings_of(ctx), host, port)
+        server = make_server(
+            settings_of(ctx),
+            host,
+            port,
+            allowed_hosts=allowed_hosts,
+            max_connections=max_connections,
+            idle_timeout=idle_timeout,
+        )
     except OSError as exc:
         raise ConfigError(
             f"cannot listen on {host}:{port}: {exc.strerror}", "choose another --port"
         ) from exc
-    click.echo(f"serving on http://{host}:{server.server_address[1]}/ (Ctrl-C to stop)", err=True)
+    echo(f"serving on http://{host}:{server.server_address[1]}/ (Ctrl-C to stop)", err=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from amendwatch import editorial, views
-from amendwatch.clitools import emit, opened, select_period
+from amendwatch.clitools import echo, emit, opened, select_period
 from reports import render
 
 
@@ -40,7 +40,7 @@ def draft(
     period = select_period(ctx, month=month, week=None, since=since, until=until)
     with opened(ctx) as app:
         entries = app.draft(period, manual_name)
-    emit(render.render_drafts(entries, period, fmt), output)
+    emit(ctx, render.render_drafts(entries, period, fmt), output)
 
 
 @draft.command("edit")
@@ -52,7 +52,7 @@ def draft_edit(ctx: click.Context, draft_id: int, text: str | None, who: str) ->
     """Change the details of a drafted entry."""
     with opened(ctx) as app:
         views.edit_draft(app, draft_id, text, who)
-    click.echo(f"draft {draft_id} edited")
+    echo(f"draft {draft_id} edited")
 
 
 @draft.command("approve")
@@ -63,7 +63,7 @@ def draft_approve(ctx: click.Context, draft_id: int, who: str) -> None:
     """Approve a drafted entry for publication."""
     with opened(ctx) as app:
         views.set_draft_status(app, draft_id, "approved", who)
-    click.echo(f"draft {draft_id} approved")
+    echo(f"draft {draft_id} approved")
 
 
 @draft.command("reject")
@@ -74,7 +74,7 @@ def draft_reject(ctx: click.Context, draft_id: int, who: str) -> None:
     """Reject a drafted entry."""
     with opened(ctx) as app:
         views.set_draft_status(app, draft_id, "rejected", who)
-    click.echo(f"draft {draft_id} rejected")
+    echo(f"draft {draft_id} rejected")
 
 
 @draft.command("list")
@@ -89,7 +89,7 @@ def draft_list(
     with opened(ctx) as app:
         rows = editorial.draft_rows(app, period)
     text = editorial.rows_json(rows, period) if fmt == "json" else editorial.rows_text(rows, period)
-    click.echo(text.rstrip("\n"))
+    echo(text.rstrip("\n"))
 
 
 @draft.command("history")
@@ -99,7 +99,7 @@ def draft_history(ctx: click.Context, draft_id: int) -> None:
     """Who did what to a drafted entry, and when."""
     with opened(ctx) as app:
         events = editorial.draft_history(app, draft_id)
-        click.echo(editorial.history_text(app.get_draft(draft_id), events))
+        echo(editorial.history_text(app.get_draft(draft_id), events))
 
 
 @draft.command("export")
@@ -119,7 +119,7 @@ def draft_export(
     period = select_period(ctx, month=month, week=None, since=since, until=until)
     with opened(ctx) as app:
         page = editorial.export_page(app, period, fmt)
-    emit(page, output)
+    emit(ctx, page, output)
 
 
 def register(group: click.Group) -> None:

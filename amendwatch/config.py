@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from amendwatch.errors import ConfigError
+from amendwatch.outputs import DEFAULT_FILE_MODE, parse_file_mode
 from scraper.fetch import FetchPolicy
 from scraper.guard import CREDENTIALS_HINT, has_credentials
 from scraper.policy import DEFAULT_DEADLINE
@@ -22,6 +23,9 @@ from scraper.policy import DEFAULT_DEADLINE
 DEFAULT_DB = "amendwatch.db"
 ENV_DB = "AMENDWATCH_DB"
 ENV_SMTP_PASSWORD = "AMENDWATCH_SMTP_PASSWORD"
+ENV_FILE_MODE = "AMENDWATCH_FILE_MODE"
+TLS_MODES = ("starttls", "implicit", "none")
+MAX_SECONDS = 366 * 86400  # a year: anything longer is a typo
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,7 @@ class Settings:
     flip_window: int = 5  # a change back to one of this many recent versions is a "flip"
     smtp_password: str | None = field(default=None, repr=False)
     lock_wait: float = 0.0  # seconds a snapshot waits for another run's lock before failing
+    file_mode: int = DEFAULT_FILE_MODE  # reports, feeds, drafts and exports written (0600)
 
 
 @dataclass(frozen=True)
@@ -58,10 +63,13 @@ class EmailConfig:
     to: tuple[str, ...]
     sender: str
     port: int = 25
-    starttls: bool = False
+    # "starttls" (default: required before a login), "implicit" (TLS from the start, port
+    # 465) or "none" (cleartext; a password is then sent only to a loopback relay)
+    tls: str = "starttls"
     username: str | None = None
     timeout: float = 30.0
     subject: str = "amendwatch weekly report: {week}"
+    ca_file: Path | None = None  # a private CA to verify the server with (default: system's)
 
 
 @dataclass(frozen=True)
@@ -81,13 +89,19 @@ class ScheduleConfig:
     lock_wait_seconds: float = 3600.0  # a scheduled snapshot waits this long for the lock
     email: EmailConfig | None = None
     fetch_deadline_seconds: float = DEFAULT_DEADLINE  # [fetch] deadline_seconds
+    file_mode: int | None = None  # [output] file_mode (None: the settings' own, 0600)
 
 
 def load_settings(db: str | None = None, env: Mapping[str, str] | None = None) -> Settings:
     """Settings from the ``--db`` option, else ``$AMENDWATCH_DB``, else ``./amendwatch.db``."""
     environ = os.environ if env is None else env
     path = db or environ.get(ENV_DB) or DEFAULT_DB
-    return Settings(db_path=Path(path), smtp_password=environ.get(ENV_SMTP_PASSWORD))
+    mode = environ.get(ENV_FILE_MODE)
+    return Settings(
+        db_path=Path(path),
+        smtp_password=environ.get(ENV_SMTP_PASSWORD),
+        file_mode=DEFAULT_FILE_MODE if not mode else parse_file_mode(mode, f"${ENV_FILE_MODE}"),
+    )
 
 
 def load_schedule_config(path: Path) -> ScheduleConfig:
@@ -106,43 +120,97 @@ def load_schedule_config(path: Path) -> ScheduleConfig:
 
 
 def parse_schedule_config(raw: Mapping[str, Any], source: str = "config") -> ScheduleConfig:
+    """Every value checked for its type and range: a wrong one is a one-line ConfigError."""
     schedule = _table(raw, "schedule", source)
+    where = f"{source}: [schedule]"
     manuals = raw.get("manual", [])
     if not isinstance(manuals, list):
         raise ConfigError(f"{source}: [[manual]] must be an array of tables")
-    timezone = str(schedule.get("timezone", ScheduleConfig.timezone))
+    timezone = _text(schedule, "timezone", where, ScheduleConfig.timezone)
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise ConfigError(
             f"{source}: unknown time zone {timezone!r}", "use e.g. Europe/London"
         ) from exc
-    interval = schedule.get("interval_seconds")
-    report_interval = schedule.get("report_interval_seconds")
-    report_dir = schedule.get("report_dir")
-    feed_dir = schedule.get("feed_dir")
+    report_dir = _text(schedule, "report_dir", where, "")
+    feed_dir = _text(schedule, "feed_dir", where, "")
     return ScheduleConfig(
         timezone=timezone,
-        snapshot=str(schedule.get("snapshot", ScheduleConfig.snapshot)),
-        pages=str(schedule.get("pages", ScheduleConfig.pages)),
-        report=str(schedule.get("report", ScheduleConfig.report)),
+        snapshot=_text(schedule, "snapshot", where, ScheduleConfig.snapshot),
+        pages=_text(schedule, "pages", where, ScheduleConfig.pages),
+        report=_text(schedule, "report", where, ScheduleConfig.report),
         report_dir=Path(report_dir) if report_dir else None,
-        misfire_grace_seconds=int(schedule.get("misfire_grace_seconds", 3600)),
+        misfire_grace_seconds=max(
+            1, round(_seconds(schedule, "misfire_grace_seconds", where, 3600))
+        ),
         manuals=tuple(_manual(m, source) for m in manuals),
-        interval_seconds=float(interval) if interval is not None else None,
-        report_interval_seconds=float(report_interval) if report_interval is not None else None,
+        interval_seconds=_interval(schedule, "interval_seconds", where),
+        report_interval_seconds=_interval(schedule, "report_interval_seconds", where),
         feed_dir=Path(feed_dir) if feed_dir else None,
-        lock_wait_seconds=float(schedule.get("lock_wait_seconds", 3600)),
+        lock_wait_seconds=_seconds(schedule, "lock_wait_seconds", where, 3600, zero=True),
         email=_email(raw, source),
         fetch_deadline_seconds=_deadline(raw, source),
+        file_mode=_file_mode(raw, source),
     )
 
 
+def _seconds(
+    table: Mapping[str, Any], key: str, where: str, default: float, *, zero: bool = False
+) -> float:
+    """A number of seconds above 0 (or at least 0 with ``zero``), at most a year."""
+    value = table.get(key, default)
+    low_ok = isinstance(value, int | float) and (value >= 0 if zero else value > 0)
+    if isinstance(value, bool) or not low_ok or not value <= MAX_SECONDS:
+        least = "0 or more" if zero else "above 0"
+        raise ConfigError(
+            f"{where} {key} must be a number of seconds {least}, not {value!r}",
+            f"e.g. {key} = {int(default)}",
+        )
+    return float(value)
+
+
+def _interval(table: Mapping[str, Any], key: str, where: str) -> float | None:
+    """A testing interval: at least 1 second (0 or less would spin the scheduler)."""
+    if key not in table:
+        return None
+    value = _seconds(table, key, where, 60)
+    if value < 1:
+        raise ConfigError(f"{where} {key} must be at least 1 second, not {value!r}")
+    return value
+
+
+def _text(table: Mapping[str, Any], key: str, where: str, default: str) -> str:
+    value = table.get(key, default)
+    if not isinstance(value, str):
+        raise ConfigError(
+            f"{where} {key} must be a string, not {value!r}", f'quote it: {key} = "..."'
+        )
+    return value
+
+
+def _flag(table: Mapping[str, Any], key: str, where: str) -> bool | None:
+    """A TOML boolean (true/false, unquoted); a string such as "false" is refused."""
+    value = table.get(key)
+    if value is None or isinstance(value, bool):
+        return value
+    raise ConfigError(
+        f"{where} {key} must be true or false (a TOML boolean), not {value!r}",
+        f"write {key} = false or {key} = true, without quotes",
+    )
+
+
+def _file_mode(raw: Mapping[str, Any], source: str) -> int | None:
+    """``[output] file_mode``: the mode of reports, feeds and exports (default 0600)."""
+    value = _table(raw, "output", source).get("file_mode")
+    return None if value is None else parse_file_mode(value, f"{source}: [output]")
+
+
 def _email(raw: Mapping[str, Any], source: str) -> EmailConfig | None:
-    table = raw.get("email")
-    if table is None:
+    if raw.get("email") is None:
         return None
     table = _table(raw, "email", source)
+    where = f"{source}: [email]"
     if "password" in table:
         raise ConfigError(
             f"{source}: [email] must not hold the password",
@@ -152,17 +220,42 @@ def _email(raw: Mapping[str, Any], source: str) -> EmailConfig | None:
     recipients = (to,) if isinstance(to, str) else tuple(str(item) for item in to)
     if not table.get("host") or not recipients or not table.get("from"):
         raise ConfigError(f"{source}: [email] needs host, from and to")
-    username = table.get("username")
+    tls = _tls_mode(table, where)
+    port = table.get("port", 465 if tls == "implicit" else 25)
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
+        raise ConfigError(f"{where} port must be a port number, not {port!r}", "e.g. port = 587")
+    ca_file = _text(table, "ca_file", where, "")
     return EmailConfig(
-        host=str(table["host"]),
-        port=int(table.get("port", 25)),
-        starttls=bool(table.get("starttls", False)),
-        username=str(username) if username else None,
-        sender=str(table["from"]),
+        host=_text(table, "host", where, ""),
+        port=port,
+        tls=tls,
+        username=_text(table, "username", where, "") or None,
+        sender=_text(table, "from", where, ""),
         to=recipients,
-        timeout=float(table.get("timeout", 30)),
-        subject=str(table.get("subject", EmailConfig.subject)),
+        timeout=_seconds(table, "timeout", where, 30),
+        subject=_text(table, "subject", where, EmailConfig.subject),
+        ca_file=Path(ca_file) if ca_file else None,
     )
+
+
+def _tls_mode(table: Mapping[str, Any], where: str) -> str:
+    """``tls = "starttls" | "implicit" | "none"``; or the older ``starttls`` / ``ssl``
+    booleans (``ssl = true``: implicit; ``starttls = false``: none)."""
+    tls = table.get("tls")
+    starttls, implicit = _flag(table, "starttls", where), _flag(table, "ssl", where)
+    legacy = "implicit" if implicit else ("none" if starttls is False else None)
+    if implicit and starttls:
+        raise ConfigError(f"{where} has both ssl = true and starttls = true", "keep one")
+    if tls is None:
+        return legacy or "starttls"
+    if tls not in TLS_MODES:
+        raise ConfigError(
+            f"{where} tls must be one of {', '.join(TLS_MODES)}, not {tls!r}",
+            'tls = "starttls" (port 587 or 25) or tls = "implicit" (port 465)',
+        )
+    if legacy is not None and legacy != tls:
+        raise ConfigError(f"{where} tls = {tls!r} contradicts starttls/ssl", "keep tls only")
+    return str(tls)
 
 
 def _table(raw: Mapping[str, Any], key: str, source: str) -> Mapping[str, Any]:
@@ -184,9 +277,10 @@ def _deadline(raw: Mapping[str, Any], source: str) -> float:
 
 
 def fetch_settings(settings: Settings, config: ScheduleConfig) -> Settings:
-    """``settings`` with the fetch limits of the scheduler's config file."""
+    """``settings`` with the fetch limits and the output file mode of the config file."""
     policy = replace(settings.fetch, deadline=config.fetch_deadline_seconds)
-    return replace(settings, fetch=policy)
+    mode = settings.file_mode if config.file_mode is None else config.file_mode
+    return replace(settings, fetch=policy, file_mode=mode)
 
 
 def _manual(raw: object, source: str) -> ManualConfig:

@@ -8,6 +8,7 @@ caller (``Settings.smtp_password``, from the environment only): it is never logg
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import smtplib
 import ssl
@@ -20,7 +21,8 @@ from pathlib import Path
 
 from amendwatch.api import Amendwatch
 from amendwatch.config import ENV_SMTP_PASSWORD, EmailConfig, ScheduleConfig, Settings
-from amendwatch.errors import ConfigError, InputError
+from amendwatch.errors import ConfigError
+from amendwatch.outputs import DEFAULT_FILE_MODE, write_output
 from reports.atom import build_feed, render_feed
 from reports.models import Period
 from reports.periods import parse_range, parse_week
@@ -56,19 +58,21 @@ def weekly_report(app: Amendwatch, week: str) -> WeeklyReport:
     )
 
 
-def write_folder(report: WeeklyReport, folder: Path) -> Path:
-    """Write ``<folder>/<YYYY-Www>/report.{html,md,json}``; returns the week's folder."""
+def write_folder(report: WeeklyReport, folder: Path, mode: int = DEFAULT_FILE_MODE) -> Path:
+    """Write ``<folder>/<YYYY-Www>/report.{html,md,json}`` (each file whole or not at all,
+    with ``mode``); returns the week's folder."""
     target = folder / report.week
-    try:
-        target.mkdir(parents=True, exist_ok=True)
-        for fmt, text in (("html", report.html), ("md", report.md), ("json", report.json)):
-            (target / f"report.{fmt}").write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise InputError(
-            f"cannot write the report into {target}: {exc.strerror}",
-            "check report_dir in the config (it must be a writable folder)",
-        ) from exc
+    _make_folder(target, "check report_dir in the config (it must be a writable folder)")
+    for fmt, text in (("html", report.html), ("md", report.md), ("json", report.json)):
+        write_output(target / f"report.{fmt}", text, mode)
     return target
+
+
+def _make_folder(folder: Path, hint: str) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"cannot create the folder {folder}: {exc.strerror}", hint) from exc
 
 
 def build_message(report: WeeklyReport, email: EmailConfig, now: datetime) -> EmailMessage:
@@ -96,8 +100,8 @@ def send_email(
     password: str | None,
     smtp: SmtpFactory = smtplib.SMTP,
 ) -> None:
-    """Send over SMTP: STARTTLS and login when configured. Failures become ``ConfigError``
-    naming the server (never the password)."""
+    """Send over SMTP with TLS as ``email.tls`` says (STARTTLS by default) and log in when
+    configured. Failures become ``ConfigError`` naming the server (never the password)."""
     if email.username and not password:
         raise ConfigError(
             f"[email] username {email.username!r} is set but no password was given",
@@ -105,9 +109,8 @@ def send_email(
         )
     where = f"{email.host}:{email.port}"
     try:
-        with smtp(email.host, email.port, timeout=email.timeout) as server:
-            if email.starttls:
-                server.starttls(context=ssl.create_default_context())
+        with _connect(email, smtp) as server:
+            _secure(server, email, where)
             if email.username and password:
                 server.login(email.username, password)
             server.send_message(message)
@@ -119,8 +122,56 @@ def send_email(
     except (smtplib.SMTPException, OSError) as exc:
         raise ConfigError(
             f"could not send the weekly report via {where}: {exc}",
-            "check [email] host, port and starttls, and that the server is reachable",
+            "check [email] host, port and tls, and that the server is reachable",
         ) from exc
+
+
+def _tls_context(email: EmailConfig) -> ssl.SSLContext:
+    cafile = str(email.ca_file) if email.ca_file is not None else None
+    return ssl.create_default_context(cafile=cafile)
+
+
+def _connect(email: EmailConfig, smtp: SmtpFactory) -> smtplib.SMTP:
+    if email.tls == "implicit":
+        return smtplib.SMTP_SSL(
+            email.host, email.port, timeout=email.timeout, context=_tls_context(email)
+        )
+    return smtp(email.host, email.port, timeout=email.timeout)
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _secure(server: smtplib.SMTP, email: EmailConfig, where: str) -> None:
+    """STARTTLS when the mode asks for it; never a password in cleartext except to a relay
+    on this machine (``tls = "none"`` and a loopback host)."""
+    if email.tls == "implicit":
+        return
+    if email.tls == "none":
+        if email.username and not _is_loopback(email.host):
+            raise ConfigError(
+                f'refusing to send the SMTP password to {where} in cleartext (tls = "none")',
+                'use tls = "starttls" or tls = "implicit" (port 465)',
+            )
+        return
+    server.ehlo()
+    if server.has_extn("starttls"):
+        server.starttls(context=_tls_context(email))
+        server.ehlo()
+        return
+    if email.username:
+        raise ConfigError(
+            f"the SMTP server {where} does not offer STARTTLS: "
+            "the password is not sent in cleartext",
+            'use tls = "implicit" (port 465), or a server that offers STARTTLS',
+        )
+    log.warning("the SMTP server %s does not offer STARTTLS: the report goes unencrypted", where)
 
 
 def feed_xml(app: Amendwatch, manual: str, now: datetime, self_url: str = "") -> str:
@@ -140,19 +191,17 @@ def last_change_at(app: Amendwatch, manual: str, now: datetime) -> datetime | No
 def write_feeds(
     app: Amendwatch, folder: Path, now: datetime, names: Sequence[str] = ()
 ) -> list[Path]:
-    """Write ``<folder>/<manual>.atom`` for each manual (all by default)."""
-    written = []
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        for name in names or [m.name for m in app.manuals()]:
-            path = folder / f"{feed_file_name(name)}.atom"
-            path.write_text(feed_xml(app, name, now), encoding="utf-8")
-            written.append(path)
-    except OSError as exc:
-        raise InputError(
-            f"cannot write feeds into {folder}: {exc.strerror}", "choose a writable folder"
-        ) from exc
-    return written
+    """Write ``<folder>/<manual>.atom`` for each manual (all by default), each whole or not
+    at all, with the settings' file mode."""
+    _make_folder(folder, "check feed_dir in the config (it must be a writable folder)")
+    return [
+        write_output(
+            folder / f"{feed_file_name(name)}.atom",
+            feed_xml(app, name, now),
+            app.settings.file_mode,
+        )
+        for name in names or [m.name for m in app.manuals()]
+    ]
 
 
 def feed_file_name(manual: str) -> str:
@@ -170,7 +219,8 @@ def deliver_week(
     report = weekly_report(app, week)
     done = []
     if config.report_dir is not None:
-        done.append(f"wrote {write_folder(report, config.report_dir)}")
+        target = write_folder(report, config.report_dir, app.settings.file_mode)
+        done.append(f"wrote {target}")
     if config.email is not None:
         message = build_message(report, config.email, app.clock())
         send_email(message, config.email, settings.smtp_password)

@@ -71,3 +71,16 @@ class IntegrityError(StoreError):
 
 class LockError(StoreError):
     hint = "another amendwatch process is writing; wait for it to finish"
+
+
+class OutputError(AmendwatchError):
+    """A report, feed, draft or export file could not be written; the file it would have
+    replaced is unchanged."""
+
+    hint = "choose another path or folder; any earlier file there is unchanged"
+
+
+class DiskFullError(AmendwatchError):
+    """The disk (or the database's size limit) is full: an output file or the database."""
+
+    hint = "free some disk space, then run the command again; nothing earlier was replaced"

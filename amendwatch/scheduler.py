@@ -37,6 +37,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from amendwatch import delivery
 from amendwatch.api import Amendwatch, RunReport, utc_now
+from amendwatch.clitools import SafeFormatter
 from amendwatch.config import (
     ManualConfig,
     ScheduleConfig,
@@ -166,8 +167,8 @@ def report_job(db_path: str, config_path: str) -> None:
     """The weekly digest of the week just ended, by email and/or into the report folder."""
     with job_guard("report"):
         config = load_schedule_config(Path(config_path))
-        settings = load_settings(db_path)
-        app = open_app(db_path)
+        app = open_app(db_path, config)
+        settings = app.settings
         try:
             delivery.deliver_week(app, config, settings, delivery.previous_week(app.clock()))
         finally:
@@ -292,7 +293,9 @@ def prepare(settings: Settings, config_path: Path) -> ScheduleConfig:
 def configure_logging(verbosity: int) -> None:
     """-1 quiet (warnings), 0 normal (one line per run), 1 verbose (one per chapter)."""
     level = {-1: logging.WARNING, 0: logging.INFO}.get(verbosity, logging.DEBUG)
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    handler = logging.StreamHandler()
+    handler.setFormatter(SafeFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler])
     logging.getLogger("amendwatch").setLevel(level)
     logging.getLogger("apscheduler").setLevel(logging.INFO if verbosity > 0 else logging.WARNING)
     logging.getLogger("httpx").setLevel(logging.INFO if verbosity > 0 else logging.WARNING)

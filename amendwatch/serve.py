@@ -5,17 +5,25 @@ detected change) and ``304 Not Modified`` for a matching ``If-Modified-Since``;
 ``/reports/latest.html`` the digest of the last 7 days; ``/`` an index. Each request opens the
 database itself (SQLite connections are not shared between threads). Bind to 127.0.0.1 unless
 a reverse proxy in front needs otherwise.
+
+Limits: at most ``max_connections`` connections are served at once (one thread each); one
+more is answered 503 and closed without a thread. A connection that sends nothing for
+``idle_timeout`` seconds is closed. A request whose ``Host`` is not 127.0.0.1, localhost,
+::1, the bound address or an ``allowed_hosts`` entry is answered 421 (400 without a Host),
+so a DNS-rebinding page cannot read the feeds through a browser.
 """
 
 from __future__ import annotations
 
+import contextlib
 import html
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 from amendwatch import delivery
 from amendwatch.api import Amendwatch, utc_now
@@ -29,6 +37,71 @@ HTML_TYPE = "text/html; charset=utf-8"
 
 Reply = tuple[int, dict[str, str], bytes]
 _GATE = threading.Lock()
+MAX_CONNECTIONS = 16
+IDLE_TIMEOUT = 10.0
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+_BUSY = (
+    b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nRetry-After: 1\r\n"
+    b"Connection: close\r\n\r\n"
+)
+
+
+def host_of(value: str) -> str:
+    """The host name of a ``Host`` header (or ``--allow-host`` entry), without its port."""
+    value = value.strip().lower()
+    if value.startswith("["):
+        return value[1 : value.find("]")] if "]" in value else value
+    if value.count(":") == 1:
+        value = value.split(":", 1)[0]
+    return value.rstrip(".")
+
+
+def allowed_host_names(bound: str, extra: Iterable[str] = ()) -> frozenset[str]:
+    """Loopback names, the bound address (unless a wildcard) and ``extra``."""
+    names = set(LOCAL_HOSTS) | {host_of(entry) for entry in extra if entry.strip()}
+    if bound not in ("", "0.0.0.0", "::"):
+        names.add(bound.lower() if bound.count(":") > 1 else host_of(bound))
+    return frozenset(names)
+
+
+def host_problem(header: str | None, allowed: frozenset[str]) -> Reply | None:
+    """400 without a Host header, 421 for a host not served here; None when allowed."""
+    headers = {"Content-Type": HTML_TYPE, "Connection": "close"}
+    if not header:
+        return 400, headers, b"<h1>A Host header is required</h1>"
+    if host_of(header) not in allowed:
+        return 421, headers, b"<h1>Misdirected request: unknown host</h1>"
+    return None
+
+
+class LimitedServer(ThreadingHTTPServer):
+    """A threading server with at most ``max_connections`` connection threads."""
+
+    daemon_threads = True
+    request_queue_size = 128  # a burst of connections waits in the kernel, not in threads
+
+    def __init__(self, address: tuple[str, int], handler: Any, max_connections: int) -> None:
+        super().__init__(address, handler)
+        self.slots = threading.BoundedSemaphore(max(1, max_connections))
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self.slots.acquire(blocking=False):  # full: answer 503 here, no thread
+            with contextlib.suppress(OSError):
+                request.settimeout(1.0)
+                request.sendall(_BUSY)
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self.slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.slots.release()
 
 
 def if_modified_since(value: str | None) -> datetime | None:
@@ -104,11 +177,17 @@ def make_server(
     host: str = "127.0.0.1",
     port: int = 8080,
     clock: Callable[[], datetime] = utc_now,
+    *,
+    allowed_hosts: Iterable[str] = (),
+    max_connections: int = MAX_CONNECTIONS,
+    idle_timeout: float = IDLE_TIMEOUT,
 ) -> ThreadingHTTPServer:
     """A server (not yet serving) for the feeds of ``settings.db_path``; port 0 picks one."""
+    allowed = allowed_host_names(host, allowed_hosts)
 
     class Handler(BaseHTTPRequestHandler):
         server_version = "amendwatch"
+        timeout = idle_timeout  # the socket timeout: an idle connection is closed
 
         def do_GET(self) -> None:
             self._reply(send_body=True)
@@ -118,7 +197,8 @@ def make_server(
 
         def _reply(self, *, send_body: bool) -> None:
             since = if_modified_since(self.headers.get("If-Modified-Since"))
-            status, headers, body = answer(settings, self.path, since, clock())
+            refused = host_problem(self.headers.get("Host"), allowed)
+            status, headers, body = refused or answer(settings, self.path, since, clock())
             self.send_response(status)
             for key, value in headers.items():
                 self.send_header(key, value)
@@ -130,4 +210,4 @@ def make_server(
         def log_message(self, format: str, *args: object) -> None:
             log.info("%s %s", self.address_string(), format % args)
 
-    return ThreadingHTTPServer((host, port), Handler)
+    return LimitedServer((host, port), Handler, max_connections)

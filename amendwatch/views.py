@@ -13,6 +13,7 @@ from rich.progress import Progress
 
 from amendwatch.api import Amendwatch, RunReport
 from amendwatch.bounds import bounds_text, format_time
+from amendwatch.clitools import echo
 from amendwatch.errors import InputError
 from amendwatch.pipeline import ChapterOutcome
 from differ.classify import split_hunks
@@ -48,15 +49,17 @@ def run_snapshot(
 
 def print_outcome(outcome: ChapterOutcome) -> None:
     reason = f" ({outcome.reason})" if outcome.reason else ""
-    click.echo(f"  {outcome.outcome:<13} {outcome.url}{reason}", err=True)
+    echo(f"  {outcome.outcome:<13} {outcome.url}{reason}", err=True)
 
 
 def snapshot_summary(report: RunReport) -> str:
     lines = []
     for result in report.results:
         contents = "" if result.contents_ok else " (contents page failed: nothing marked removed)"
+        flips = result.count("flip")
+        reverted = f" ({flips} reverted)" if flips else ""
         lines.append(
-            f"{result.manual}: checked {result.checked}, changed {result.changed}, "
+            f"{result.manual}: checked {result.checked}, changed {result.changed}{reverted}, "
             f"not checked {result.failed}{contents}"
         )
         for outcome in result.outcomes:
@@ -104,7 +107,7 @@ def unconfirmed_lines(unconfirmed: Sequence[UnconfirmedChange]) -> list[str]:
     for item in unconfirmed:
         lines.append(
             f"{format_time(item.observed_at)}  {item.manual}  {item.chapter_title or item.url}"
-            "  [unconfirmed large change]"
+            "  [unconfirmed]"
         )
         lines.append(f"    {item.reason}")
         lines.extend(f"    capture sha256:{sha}" for sha in item.captures)
@@ -121,8 +124,10 @@ def changes_text(
         diff = change.diff
         lines.append(
             f"{format_time(change.detected_at)}  {change.manual}  {change.chapter_title}  "
-            f"[{diff.kind}]  #{change.change_id}"
+            f"[{change.kind_label}]  #{change.change_id}"
         )
+        if change.reverted_to is not None:
+            lines.append(f"    {change.reverted_to.text} (v{change.reverted_to.version_id})")
         if diff.kind == "renamed":
             lines.append(f"    renamed from {diff.old_title!r}")
         if diff.stamp_changed:
@@ -281,7 +286,8 @@ def runs_text(app: Amendwatch, limit: int) -> str:
     for r in rows:
         lines.append(
             f"run {r.id}  {r.kind}  {format_time(r.started_at)} .. {format_time(r.finished_at)}"
-            f"  {r.status}  checked {r.checked} changed {r.changed} failed {r.failed}"
+            f"  {r.status}  checked {r.checked} changed {r.changed}"
+            f"{f' ({r.reverted} reverted)' if r.reverted else ''} failed {r.failed}"
             + (f"  errors: {'; '.join(r.errors)}" if r.errors else "")
         )
         lines.extend(not_watched_lines(unwatched.get(r.id, ())))
@@ -302,6 +308,7 @@ def runs_json(app: Amendwatch, limit: int) -> str:
                     "status": r.status,
                     "checked": r.checked,
                     "changed": r.changed,
+                    "reverted": r.reverted,
                     "failed": r.failed,
                     "errors": list(r.errors),
                     "not_watched": [

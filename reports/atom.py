@@ -65,10 +65,10 @@ def feed_id(manual: str) -> str:
 def _entry(change: DetectedChange) -> FeedEntry:
     return FeedEntry(
         id=entry_id(change),
-        title=f"{change.chapter_title} — {change.diff.kind}",
+        title=f"{change.chapter_title} — {change.kind_label}",
         updated=_stamp(change.detected_at),
         link=safe_href(change.chapter_url),
-        kind=change.diff.kind,
+        kind=change.kind_label,
         content=change_text(change),
     )
 

@@ -55,6 +55,7 @@ class SummaryCounts:
     chapters_new: int
     chapters_removed: int
     chapters_renamed: int
+    chapters_reverted: int  # flips: back to an earlier version's content
     sections_changed: int  # wording, title, added or removed (not cosmetic, not layout only)
     sections_renumbered: int  # only renumbered or moved: nothing to read
     links_changed: int
@@ -156,6 +157,7 @@ def summary_counts(digest: Digest) -> SummaryCounts:
         chapters_new=sum(1 for k in kinds if k[2] == "new"),
         chapters_removed=sum(1 for k in kinds if k[2] == "removed"),
         chapters_renamed=sum(1 for k in kinds if k[2] == "renamed"),
+        chapters_reverted=len({(c.manual, c.chapter_url) for c in digest.changes if c.reverted_to}),
         sections_changed=sum(1 for s in sections if not s.cosmetic and not _moved_only(s)),
         sections_renumbered=sum(1 for s in sections if _moved_only(s)),
         links_changed=sum(len(s.links_added) + len(s.links_removed) for s in sections),

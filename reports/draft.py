@@ -78,7 +78,7 @@ def _entry_for(group: Sequence[DetectedChange], period: Period) -> AmendmentEntr
     elif category == "removed":
         traced = [DraftSentence("This chapter has been removed.", latest.change_id)]
     else:
-        traced = _traced(group)
+        traced = _updated_sentences(group, period)
         if not traced:
             return None
     return AmendmentEntry(
@@ -92,6 +92,44 @@ def _entry_for(group: Sequence[DetectedChange], period: Period) -> AmendmentEntr
         chapter_url=latest.chapter_url,
         sentences=tuple(traced),
     )
+
+
+def _updated_sentences(group: Sequence[DetectedChange], period: Period) -> list[DraftSentence]:
+    """An updated chapter's sentences, drafted from the changes that make its net change in
+    the period: a page that flipped back and forth gives one entry (or none), never "updated
+    to note X" and "updated to remove X" together."""
+    net = net_changes(group)
+    last = net[-1] if net else None
+    if last is None or last.reverted_to is None or last.reverted_to.valid_from >= period.start:
+        return _traced(net)
+    # back to a version published before the period: one "reverted" note
+    cited = unique(s.section.label for c in net for s in c.diff.sections if s.is_substantive)
+    see = f" (see {join(cited)})" if cited else ""
+    text = f"This chapter has been {last.reverted_to.text}{see}."
+    return [DraftSentence(text, last.change_id, tuple(cited))]
+
+
+def net_changes(group: Sequence[DetectedChange]) -> list[DetectedChange]:
+    """The changes of one chapter left once every run of changes that came back to a
+    content already seen is cut out (loop erasure over the content hashes): empty when the
+    chapter ends as it began. Only a group with a flip is cut; a change that leaves the
+    content as it was (a move) is always kept."""
+    hashes = [group[0].old_content_hash, *(c.new_content_hash for c in group)] if group else []
+    if not any(c.reverted_to for c in group) or None in hashes:
+        return list(group)
+    states: list[str | None] = [hashes[0]]
+    path: list[DetectedChange] = []
+    kept: list[DetectedChange] = []  # content-neutral changes (moves)
+    for change in group:
+        if change.new_content_hash == change.old_content_hash:
+            kept.append(change)
+        elif change.new_content_hash in states:
+            cut = states.index(change.new_content_hash)
+            del states[cut + 1 :], path[cut:]
+        else:
+            states.append(change.new_content_hash)
+            path.append(change)
+    return sorted([*kept, *path], key=lambda c: (c.detected_at, c.change_id))
 
 
 def _traced(group: Sequence[DetectedChange]) -> list[DraftSentence]:

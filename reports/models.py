@@ -17,6 +17,21 @@ EntryCategory = Literal["updated", "new", "removed"]
 
 
 @dataclass(frozen=True)
+class Reversion:
+    """A change back to the content of an earlier version (a "flip": a page alternating
+    between two contents): which version, and since when that content was first seen."""
+
+    version_id: int
+    valid_from: datetime
+
+    @property
+    def text(self) -> str:
+        """ "reverted to the version of 9 Nov 2026"."""
+        when = self.valid_from
+        return f"reverted to the version of {when.day} {when:%b %Y}"
+
+
+@dataclass(frozen=True)
 class DetectedChange:
     """A stored ChapterDiff with what a report needs to present it as evidence."""
 
@@ -30,6 +45,12 @@ class DetectedChange:
     new_content_hash: str | None = None
     chapter_number: str | None = None
     summary: str = ""  # for new chapters: the scope / introduction text
+    reverted_to: Reversion | None = None  # a flip: the earlier version it returns to
+
+    @property
+    def kind_label(self) -> str:
+        """The change's kind as reports name it: "reverted" for a flip."""
+        return "reverted" if self.reverted_to is not None else self.diff.kind
 
 
 @dataclass(frozen=True)

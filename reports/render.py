@@ -30,6 +30,8 @@ from reports.models import (
     FailedCheck,
     Period,
     Reconciliation,
+    Reversion,
+    UnconfirmedChange,
 )
 from reports.redline import flag_spans
 from scraper.models import Chapter, Section
@@ -169,7 +171,8 @@ def render_version(chapter: Chapter, sections: Sequence[Section], bounds: str) -
 def change_text(change: DetectedChange, context_words: int = 40) -> str:
     diff = change.diff
     lines = [
-        f"{chapter_heading(diff, change.chapter_title)} ({diff.kind})",
+        f"{chapter_heading(diff, change.chapter_title)} ({change.kind_label})",
+        *([change.reverted_to.text.capitalize()] if change.reverted_to else []),
         change.chapter_url,
         f"change {change.change_id} detected {change.detected_at.isoformat()}; "
         f"versions {diff.old_version} -> {diff.new_version}",
@@ -198,8 +201,51 @@ def _text_marker(seg: Segment) -> str:
     return seg.text
 
 
+def reversion_json(reverted_to: Reversion | None) -> dict[str, Any] | None:
+    """``"flip_of"`` of a change's JSON: the version a flip returns to (None: not a flip)."""
+    if reverted_to is None:
+        return None
+    return {
+        "version": reverted_to.version_id,
+        "valid_from": reverted_to.valid_from.isoformat(),
+        "text": reverted_to.text,
+    }
+
+
+def changes_payload(
+    changes: Sequence[DetectedChange], unconfirmed: Sequence[UnconfirmedChange]
+) -> dict[str, Any]:
+    """``changes --format json``: each chapter diff with its change's id, manual, title,
+    detection time and ``flip_of``; and the changes a second fetch did not confirm."""
+    items = []
+    for change in changes:
+        item = chapter_diff_to_json(change.diff)
+        item.update(
+            change_id=change.change_id,
+            manual=change.manual,
+            chapter_title=change.chapter_title,
+            detected_at=change.detected_at.isoformat(),
+            flip_of=reversion_json(change.reverted_to),
+        )
+        items.append(item)
+    pending = [
+        {
+            "manual": u.manual,
+            "url": u.url,
+            "chapter_title": u.chapter_title,
+            "observed_at": u.observed_at.isoformat(),
+            "reason": u.reason,
+            "captures": list(u.captures),
+        }
+        for u in unconfirmed
+    ]
+    return {"changes": items, "unconfirmed": pending}
+
+
 def change_json(change: DetectedChange) -> dict[str, Any]:
     return {
+        "kind": change.kind_label,
+        "flip_of": reversion_json(change.reverted_to),
         "change_id": change.change_id,
         "manual": change.manual,
         "chapter_title": change.chapter_title,
@@ -256,6 +302,7 @@ _SUMMARY_LABELS = {
     "chapters_new": "New chapters",
     "chapters_removed": "Chapters removed",
     "chapters_renamed": "Chapters renamed",
+    "chapters_reverted": "Chapters reverted to an earlier version",
     "sections_changed": "Sections changed (not cosmetic)",
     "sections_renumbered": "Sections only renumbered or moved",
     "links_changed": "Links added or removed",

@@ -10,6 +10,7 @@ chapter unchanged, so a changed chapter costs no second parse.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from amendwatch.errors import ExtractError
 from scraper.extract import extract_chapter
 from scraper.fingerprint import digest_of, fingerprint, parse_pruned
 from scraper.models import Chapter
+from scraper.orphans import exit_with_parent
 from scraper.quickcheck import guard_of, whole_guard
 
 __all__ = ["Analyser", "Analysis", "AnalysisJob", "analyse"]
@@ -91,7 +93,12 @@ class Analyser:
         if self.workers < 2 or len(wanted) < self.min_batch:
             return lambda: [None if job is None else analyse(job) for job in jobs]
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=get_context("spawn"))
+            self._pool = ProcessPoolExecutor(
+                self.workers,
+                mp_context=get_context("spawn"),
+                initializer=exit_with_parent,  # a worker ends when the snapshot is killed
+                initargs=(os.getpid(),),
+            )
         pool = self._pool
         futures = [None if job is None else pool.submit(analyse, job) for job in jobs]
         return lambda: [None if future is None else future.result() for future in futures]

@@ -22,12 +22,14 @@ from __future__ import annotations
 from bs4 import NavigableString, Tag
 from bs4.element import PageElement
 
+from scraper.sections import bounded_text, gone
 from scraper.stamps import STAMP_MAX_CHARS, has_time_of_day, is_stamp, stamp_text
 from scraper.text import normalise_line
 
 __all__ = ["FURNITURE_WORDS", "content_root", "take_stamps"]
 
 FURNITURE_WORDS = 12  # a text block beside the content this short is furniture
+MAX_STEPS = 64  # wrappers stepped through at most (a page nested 10,000 deep costs no more)
 DOMINANT = 0.5  # the share of the text the child descended into must hold
 LINK_DENSE = 0.5  # a block whose link text is at least this share of its text is furniture
 _STAMP_BLOCKS = (
@@ -51,10 +53,10 @@ def take_stamps(root: Tag) -> tuple[str, ...]:
     (a date, not a render time: ``has_time_of_day``), in document order."""
     stamps: list[str] = []
     for tag in root.find_all(_STAMP_BLOCKS):
-        if tag.decomposed:
+        if gone(tag):
             continue
-        text = normalise_line(tag.get_text(" "))
-        if len(text) > STAMP_MAX_CHARS or not is_stamp(text):
+        text = bounded_text(tag, STAMP_MAX_CHARS)
+        if text is None or not is_stamp(text):
             continue
         if not has_time_of_day(text):
             stamps.append(stamp_text(text))
@@ -126,7 +128,10 @@ def content_root(body: Tag) -> Tag:
     """The element of ``body`` that holds the chapter (``body`` itself when nothing beside
     its dominant child is furniture)."""
     root = body
-    while (child := _dominant_child(root)) is not None:
+    for _ in range(MAX_STEPS):
+        child = _dominant_child(root)
+        if child is None:
+            break
         if not all(_is_furniture(node) for node in root.children if node is not child):
             break
         root = child

@@ -42,7 +42,7 @@ from bs4 import BeautifulSoup, NavigableString, Tag
 
 from scraper.guard import allow_entry
 from scraper.models import ChapterRef, Contents, Skipped
-from scraper.sections import inline_text
+from scraper.sections import gone, inline_text
 from scraper.text import normalise_line
 from scraper.urlcanon import adopt_known, canonical_url, page_path, routing_query
 
@@ -249,10 +249,10 @@ def _remove_chrome(soup: BeautifulSoup, *, keep_nav: bool) -> None:
             if "breadcrumb" in " ".join([*words, *(attrs.get("class") or [])]).lower():
                 marked.append(tag)
     for tag in marked:
-        if not tag.decomposed:
+        if not gone(tag):
             tag.decompose()
     for control in soup.find_all(["button", "input"]):
-        notice = None if control.decomposed else _cookie_notice(control)
+        notice = None if gone(control) else _cookie_notice(control)
         if notice is not None:
             notice.decompose()
 

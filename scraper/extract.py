@@ -12,7 +12,7 @@ from soupsieve import SelectorSyntaxError
 from amendwatch.errors import ExtractError
 from scraper.contentroot import content_root, take_stamps
 from scraper.models import Chapter, Link
-from scraper.sections import HEADING_TAGS, split_sections
+from scraper.sections import HEADING_TAGS, bounded_text, gone, split_sections
 from scraper.text import has_text, normalise_line, normalise_text
 
 __all__ = ["extract_chapter", "find_body", "normalise_text", "parse_html", "strip_furniture"]
@@ -72,6 +72,7 @@ def _is_inpage_contents(tag: Tag) -> bool:
     return linked >= INPAGE_LINK_SHARE * len(normalise_line(tag.get_text(" ")))
 
 
+SMALL_TEXT = 160  # furniture lines are at most this long
 _TOOL_BLOCKS = frozenset({"p", "div", "ul", "ol"})
 INPAGE_LINK_SHARE = 0.8  # a contents list is (nearly) all link text: no headings, no prose
 
@@ -117,14 +118,14 @@ def strip_furniture(root: Tag, ignore: Sequence[str] = ()) -> None:
     for tag in root.find_all(_NEVER_CONTENT):
         tag.decompose()
     for tag in root.find_all(_FURNITURE_TAGS):
-        if tag.decomposed:
+        if gone(tag):
             continue
         if tag.name == "header" and tag.find(HEADING_TAGS) is not None:
             tag.unwrap()  # an article or section header that carries its heading
         else:
             tag.decompose()
     for tag in root.find_all(True):
-        if tag.decomposed or not _is_named_furniture(tag):
+        if gone(tag) or not _is_named_furniture(tag):
             continue
         tag.decompose()
     _strip_small_furniture(root)
@@ -161,7 +162,7 @@ def strip_matching_text(root: Tag, patterns: Sequence[str]) -> None:
     except re.error as exc:
         raise ExtractError(f"invalid ignore pattern: {exc}") from exc
     for tag in root.find_all(_TEXT_BLOCKS):
-        if tag.decomposed or tag.find(_BLOCK_CHILDREN) is not None:
+        if gone(tag) or tag.find(_BLOCK_CHILDREN) is not None:
             continue
         text = " ".join(tag.get_text(" ").split())
         if any(pattern.search(text) for pattern in compiled):
@@ -170,9 +171,13 @@ def strip_matching_text(root: Tag, patterns: Sequence[str]) -> None:
 
 def _strip_small_furniture(root: Tag) -> None:
     for tag in root.find_all(["a", "p", "div", "span", "small", "ul", "ol"]):
-        if tag.decomposed:
+        if gone(tag):
             continue
-        text = normalise_line(tag.get_text(" "))
+        text = bounded_text(tag, SMALL_TEXT)
+        if text is None:  # too long for furniture: only a generated contents list may be
+            if _is_inpage_contents(tag):
+                tag.decompose()
+            continue
         if tag.name == "a" and _SKIP_TEXT.match(text):
             tag.decompose()
         elif _is_inpage_contents(tag):
@@ -180,7 +185,7 @@ def _strip_small_furniture(root: Tag) -> None:
             if isinstance(label, Tag) and _CONTENTS_TEXT.match(normalise_line(label.get_text())):
                 label.decompose()
             tag.decompose()
-        elif len(text) <= 160 and _FOOTER_TEXT.match(text):
+        elif _FOOTER_TEXT.match(text):
             tag.decompose()
         elif tag.name in _TOOL_BLOCKS and is_tool_bar(text):
             tag.decompose()  # a block of page actions, never words inside a sentence

@@ -17,6 +17,7 @@ later one, with "interrupted" pages.
 from __future__ import annotations
 
 import contextlib
+import os
 import pickle
 import signal
 from collections.abc import Sequence
@@ -30,6 +31,7 @@ from amendwatch.errors import AmendwatchError, FetchError
 from scraper.fetch import Clock, FetchPolicy, FetchRequest
 from scraper.guard import check_url
 from scraper.models import Page
+from scraper.orphans import exit_with_parent
 from scraper.responses import interrupted
 from scraper.session import FetchSession, register, unregister
 
@@ -60,10 +62,12 @@ def clock_pickles(clock: Clock) -> bool:
     return True
 
 
-def _serve(conn: Connection, policy: FetchPolicy, clock: Clock) -> None:
+def _serve(conn: Connection, policy: FetchPolicy, clock: Clock, parent: int) -> None:
     """The child: fetch each batch it is sent, answer (ticket, pages) or (ticket, error).
     Interrupts are the parent's to handle (it stops the child when it stops); a parent that
-    is gone (the pipe closed) ends the child quietly."""
+    is gone ends the child at once, even in the middle of a batch (``exit_with_parent``), or
+    quietly when the pipe closes."""
+    exit_with_parent(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     with FetchSession(policy, clock) as session, contextlib.closing(conn):
@@ -104,7 +108,9 @@ class FetchProcess:
         context = get_context("spawn")
         parent, child = context.Pipe()
         process = context.Process(
-            target=_serve, args=(child, self.policy, self._clock), name="amendwatch-fetch"
+            target=_serve,
+            args=(child, self.policy, self._clock, os.getpid()),
+            name="amendwatch-fetch",
         )
         process.daemon = True
         process.start()

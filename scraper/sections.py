@@ -46,6 +46,27 @@ class Block:
     links: tuple[Link, ...] = ()
 
 
+def gone(tag: Tag) -> bool:
+    """``tag.decomposed`` without its cost: when ``_decomposed`` was never set, bs4's
+    attribute fallback searches the whole subtree for a <_decomposed> tag (quadratic on a
+    deeply nested page)."""
+    return bool(vars(tag).get("_decomposed", False))
+
+
+def bounded_text(tag: Tag, limit: int) -> str | None:
+    """``tag``'s text on one line when it holds at most ``limit`` characters (besides
+    spaces), else None, having read no more than that: on a deeply nested page, reading every
+    element's whole text would be quadratic."""
+    parts: list[str] = []
+    size = 0
+    for piece in tag.strings:
+        size += len(piece.strip())
+        if size > limit:
+            return None
+        parts.append(piece)
+    return normalise_line(" ".join(parts))
+
+
 def parse_heading(text: str) -> tuple[str | None, str]:
     """ "8. Pre-birth Conferences" -> ("8", "Pre-birth Conferences"); "Appendix 1: X" ->
     ("Appendix 1", "X"); "RELATED GUIDANCE" -> (None, "Related Guidance")."""

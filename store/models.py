@@ -64,6 +64,7 @@ class RunRow:
     changed: int
     failed: int
     errors: tuple[str, ...] = ()
+    reverted: int = 0  # of the changed: flips back to an earlier version's content
 
 
 @dataclass(frozen=True)

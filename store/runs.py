@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Sequence
+import sqlite3
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -15,7 +17,7 @@ from store.models import RunRow
 from store.rows import fetch_all, fetch_one, from_db_time, insert, opt_from_db_time, to_db_time
 
 
-def _run(row: dict[str, Any]) -> RunRow:
+def _run(row: dict[str, Any], reverted: int = 0) -> RunRow:
     return RunRow(
         id=row["id"],
         kind=row["kind"],
@@ -26,6 +28,7 @@ def _run(row: dict[str, Any]) -> RunRow:
         changed=row["changed"],
         failed=row["failed"],
         errors=tuple(json.loads(row["errors"])),
+        reverted=reverted,
     )
 
 
@@ -71,7 +74,24 @@ def get_run(db: Database, run_id: int) -> RunRow:
 def list_runs(db: Database, limit: int = 20) -> tuple[RunRow, ...]:
     """The latest ``limit`` runs, newest first."""
     rows = fetch_all(db, "SELECT * FROM runs ORDER BY started_at DESC, id DESC LIMIT ?", (limit,))
-    return tuple(_run(row) for row in rows)
+    reverted = reverted_counts(db, [row["id"] for row in rows])
+    return tuple(_run(row, reverted.get(row["id"], 0)) for row in rows)
+
+
+def reverted_counts(db: Database, run_ids: Sequence[int]) -> dict[int, int]:
+    """How many of each run's changes are flips (the new version's observation says so)."""
+    if not run_ids:
+        return {}
+    marks = ", ".join("?" for _ in run_ids)
+    rows = fetch_all(
+        db,
+        "SELECT ch.run_id, COUNT(*) AS n FROM changes ch"
+        " JOIN versions v ON v.id = ch.new_version_id"
+        " JOIN observations o ON o.id = v.observation_id"
+        f" WHERE ch.run_id IN ({marks}) AND o.outcome = 'flip' GROUP BY ch.run_id",
+        list(run_ids),
+    )
+    return {row["run_id"]: row["n"] for row in rows}
 
 
 def abandon_unfinished_runs(db: Database, kinds: Sequence[str]) -> int:
@@ -83,3 +103,30 @@ def abandon_unfinished_runs(db: Database, kinds: Sequence[str]) -> int:
         list(kinds),
     )
     return cursor.rowcount
+
+
+@contextlib.contextmanager
+def finished_on_error(
+    db: Database,
+    run_id: int,
+    clock: Callable[[], datetime],
+    describe: Callable[[BaseException], str],
+) -> Iterator[None]:
+    """A run whose body raises is not left "running": it is finished "failed" (or
+    "interrupted" on Ctrl-C) with ``describe(exc)`` as its error, and the exception goes on.
+    Best effort: when even that write fails (a disk full to the last byte), the next run marks
+    it "abandoned"."""
+    try:
+        yield
+    except BaseException as exc:
+        status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+        with contextlib.suppress(sqlite3.Error):
+            if db.conn.in_transaction:
+                db.conn.rollback()
+            db.conn.execute(
+                "UPDATE runs SET finished_at = ?, status = ?, errors = ?"
+                " WHERE id = ? AND status = 'running'",
+                (to_db_time(clock()), status, dumps([describe(exc)]), run_id),
+            )
+            db.conn.commit()
+        raise

@@ -13,6 +13,7 @@ from pathlib import Path
 from amendwatch.api import Amendwatch, RunReport
 from amendwatch.config import Settings
 from amendwatch.demo.server import DemoServer
+from amendwatch.outputs import write_output
 from reports import render
 from reports.models import AmendmentEntry, Period
 from reports.periods import parse_month, parse_range
@@ -52,9 +53,10 @@ def write_outputs(
     files = []
     for fmt in ("html", "md"):
         draft_file = output / f"drafts-{label}.{fmt}"
-        draft_file.write_text(render.render_drafts(entries, period, fmt), encoding="utf-8")
+        mode = app.settings.file_mode
+        write_output(draft_file, render.render_drafts(entries, period, fmt), mode)
         report_file = output / f"report-{label}.{fmt}"
-        report_file.write_text(app.report(period, MANUAL, fmt), encoding="utf-8")
+        write_output(report_file, app.report(period, MANUAL, fmt), mode)
         files += [draft_file, report_file]
     return entries, tuple(files)
 

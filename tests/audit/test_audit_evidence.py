@@ -34,8 +34,8 @@ def test_evidence_pack_has_captures_diff_drafts_and_a_manifest(
             "manifest.json",
             "SHA256SUMS",
         }
-        before = pack.read("before/capture.html").decode()
-        after = pack.read("after/capture.html").decode()
+        before = pack.read("before/capture.html.txt").decode()
+        after = pack.read("after/capture.html.txt").decode()
         diff = pack.read("diff/section-diff.txt").decode()
         drafts = json.loads(pack.read("drafts.json"))
         observation = json.loads(pack.read("after/observation.json"))
@@ -45,7 +45,7 @@ def test_evidence_pack_has_captures_diff_drafts_and_a_manifest(
     assert drafts and "Initial Child Protection Conferences" in drafts[0]["chapter_title"]
     assert observation["observed_at"].startswith("2026-11-09T09:00")
     assert hashlib.sha256(after.encode()).hexdigest() == observation["body_sha256"]
-    assert "  before/capture.html" in sums
+    assert "  before/capture.html.txt" in sums
 
 
 def test_rederive_records_derivations_never_changes(db_copy: Path) -> None:

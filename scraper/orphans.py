@@ -1,0 +1,36 @@
+"""Worker processes that end when the process that started them is gone.
+
+A SIGKILL of ``amendwatch snapshot`` gives its children no chance to be told: the analysis
+pool's workers (``scraper.analysis.Analyser``) and the fetch child (``scraper.fetchproc``)
+would be re-parented and go on fetching and parsing. Each child calls :func:`exit_with_parent`
+first thing: a daemon thread watches ``os.getppid()`` and ends the process as soon as it
+changes (the parent died: the child now belongs to init or a subreaper). Polling works the
+same on every POSIX system and, unlike ``PR_SET_PDEATHSIG``, does not fire when the thread
+that started the child ends while the parent lives on.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+ORPHANED_EXIT = 70  # EX_SOFTWARE: a child whose parent died
+POLL_SECONDS = 0.25
+
+
+def exit_with_parent(parent_pid: int, interval: float = POLL_SECONDS) -> None:
+    """In a child process: end it (``os._exit``) once ``parent_pid`` is no longer its
+    parent. Returns at once; the watching is done by a daemon thread."""
+    if os.getppid() != parent_pid:  # the parent died before the child got here
+        os._exit(ORPHANED_EXIT)
+    watcher = threading.Thread(
+        target=_watch, args=(parent_pid, interval), name="amendwatch-parent-watch", daemon=True
+    )
+    watcher.start()
+
+
+def _watch(parent_pid: int, interval: float) -> None:
+    while os.getppid() == parent_pid:
+        time.sleep(interval)
+    os._exit(ORPHANED_EXIT)  # no cleanup: the parent that would collect the work is gone
