@@ -120,7 +120,16 @@ def _links(items: Any) -> tuple[tuple[str, str], ...]:
 def _link_in(link: tuple[str, str], links: Sequence[tuple[str, str]]) -> bool:
     """A reported link (URL resolved by the product) among a truth section's (href as written)."""
     text, url = text_key(link[0]), link[1]
-    return any(text_key(t) == text and u and (url == u or url.endswith(u)) for t, u in links)
+    return any(text_key(t) == text and u and _same_target(url, u) for t, u in links)
+
+
+def _same_target(url: str, href: str) -> bool:
+    """The product drops tracking and token parameters from links (scraper/urlcanon.py):
+    compare with the href as written, then without queries."""
+    if url == href or url.endswith(href):
+        return True
+    bare = href.split("#", 1)[0].split("?", 1)[0]
+    return bool(bare) and url.split("#", 1)[0].split("?", 1)[0].endswith(bare)
 
 
 @dataclass

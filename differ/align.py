@@ -1,10 +1,11 @@
 """Pair the sections of two versions of a chapter.
 
-Passes, each over what the previous ones left: (1) same number and same title; (2) same title,
-other number (renumbered); (3) same number, other title, similar body (renamed); (4) similar
-body anywhere (renamed and/or moved, proposed by word shingles, confirmed by difflib). Then
-splits and merges are detected among what is left, and moves via the longest increasing run
-of old indices over the pairs in new order.
+Passes, each over what the previous ones left: (1) same number and same title, then the same
+heading read with another split into number and title; (2) same title, other number
+(renumbered); (3) same number, other title, similar body (renamed); (4) similar body anywhere
+(renamed and/or moved, proposed by word shingles, confirmed by difflib). Then splits and
+merges are detected among what is left, and moves via the longest increasing run of old
+indices over the pairs in new order.
 """
 
 from __future__ import annotations
@@ -62,6 +63,12 @@ def make_title_key(title: str) -> str:
 
 def make_number_key(number: str | None) -> str | None:
     return None if number is None else number.strip().rstrip(".").casefold()
+
+
+def make_heading_key(section: Section) -> str:
+    """The whole heading, number and title, as titles compare: "A. Definitions" read as a
+    title alone and read as number "A" plus title "Definitions" give the same key."""
+    return make_title_key(f"{section.number or ''} {section.title}")
 
 
 class _Matcher:
@@ -277,6 +284,10 @@ def align_sections(old: Sequence[Section], new: Sequence[Section]) -> Alignment:
     m.pair_groups(
         lambda o: (make_number_key(old[o].number), make_title_key(old[o].title)),
         lambda n: (make_number_key(new[n].number), make_title_key(new[n].title)),
+    )
+    m.pair_groups(
+        lambda o: make_heading_key(old[o]) or None,
+        lambda n: make_heading_key(new[n]) or None,
     )
     m.pair_groups(
         lambda o: make_title_key(old[o].title) or None,

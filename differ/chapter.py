@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from amendwatch.errors import InputError
-from differ.align import Alignment, align_sections, make_number_key
-from differ.classify import flags_for, is_cosmetic, link_changes
+from differ.align import Alignment, align_sections, make_heading_key, make_number_key
+from differ.classify import flags_for, link_changes
+from differ.cosmetic import is_cosmetic
 from differ.models import (
     ADDED,
     MODIFIED,
@@ -73,14 +74,28 @@ def _layout_kinds(old: Section | None, new: Section | None, *, moved: bool) -> s
         return {ADDED}
     if new is None:
         return {REMOVED}
-    kinds: set[str] = set()
+    kinds: set[str] = {MOVED} if moved else set()
+    if is_resplit(old, new):
+        return kinds
     if not is_cosmetic(old.title, new.title):
         kinds.add(RENAMED)
     if make_number_key(old.number) != make_number_key(new.number):
         kinds.add(RENUMBERED)
-    if moved:
-        kinds.add(MOVED)
     return kinds
+
+
+def is_resplit(old: Section, new: Section) -> bool:
+    """The same heading split otherwise into number and title ("A. Definitions" as a title,
+    then number "A" and title "Definitions"): how it was read changed, not the heading."""
+    renumbered = make_number_key(old.number) != make_number_key(new.number)
+    return renumbered and make_heading_key(old) == make_heading_key(new)
+
+
+def _is_retitled(old: Section | None, new: Section | None, kinds: set[str]) -> bool:
+    """A title change that is only cosmetic (case, quotes, dashes): a modification."""
+    if old is None or new is None or RENAMED in kinds or is_resplit(old, new):
+        return False
+    return old.title.split() != new.title.split()
 
 
 def build_section_change(
@@ -92,9 +107,7 @@ def build_section_change(
     added, removed, retargeted = link_changes(
         old.links if old is not None else (), new.links if new is not None else ()
     )
-    retitled = (  # a title change that is only cosmetic (case, quotes, dashes)
-        old is not None and new is not None and old.title.split() != new.title.split()
-    ) and RENAMED not in kinds
+    retitled = _is_retitled(old, new, kinds)
     if old is not None and new is not None and (edits or added or removed or retitled):
         kinds.add(MODIFIED)
     if not kinds:

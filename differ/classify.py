@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
@@ -16,7 +15,6 @@ FLAG_DURATION = "duration"
 FLAG_OBLIGATION = "obligation"
 
 CONTEXT = 6  # words of unchanged text either side of a change examined for flags
-_DECIMAL_RE = re.compile(r"(?<=\d)[.,:/](?=\d)")
 _MONTHS = (
     "january|february|march|april|may|june|july|august|september|october|november|december"
     "|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
@@ -45,18 +43,6 @@ OBLIGATION_RE = re.compile(
 )
 _QUOTES = "‘’“”'\"`´‚„«»"
 _DASHES = "-‐‑‒–—―−"
-
-
-def make_cosmetic_key(text: str) -> str:
-    """What is left of a text when whitespace, quotes, dashes, case and punctuation go."""
-    text = unicodedata.normalize("NFKC", text).casefold()
-    text = _DECIMAL_RE.sub("§", text)  # 1.5 and 15 differ; keep the separator between digits
-    return "".join(ch for ch in text if ch.isalnum() or ch == "§")
-
-
-def is_cosmetic(a: str, b: str) -> bool:
-    """True when ``a`` and ``b`` differ only in whitespace, quotes, dashes, case or punctuation."""
-    return make_cosmetic_key(a) == make_cosmetic_key(b)
 
 
 def _link_key(link: Link) -> tuple[str, str]:

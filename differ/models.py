@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from differ.quote import quoted_edits
 from scraper.models import Link, Section
 
 # Section change kinds (DESIGN.md)
@@ -48,11 +49,13 @@ class SectionChange:
 
     @property
     def inserted(self) -> str:
-        return " ".join(e.text.strip() for e in self.edits if e.op == 1 and e.text.strip())
+        """The text inserted, as a quote: reworded runs only (see differ/quote.py)."""
+        return quoted_edits(self.edits, 1)
 
     @property
     def deleted(self) -> str:
-        return " ".join(e.text.strip() for e in self.edits if e.op == -1 and e.text.strip())
+        """The text deleted, as a quote: reworded runs only (see differ/quote.py)."""
+        return quoted_edits(self.edits, -1)
 
     @property
     def is_substantive(self) -> bool:

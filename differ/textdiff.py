@@ -1,11 +1,17 @@
-"""Word-level text diff: diff-match-patch over word tokens, with a fallback for degenerate results.
+"""Word-level text diff: diff-match-patch over words, with a fallback for degenerate results.
 
-Every word, whitespace run and punctuation mark becomes one token; each distinct token is mapped
-to one unicode character (as diff-match-patch's line mode does for lines), the character strings
-are diffed, mapped back and cleaned up semantically. When diff-match-patch gives up (its timeout
-turns the result into one whole delete plus one whole insert although the texts share most of
-their words) the diff is redone with ``difflib.SequenceMatcher``: first over sentences, then
-over the word tokens of the sentences that differ.
+Every word, whitespace run and punctuation mark becomes one token, but only words are matched:
+diff-match-patch sees each distinct word (case folded) as one unicode character (as its line
+mode does for lines), and its semantic cleanup is counted in words (differ/semantic.py). The
+words it keeps are the anchors of the diff; what lies between two anchors is either
+punctuation and whitespace only (diffed token by token), the same words (kept, their
+punctuation diffed) or a change (one delete plus one insert, the punctuation and whitespace
+both sides share at its ends kept). So punctuation never makes an unchanged word look
+changed: "Section 10(b)(v)" -> "Section 10.b.v" changes "(", ")(" and ")" and no word, and a
+case change is an edit of that word alone. When diff-match-patch gives up (its timeout turns
+the result into one whole delete plus one whole insert although the texts share most of their
+words) the diff is redone with ``difflib.SequenceMatcher``: first over sentences, then over
+the words of the sentences that differ.
 """
 
 from __future__ import annotations
@@ -18,8 +24,10 @@ from collections.abc import Sequence
 from diff_match_patch import diff_match_patch
 
 from differ.models import Edit
+from differ.semantic import cleanup_semantic_words
 
 TOKEN_RE = re.compile(r"\w+|\s+|[^\w\s]", re.UNICODE)
+WORD_START_RE = re.compile(r"\w", re.UNICODE)
 SENTENCE_RE = re.compile(r"[^.!?\n]*(?:[.!?]+|\n|$)")
 DIFF_TIMEOUT = 1.0  # seconds diff-match-patch may spend before it settles for a coarse diff
 SENTENCE_ENDS = frozenset({".", "!", "?"})
@@ -81,42 +89,91 @@ def _merge(edits: list[Edit]) -> tuple[Edit, ...]:
 
 
 def _key(token: str) -> str:
-    """Whitespace runs compare equal whatever they hold (irrelevant whitespace)."""
-    return " " if token.isspace() else token
+    """Whitespace runs compare equal whatever they hold; words compare without case."""
+    return " " if token.isspace() else token.casefold()
+
+
+def _is_word(token: str) -> bool:
+    return WORD_START_RE.match(token) is not None
+
+
+Anchor = tuple[int, int]  # token indices (in a, in b) of a word both texts keep
+
+
+def _words(tokens: list[str]) -> tuple[list[int], list[str]]:
+    """The indices of the word tokens and their keys."""
+    indices = [i for i, token in enumerate(tokens) if _is_word(token)]
+    return indices, [_key(tokens[i]) for i in indices]
 
 
 def _dmp_diff(tokens_a: list[str], tokens_b: list[str]) -> list[Edit] | None:
+    """Words matched by diff-match-patch (its semantic cleanup counted in words), woven back
+    into tokens."""
+    (words_a, keys_a), (words_b, keys_b) = _words(tokens_a), _words(tokens_b)
     table: dict[str, str] = {}
     alphabet: list[str] = []
-    chars_a = _encode([_key(t) for t in tokens_a], table, alphabet)
-    chars_b = _encode([_key(t) for t in tokens_b], table, alphabet)
+    chars_a, chars_b = _encode(keys_a, table, alphabet), _encode(keys_b, table, alphabet)
     if chars_a is None or chars_b is None:
         return None
     dmp = diff_match_patch()
     dmp.Diff_Timeout = DIFF_TIMEOUT
     diffs = dmp.diff_main(chars_a, chars_b, False)
-    # semantic cleanup at token level, so that the result does not depend on whitespace
-    dmp.diff_cleanupSemantic(diffs)
-    return _map_back(diffs, tokens_a, tokens_b)
-
-
-def _map_back(diffs: list[tuple[int, str]], tokens_a: list[str], tokens_b: list[str]) -> list[Edit]:
-    """Token-character diffs back to text edits (whitespace that differs becomes an edit)."""
-    edits: list[Edit] = []
-    pos_a = pos_b = 0
+    cleanup_semantic_words(dmp, diffs)
+    anchors: list[Anchor] = []
+    word_a = word_b = 0
     for op, chars in diffs:
-        size = len(chars)
-        if op < 0:
-            edits.append(Edit(-1, "".join(tokens_a[pos_a : pos_a + size])))
-            pos_a += size
-        elif op > 0:
-            edits.append(Edit(1, "".join(tokens_b[pos_b : pos_b + size])))
-            pos_b += size
-        else:
-            edits.extend(_equal_run(tokens_a[pos_a : pos_a + size], tokens_b[pos_b : pos_b + size]))
-            pos_a += size
-            pos_b += size
+        if op == 0:
+            size = len(chars)
+            kept = zip(
+                words_a[word_a : word_a + size], words_b[word_b : word_b + size], strict=True
+            )
+            anchors.extend(kept)
+        word_a += len(chars) if op <= 0 else 0
+        word_b += len(chars) if op >= 0 else 0
+    return _weave(tokens_a, tokens_b, anchors)
+
+
+def _weave(tokens_a: list[str], tokens_b: list[str], anchors: Sequence[Anchor]) -> list[Edit]:
+    """Edits of ``tokens_a`` into ``tokens_b`` that keep the anchored words unchanged."""
+    edits: list[Edit] = []
+    next_a = next_b = 0
+    for index_a, index_b in anchors:
+        edits.extend(_gap(tokens_a[next_a:index_a], tokens_b[next_b:index_b]))
+        edits.extend(_equal_run([tokens_a[index_a]], [tokens_b[index_b]]))
+        next_a, next_b = index_a + 1, index_b + 1
+    edits.extend(_gap(tokens_a[next_a:], tokens_b[next_b:]))
     return edits
+
+
+def _gap(gap_a: list[str], gap_b: list[str]) -> list[Edit]:
+    """The tokens between two anchors: one change, unless both hold the same words (then only
+    punctuation, whitespace or case differ: the words stay, the separators are diffed)."""
+    words_a, keys_a = _words(gap_a)
+    words_b, keys_b = _words(gap_b)
+    if keys_a == keys_b:
+        if not keys_a:
+            return _token_diff(gap_a, gap_b)
+        return _weave(gap_a, gap_b, list(zip(words_a, words_b, strict=True)))
+    head = _shared_separators(gap_a, gap_b)
+    rest_a, rest_b = gap_a[head:][::-1], gap_b[head:][::-1]
+    tail = _shared_separators(rest_a, rest_b)
+    end_a, end_b = len(gap_a) - tail, len(gap_b) - tail
+    return [
+        *_equal_run(gap_a[:head], gap_b[:head]),
+        Edit(-1, "".join(gap_a[head:end_a])),
+        Edit(1, "".join(gap_b[head:end_b])),
+        *_equal_run(gap_a[end_a:], gap_b[end_b:]),
+    ]
+
+
+def _shared_separators(tokens_a: list[str], tokens_b: list[str]) -> int:
+    """How many leading tokens both lists share that are no words (compared by key)."""
+    count = 0
+    for token_a, token_b in zip(tokens_a, tokens_b, strict=False):
+        if _is_word(token_a) or _key(token_a) != _key(token_b):
+            break
+        count += 1
+    return count
 
 
 def _equal_run(run_a: list[str], run_b: list[str]) -> list[Edit]:
@@ -129,8 +186,11 @@ def _equal_run(run_a: list[str], run_b: list[str]) -> list[Edit]:
     return edits
 
 
-def _matcher_diff(tokens_a: list[str], tokens_b: list[str]) -> list[Edit]:
+def _token_diff(tokens_a: list[str], tokens_b: list[str]) -> list[Edit]:
+    """difflib over the tokens themselves (for runs of punctuation and whitespace)."""
     keys_a, keys_b = [_key(t) for t in tokens_a], [_key(t) for t in tokens_b]
+    if keys_a == keys_b:
+        return _equal_run(tokens_a, tokens_b)
     matcher = difflib.SequenceMatcher(None, keys_a, keys_b, autojunk=False)
     edits: list[Edit] = []
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
@@ -140,6 +200,18 @@ def _matcher_diff(tokens_a: list[str], tokens_b: list[str]) -> list[Edit]:
         edits.append(Edit(-1, "".join(tokens_a[i1:i2])))
         edits.append(Edit(1, "".join(tokens_b[j1:j2])))
     return edits
+
+
+def _matcher_diff(tokens_a: list[str], tokens_b: list[str]) -> list[Edit]:
+    """Words matched by difflib, woven back into tokens."""
+    (words_a, keys_a), (words_b, keys_b) = _words(tokens_a), _words(tokens_b)
+    matcher = difflib.SequenceMatcher(None, keys_a, keys_b, autojunk=False)
+    anchors = [
+        (words_a[i + k], words_b[j + k])
+        for i, j, size in matcher.get_matching_blocks()
+        for k in range(size)
+    ]
+    return _weave(tokens_a, tokens_b, anchors)
 
 
 def _sentences(tokens: list[str]) -> list[list[str]]:
@@ -158,8 +230,8 @@ def _sentences(tokens: list[str]) -> list[list[str]]:
 def _fallback_diff(tokens_a: list[str], tokens_b: list[str]) -> list[Edit]:
     """Sentences matched with difflib, then words within the sentences that differ."""
     groups_a, groups_b = _sentences(tokens_a), _sentences(tokens_b)
-    keys_a = ["".join(_key(t) for t in group) for group in groups_a]
-    keys_b = ["".join(_key(t) for t in group) for group in groups_b]
+    keys_a = [tuple(_key(t) for t in group) for group in groups_a]
+    keys_b = [tuple(_key(t) for t in group) for group in groups_b]
     matcher = difflib.SequenceMatcher(None, keys_a, keys_b, autojunk=False)
     edits: list[Edit] = []
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
@@ -170,7 +242,7 @@ def _fallback_diff(tokens_a: list[str], tokens_b: list[str]) -> list[Edit]:
         elif run_a and run_b and len(run_a) * len(run_b) <= WORD_MATCH_LIMIT:
             edits.extend(_matcher_diff(run_a, run_b))
         else:
-            edits.extend((Edit(-1, "".join(run_a)), Edit(1, "".join(run_b))))
+            edits.extend(_gap(run_a, run_b))
     return edits
 
 

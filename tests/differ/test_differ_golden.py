@@ -5,8 +5,9 @@ private parser) stands in when that module is missing, and a test checks the two
 
 expected.json was written by hand from what should happen. Each expected section change is
 found among the actual ones by its old/new number, title (and path when given); then only the
-fields the case names are compared. Unless ``section_count`` is given, the expected list must
-account for every actual change (no noise).
+fields the case names are compared ("inserted"/"deleted" must occur in the change's quoted
+text, "inserted_exact"/"deleted_exact" must be all of it). Unless ``section_count`` is given,
+the expected list must account for every actual change (no noise).
 """
 
 from __future__ import annotations
@@ -86,6 +87,10 @@ def check_change(change: SectionChange, want: dict[str, Any]) -> None:
         assert want["inserted"] in change.inserted, f"{label}: {change.inserted!r}"
     if "deleted" in want:
         assert want["deleted"] in change.deleted, f"{label}: {change.deleted!r}"
+    if "inserted_exact" in want:
+        assert change.inserted == want["inserted_exact"], f"{label}: {change.inserted!r}"
+    if "deleted_exact" in want:
+        assert change.deleted == want["deleted_exact"], f"{label}: {change.deleted!r}"
     if "note" in want:
         assert want["note"] in change.note, f"{label}: {change.note!r}"
 

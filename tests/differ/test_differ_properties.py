@@ -8,7 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from differ.align import align_sections
-from differ.chapter import diff_chapters
+from differ.chapter import build_section_change, diff_chapters
+from differ.models import Edit
 from differ.textdiff import diff_words
 from scraper.models import Chapter, Link, Section
 
@@ -169,3 +170,78 @@ def test_irrelevant_whitespace_does_not_matter(old: Chapter, new: Chapter) -> No
     ]
     alone = diff_chapters(old, reflow_chapter(old), old_version=1, new_version=2)
     assert alone.sections == ()
+
+
+# --- punctuation, whitespace and case never make a kept word look changed --------------------
+
+REFERENCE_WORDS = st.sampled_from(
+    ["Section", "section", "10", "3", "b", "d", "i", "ii", "v", "2", "Annex", "the", "must"]
+)
+SEPARATORS = st.sampled_from([" ", ".", "(", ")", ")(", ", ", " (", ") ", "; ", "-", "\n", "."])
+WORD_RE = re.compile(r"\w+")
+
+
+def words_of(text: str) -> list[str]:
+    return WORD_RE.findall(text)
+
+
+def change_runs(edits: tuple[Edit, ...]) -> list[tuple[str, str]]:
+    """(deleted, inserted) of each run of edits between unchanged stretches."""
+    runs: list[tuple[str, str]] = []
+    for edit in edits:
+        if edit.op == 0 or not runs:
+            runs.append(("", ""))
+        if edit.op != 0:
+            old, new = runs[-1]
+            runs[-1] = (old + edit.text, new) if edit.op == -1 else (old, new + edit.text)
+    return [run for run in runs if run != ("", "")]
+
+
+@st.composite
+def restyled(draw: st.DrawFn) -> tuple[str, str]:
+    """Two texts with the same words in the same order; separators and case drawn apart."""
+    words = draw(st.lists(REFERENCE_WORDS, min_size=1, max_size=25))
+    seps_a = draw(st.lists(SEPARATORS, min_size=len(words) + 1, max_size=len(words) + 1))
+    seps_b = draw(st.lists(SEPARATORS, min_size=len(words) + 1, max_size=len(words) + 1))
+    recased = [draw(st.sampled_from([w, w.upper(), w.capitalize()])) for w in words]
+    a = seps_a[0].strip() + "".join(w + s for w, s in zip(words, seps_a[1:], strict=True))
+    b = seps_b[0].strip() + "".join(w + s for w, s in zip(recased, seps_b[1:], strict=True))
+    return a, b
+
+
+@FAST
+@given(restyled())
+def test_restyled_text_changes_no_word(pair: tuple[str, str]) -> None:
+    """ "Section 10(b)(v)" -> "section 10.b.v": each run of edits deletes and inserts the
+    same words (case aside), so no unchanged word is ever reported inserted or deleted."""
+    a, b = pair
+    edits = diff_words(a, b)
+    assert rebuild(edits, 1) == a and rebuild(edits, -1) == b
+    for old, new in change_runs(edits):
+        assert [w.casefold() for w in words_of(old)] == [w.casefold() for w in words_of(new)]
+
+
+@FAST
+@given(texts(), texts())
+def test_no_run_deletes_and_reinserts_the_same_words(a: str, b: str) -> None:
+    """A run of edits that holds words changes at least one of them: the words a run deletes
+    and those it inserts are never the same sequence."""
+    for old, new in change_runs(diff_words(a, b)):
+        if words_of(old) or words_of(new):
+            assert words_of(old) != words_of(new), (old, new)
+
+
+@FAST
+@given(restyled(), texts(max_words=6))
+def test_quoted_text_is_the_reworded_part(pair: tuple[str, str], extra: str) -> None:
+    """Around a real insertion, restyled references and re-cased words are not quoted."""
+    a, b = pair
+    inserted = "Platform Developers Dashboard " + extra
+    change = build_section_change(section(a), section(f"{b} {inserted}"))
+    assert change is not None
+    assert words_of(change.inserted) == words_of(inserted)
+    assert words_of(change.deleted) == []
+
+
+def section(text: str) -> Section:
+    return Section("10", "International Transfers", 1, ("10",), text)

@@ -10,7 +10,8 @@ import pytest
 import differ.textdiff as textdiff
 from differ.align import align_sections, find_moved
 from differ.chapter import diff_chapters, is_same_content
-from differ.classify import flags_for, is_cosmetic, link_changes
+from differ.classify import flags_for, link_changes
+from differ.cosmetic import is_cosmetic
 from differ.models import Edit, chapter_diff_to_json
 from differ.textdiff import diff_words, is_degenerate, sentences_touched
 from scraper.models import Chapter, Link, Section
