@@ -32,12 +32,13 @@ from reports.models import (
 from reports.periods import parse_when
 from reports.reconcile import reconcile
 from reports.render import changes_payload, render_digest
-from scraper.amendments import parse_amendments
+from scraper.amendments import archive_links, parse_amendments, parse_with_archives
 from scraper.fetch import FetchRequest, decode_body, fetch_pages
-from scraper.models import PublishedEntry
+from scraper.models import Page, PublishedEntry
 from store import compact as compaction
 from store import drafts, evidence, history, lifecycle, lock, manuals, observations, runs
-from store.db import open_db
+from store.chainhead import chain_head
+from store.db import open_db, open_db_readonly
 from store.models import (
     AsOf,
     ChapterRow,
@@ -49,6 +50,7 @@ from store.models import (
     StoredVersion,
     VerifyResult,
 )
+from store.timeorder import check_run_time
 from store.unwatched import Unwatched, unwatched_in_runs
 
 __all__ = [  # RunReport and fixed_clock live in amendwatch.snapshotrun
@@ -99,8 +101,12 @@ class Amendwatch:
         self.transport = transport
 
     @classmethod
-    def open(cls, settings: Settings, clock: Clock = utc_now) -> Amendwatch:
-        return cls(open_db(settings.db_path), settings, clock)
+    def open(
+        cls, settings: Settings, clock: Clock = utc_now, *, readonly: bool = False
+    ) -> Amendwatch:
+        """``readonly``: an existing database, opened so that nothing can be written."""
+        db = open_db_readonly(settings.db_path) if readonly else open_db(settings.db_path)
+        return cls(db, settings, clock)
 
     def close(self) -> None:
         self.db.close()
@@ -205,9 +211,7 @@ class Amendwatch:
         hooks: RunHooks,
     ) -> RunReport:
         clock: Clock = fixed_clock(at) if at is not None else self.clock
-        if at is not None:
-            for manual in selected:
-                lifecycle.check_not_before(self.db, manual.id, at)
+        check_run_time(self.db, [m.id for m in selected], clock(), at is not None)
         return record_run(
             self.db, self.settings, selected, kind=kind, clock=clock,
             transport=self.transport, hooks=hooks,
@@ -318,6 +322,7 @@ class Amendwatch:
             history=weekly,
             reconciliations=self.reconciliations(period, changes, manual),
             generated_at=self.clock(),
+            chain_head=chain_head(self.db).text,
         )
         return render_digest(digest, fmt)
 
@@ -353,7 +358,11 @@ class Amendwatch:
             return compaction.compact(self.db, progress=progress)
 
     # the publisher's Amendments page -------------------------------------------------
-    def amendments(self, name_or_url: str) -> tuple[PublishedEntry, ...]:
+    def amendments(
+        self, name_or_url: str, *, follow_archives: bool = False
+    ) -> tuple[tuple[PublishedEntry, ...], tuple[str, ...]]:
+        """The entries of a manual's (or a URL's) Amendments page, with those of the year
+        archives it links when ``follow_archives``; and the archive URLs that failed."""
         url = name_or_url
         if "://" not in name_or_url:
             manual = manuals.get_manual(self.db, name_or_url)
@@ -363,9 +372,17 @@ class Amendwatch:
                     "add it with `manual add ... --amendments-url URL`",
                 )
             url = manual.amendments_url
-        (page,) = fetch_pages(
-            [FetchRequest(url)], self.settings.fetch, self.clock, transport=self.transport
-        )
+        (page,) = self._fetch([url])
         if not page.ok:
             raise FetchError(f"could not fetch {url}: {page.error or f'HTTP {page.status}'}")
-        return parse_amendments(decode_body(page), page.final_url or page.url)
+        html, base = decode_body(page), page.final_url or page.url
+        if not follow_archives:
+            return parse_amendments(html, base), ()
+        archives = self._fetch(list(archive_links(html, base)))
+        bodies = {p.url: decode_body(p) for p in archives if p.ok}
+        failed = tuple(p.url for p in archives if not p.ok)
+        return parse_with_archives(html, base, bodies.get), failed
+
+    def _fetch(self, urls: list[str]) -> Sequence[Page]:
+        requests = [FetchRequest(u) for u in urls]
+        return fetch_pages(requests, self.settings.fetch, self.clock, transport=self.transport)

@@ -27,9 +27,11 @@ from amendwatch.clitools import (
     settings_of,
 )
 from amendwatch.config import load_settings
+from amendwatch.errors import IntegrityError
 from reports import render
 from reports.periods import parse_range, parse_when
 from scraper.session import stop_on_signals
+from store import chainhead
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -198,7 +200,7 @@ def changes(
 ) -> None:
     """List detected changes, chapter by chapter and section by section."""
     period = parse_range(since or "1970-01-01", until or utc_now().date().isoformat())
-    with opened(ctx) as app:
+    with opened(ctx, readonly=True) as app:
         if fmt == "json":
             echo(json.dumps(app.changes_json(period, manual_name), indent=2))
         else:
@@ -222,7 +224,7 @@ def diff(
     output: str | None,
 ) -> None:
     """Show what changed in CHAPTER (a URL or part of its title) between two versions."""
-    with opened(ctx) as app:
+    with opened(ctx, readonly=True) as app:
         change = app.diff(chapter, from_ref, to_ref)
     emit(ctx, render.render_change(change, fmt), output)
 
@@ -251,7 +253,7 @@ def report(
         since = (now - timedelta(days=6)).date().isoformat()
         until = now.date().isoformat()
     period = select_period(ctx, month=None, week=week, since=since, until=until)
-    with opened(ctx) as app:
+    with opened(ctx, readonly=True) as app:
         text = app.report(period, manual_name, fmt)
     emit(ctx, text, output)
 
@@ -260,12 +262,29 @@ def report(
 @cli.command()
 @click.argument("name_or_url")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.option(
+    "--follow-archives",
+    is_flag=True,
+    help='Also read the linked year archives ("2017 Amendments").',
+)
 @click.pass_context
-def amendments(ctx: click.Context, name_or_url: str, fmt: str) -> None:
-    """Fetch and parse a publisher's own Amendments page (a manual NAME or a URL)."""
+def amendments(ctx: click.Context, name_or_url: str, fmt: str, follow_archives: bool) -> None:
+    """Fetch and parse a publisher's own Amendments page (a manual NAME or a URL).
+
+    Exit status 3 when the page has no entries or a linked archive could not be fetched."""
     with opened(ctx) as app:
-        entries = app.amendments(name_or_url)
+        entries, failed = app.amendments(name_or_url, follow_archives=follow_archives)
+    if not entries:  # one line (JSON keeps its shape: an empty list, the line on stderr)
+        message = f"no amendment entries found on {name_or_url}"
+        echo("[]" if fmt == "json" else message)
+        if fmt == "json":
+            echo(message, err=True)
+        ctx.exit(3)
     echo(views.published_entries(entries, fmt))
+    for url in failed:
+        echo(f"archive not fetched: {url}", err=True)
+    if failed:
+        ctx.exit(3)
 
 
 # history / show ------------------------------------------------------------------------
@@ -275,7 +294,7 @@ def amendments(ctx: click.Context, name_or_url: str, fmt: str) -> None:
 @click.pass_context
 def history(ctx: click.Context, chapter: str, section_ref: str | None) -> None:
     """Each version of CHAPTER with when it was seen, or one section's timeline."""
-    with opened(ctx) as app:
+    with opened(ctx, readonly=True) as app:
         echo(views.history_text(app, chapter, section_ref))
 
 
@@ -287,17 +306,30 @@ def history(ctx: click.Context, chapter: str, section_ref: str | None) -> None:
 @click.pass_context
 def show(ctx: click.Context, chapter: str, as_of: str, section_ref: str | None, fmt: str) -> None:
     """The text of CHAPTER as it stood on a date, with honest bounds."""
-    with opened(ctx) as app:
+    with opened(ctx, readonly=True) as app:
         echo(views.show_as_of(app, chapter, parse_when(as_of), section_ref, fmt))
 
 
 # verify / runs -------------------------------------------------------------------------
 @cli.command()
+@click.option(
+    "--against",
+    "against",
+    metavar="COUNT:HASH",
+    help="A chain head published earlier: prove the database still extends it.",
+)
 @click.pass_context
-def verify(ctx: click.Context) -> None:
-    """Recompute the observation hash chain and every stored body's hash."""
-    with opened(ctx) as app:
+def verify(ctx: click.Context, against: str | None) -> None:
+    """Recompute the observation hash chain and every stored body's hash; print the head."""
+    published = chainhead.parse_head(against) if against else None
+    with opened(ctx, readonly=True) as app:
         result = app.verify()
+        head = chainhead.chain_head(app.db)
+        if result.ok and published is not None:
+            try:
+                chainhead.check_extends(app.db, published)
+            except IntegrityError as exc:
+                raise click.ClickException(f"verify FAILED: {exc}") from exc
     if not result.ok:
         for problem in result.problems:
             echo(problem, err=True)
@@ -305,6 +337,9 @@ def verify(ctx: click.Context) -> None:
             f"verify FAILED: {result.problems[0]} (keep this database as it is and investigate)"
         )
     echo(f"verify ok: {result.checked} observations and their bodies are intact")
+    if published is not None:
+        echo(f"extends the published head {published.text}")
+    echo(f"chain head: {head.text}")
 
 
 @cli.command()

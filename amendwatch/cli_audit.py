@@ -34,7 +34,7 @@ def _open_output(path: str) -> Path:
 @click.pass_context
 def show_manual(ctx: click.Context, name: str, as_of: str, fmt: str) -> None:
     """The whole manual NAME as it stood on a date: its chapters and each one's version."""
-    with opened(ctx) as app:
+    with opened(ctx, readonly=True) as app:
         result = audit.manual_as_of(app, name, parse_when(as_of))
     if fmt == "json":
         echo(json.dumps(audit.manual_as_of_json(result), indent=2, ensure_ascii=False))
@@ -69,7 +69,7 @@ def export_warc(
         start, end = period.start, period.end
     target = _open_output(output)
     mode = settings_of(ctx).file_mode
-    with opened(ctx) as app, atomic_file(target, mode) as out:
+    with opened(ctx, readonly=True) as app, atomic_file(target, mode) as out:
         summary = audit.export_warc(
             app, out, chapter=chapter, manual=manual_name, start=start, end=end,
             filename=target.name,
@@ -92,7 +92,7 @@ def export_evidence(
     """Write an evidence pack (zip) for CHAPTER between two versions, with a manifest."""
     target = _open_output(output)
     mode = settings_of(ctx).file_mode
-    with opened(ctx) as app, atomic_file(target, mode) as out:
+    with opened(ctx, readonly=True) as app, atomic_file(target, mode) as out:
         manifest = audit.export_evidence(app, chapter, from_ref, to_ref, out)
     echo(f"wrote {target}: {len(manifest['files'])} files (manifest.json, SHA256SUMS)")
 

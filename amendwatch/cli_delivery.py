@@ -78,7 +78,7 @@ def feed(ctx: click.Context, name: str, output: str | None) -> None:
     """The Atom feed of manual NAME's latest detected changes (at most 100)."""
     from amendwatch import delivery  # noqa: PLC0415
 
-    with opened(ctx) as app:
+    with opened(ctx, readonly=True) as app:
         text = delivery.feed_xml(app, name, utc_now())
     emit(ctx, text, output)
 

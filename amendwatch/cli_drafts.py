@@ -7,6 +7,7 @@ import click
 from amendwatch import editorial, views
 from amendwatch.clitools import echo, emit, opened, select_period
 from reports import render
+from reports.draft import draft_entries
 
 
 def _period_options(func: click.decorators.FC) -> click.decorators.FC:
@@ -24,6 +25,11 @@ def _period_options(func: click.decorators.FC) -> click.decorators.FC:
 @click.option("--manual", "manual_name", help="Only this manual.")
 @click.option("--format", "fmt", type=click.Choice(["html", "md", "json"]), default="md")
 @click.option("-o", "--output", help="Write to this file.")
+@click.option(
+    "--preview",
+    is_flag=True,
+    help="Print the entries without storing them (a read: works on a read-only copy).",
+)
 @click.pass_context
 def draft(
     ctx: click.Context,
@@ -33,13 +39,18 @@ def draft(
     manual_name: str | None,
     fmt: str,
     output: str | None,
+    preview: bool,
 ) -> None:
-    """Draft the amendment entries of a period in the house style (and store them)."""
+    """Draft the amendment entries of a period in the house style (and store them, unless
+    --preview)."""
     if ctx.invoked_subcommand is not None:
         return
     period = select_period(ctx, month=month, week=None, since=since, until=until)
-    with opened(ctx) as app:
-        entries = app.draft(period, manual_name)
+    with opened(ctx, readonly=preview) as app:
+        if preview:
+            entries = draft_entries(app.changes(period, manual_name), period)
+        else:
+            entries = app.draft(period, manual_name)
     emit(ctx, render.render_drafts(entries, period, fmt), output)
 
 

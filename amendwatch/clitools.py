@@ -68,8 +68,12 @@ def settings_of(ctx: click.Context) -> Settings:
 
 
 @contextmanager
-def opened(ctx: click.Context, settings: Settings | None = None) -> Iterator[Amendwatch]:
-    app = Amendwatch.open(settings or settings_of(ctx))
+def opened(
+    ctx: click.Context, settings: Settings | None = None, *, readonly: bool = False
+) -> Iterator[Amendwatch]:
+    """The API over the ``--db`` database. ``readonly`` (the read commands): an existing
+    database, opened so that nothing is created or written (see ``store.db``)."""
+    app = Amendwatch.open(settings or settings_of(ctx), readonly=readonly)
     try:
         yield app
     finally:

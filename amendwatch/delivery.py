@@ -26,6 +26,7 @@ from amendwatch.outputs import DEFAULT_FILE_MODE, write_output
 from reports.atom import build_feed, render_feed
 from reports.models import Period
 from reports.periods import parse_range, parse_week
+from store.chainhead import chain_head
 
 SmtpFactory = Callable[..., smtplib.SMTP]
 log = logging.getLogger("amendwatch.delivery")
@@ -178,7 +179,10 @@ def feed_xml(app: Amendwatch, manual: str, now: datetime, self_url: str = "") ->
     """The Atom feed of one manual's latest detected changes."""
     period = parse_range("1970-01-01", (now + timedelta(days=1)).date().isoformat())
     changes = app.changes(period, manual)
-    return render_feed(build_feed(manual, changes, generated_at=now, self_url=self_url))
+    head = chain_head(app.db).text
+    return render_feed(
+        build_feed(manual, changes, generated_at=now, self_url=self_url, chain_head=head)
+    )
 
 
 def last_change_at(app: Amendwatch, manual: str, now: datetime) -> datetime | None:

@@ -47,6 +47,7 @@ class Feed:
     updated: str
     self_url: str
     entries: tuple[FeedEntry, ...]
+    chain_head: str = ""  # "COUNT:HASH" of the observation chain when the feed was made
 
 
 def _stamp(moment: datetime) -> str:
@@ -82,7 +83,12 @@ def latest_changes(
 
 
 def build_feed(
-    manual: str, changes: Sequence[DetectedChange], *, generated_at: datetime, self_url: str = ""
+    manual: str,
+    changes: Sequence[DetectedChange],
+    *,
+    generated_at: datetime,
+    self_url: str = "",
+    chain_head: str = "",
 ) -> Feed:
     """The feed of ``manual``: its latest changes; ``updated`` is the newest detection (or
     ``generated_at`` when there is none, so an empty feed is still valid)."""
@@ -95,6 +101,7 @@ def build_feed(
         updated=_stamp(updated),
         self_url=self_url,
         entries=tuple(_entry(change) for change in latest),
+        chain_head=chain_head,
     )
 
 

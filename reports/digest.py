@@ -117,6 +117,7 @@ def build_digest(
     history: Sequence[WeekCount] = (),
     reconciliations: Sequence[Reconciliation] = (),
     generated_at: datetime | None = None,
+    chain_head: str | None = None,
 ) -> Digest:
     """The digest of ``period``: its non-empty changes and failed checks, in a stable order."""
     kept = sorted(
@@ -134,6 +135,7 @@ def build_digest(
         history=tuple(history),
         reconciliations=tuple(reconciliations),
         generated_at=generated_at,
+        chain_head=chain_head,
     )
 
 

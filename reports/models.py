@@ -151,4 +151,5 @@ class Digest:
     history: tuple[WeekCount, ...] = ()
     reconciliations: tuple[Reconciliation, ...] = ()
     generated_at: datetime | None = None
+    chain_head: str | None = None  # "COUNT:HASH" of the observation chain when it was made
     kind: Literal["digest"] = "digest"

@@ -268,6 +268,7 @@ def digest_json(digest: Digest) -> dict[str, Any]:
         "failures": [_failure_json(f) for f in digest.failures],
         "history": [w.__dict__ for w in digest.history],
         "reconciliations": [_reconciliation_json(r) for r in digest.reconciliations],
+        "chain_head": digest.chain_head,
     }
 
 

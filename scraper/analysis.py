@@ -16,12 +16,15 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import get_context
 
+from lxml import etree
+
 from amendwatch.errors import ExtractError
 from scraper.extract import extract_chapter
 from scraper.fingerprint import digest_of, fingerprint, parse_pruned
 from scraper.models import Chapter
 from scraper.orphans import exit_with_parent
 from scraper.quickcheck import guard_of, whole_guard
+from scraper.sections import MAX_ELEMENTS
 
 __all__ = ["Analyser", "Analysis", "AnalysisJob", "analyse"]
 
@@ -56,9 +59,36 @@ class Analysis:
     guard: str | None = None
 
 
+MAX_PAGE_ELEMENTS = 2 * MAX_ELEMENTS  # refused before the BeautifulSoup pass is even built
+
+# What the HTML libraries raise on input they cannot take (lxml and bs4 raise ValueError on
+# some control characters and broken encodings, lookups of unknown codecs raise LookupError,
+# a tree too deep for a recursive library function RecursionError): one page's failure,
+# recorded with its reason, never the end of a run.
+_PAGE_ERRORS = (ValueError, UnicodeError, RecursionError, LookupError, etree.ParserError)
+
+
 def analyse(job: AnalysisJob) -> Analysis:
-    """Fingerprint the page; run ``extract_chapter`` only when it differs from the old one."""
+    """Fingerprint the page; run ``extract_chapter`` only when it differs from the old one.
+
+    Never raises for a page: what the extraction or the HTML libraries refuse is an
+    ``Analysis`` with an ``error`` (the page becomes a suspect observation with that reason).
+    """
+    try:
+        return _analyse(job)
+    except ExtractError as exc:
+        return Analysis(None, job.old_fingerprint, error=str(exc))
+    except _PAGE_ERRORS as exc:
+        reason = f"the page could not be read ({type(exc).__name__}: {str(exc)[:200]})"
+        return Analysis(None, job.old_fingerprint, error=str(ExtractError(reason)))
+
+
+def _analyse(job: AnalysisJob) -> Analysis:
     root = None if job.selector is not None or not job.html.strip() else parse_pruned(job.html)
+    if root is not None:
+        elements = sum(1 for _ in root.iter(etree.Element))
+        if elements > MAX_PAGE_ELEMENTS:
+            raise ExtractError(f"the page has more than {MAX_PAGE_ELEMENTS:,} elements")
     new = None if root is None else digest_of(root, job.url)
     old = job.old_fingerprint
     if old is None and job.old_html is not None:

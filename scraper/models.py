@@ -164,3 +164,4 @@ class PublishedEntry:
     details: str
     sections: tuple[str, ...] = ()  # "Section 8, Prebirth Conferences"
     links: tuple[str, ...] = ()  # titles of linked documents named in the entry
+    label: str = ""  # the category label as the page wrote it ("Amended chapters"); "" if none

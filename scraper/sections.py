@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
 from bs4 import NavigableString, Tag
-from bs4.element import Comment, PageElement
+from bs4.element import CData, Comment, PageElement
 
 from amendwatch.errors import ExtractError
 from scraper.models import Link, Section
@@ -53,17 +54,35 @@ def gone(tag: Tag) -> bool:
     return bool(vars(tag).get("_decomposed", False))
 
 
-def bounded_text(tag: Tag, limit: int) -> str | None:
+SMALL_BLOCK_ELEMENTS = 200  # a short block (furniture, a stamp) has no more elements than this
+
+
+def bounded_text(tag: Tag, limit: int, max_elements: int = SMALL_BLOCK_ELEMENTS) -> str | None:
     """``tag``'s text on one line when it holds at most ``limit`` characters (besides
-    spaces), else None, having read no more than that: on a deeply nested page, reading every
-    element's whole text would be quadratic."""
+    spaces) in at most ``max_elements`` elements, else None, having read no more than that:
+    on a deeply nested page, reading every element's whole text (or walking every element
+    below it: bs4's ``strings`` first looks for the subtree's last descendant) would be
+    quadratic."""
     parts: list[str] = []
     size = 0
-    for piece in tag.strings:
-        size += len(piece.strip())
-        if size > limit:
-            return None
-        parts.append(piece)
+    elements = 0
+    wanted = tag.interesting_string_types or (NavigableString, CData)  # as ``tag.strings``
+    types = (wanted,) if isinstance(wanted, type) else tuple(wanted)
+    stack: list[Iterator[PageElement]] = [iter(tag.contents)]
+    while stack:
+        node = next(stack[-1], None)
+        if node is None:
+            stack.pop()
+        elif isinstance(node, Tag):
+            elements += 1
+            if elements > max_elements:
+                return None
+            stack.append(iter(node.contents))
+        elif isinstance(node, NavigableString) and type(node) in types:
+            size += len(node.strip())
+            if size > limit:
+                return None
+            parts.append(node)
     return normalise_line(" ".join(parts))
 
 

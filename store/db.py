@@ -6,6 +6,7 @@ import contextlib
 import os
 import sqlite3
 from pathlib import Path
+from urllib.parse import quote
 
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
@@ -83,6 +84,65 @@ def open_db(path: str | Path | None) -> Database:
         _cleanup(target, created)
         raise
     return db
+
+
+def open_db_readonly(path: str | Path) -> Database:
+    """Open an existing amendwatch database for reading only: never create, migrate or write.
+
+    A write-protected file, or one in a write-protected folder, is an archived copy that
+    nothing writes through this path: it is opened ``immutable`` when no ``-wal`` file lies
+    beside it (so SQLite creates no ``-wal``/``-shm`` either), else ``mode=ro``. A writable
+    file (a live database, perhaps being written) is opened ``mode=rw`` with ``query_only``:
+    it sees other writers' commits and leaves no side files, and cannot write."""
+    target = Path(path)
+    if not target.is_file():
+        what = "is a directory" if target.is_dir() else "does not exist"
+        raise StoreError(
+            f"database {target} {what}",
+            hint="check the --db path; read commands never create a database",
+        )
+    if not os.access(target, os.R_OK):
+        raise StoreError(f"cannot read {target}", hint="check its permissions or choose another")
+    uri = f"file:{quote(str(target.resolve()))}?{_readonly_mode(target)}"
+    try:
+        db = Database(sqlite3.connect(uri, uri=True))
+    except sqlite3.Error as exc:
+        raise StoreError(f"cannot open {target} read-only: {exc}") from exc
+    try:
+        _prepare_readonly(db, str(target))
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
+def _readonly_mode(target: Path) -> str:
+    folder = target.parent if str(target.parent) else Path(".")
+    protected = not (_writable(target) and _writable(folder))
+    if not protected:
+        return "mode=rw"
+    return "mode=ro" if Path(f"{target}-wal").exists() else "immutable=1"
+
+
+def _writable(path: Path) -> bool:
+    """Writable for us, and not write-protected by its mode (root ignores the mode bits)."""
+    return os.access(path, os.W_OK) and bool(path.stat().st_mode & 0o222)
+
+
+def _prepare_readonly(db: Database, label: str) -> None:
+    found = _read_version(db, label)
+    _check_version(db, found, label)
+    if found != SCHEMA_VERSION:
+        raise SchemaError(
+            f"{label} is not an amendwatch database of this release (schema {found}, "
+            f"expected {SCHEMA_VERSION}); it cannot be upgraded read-only",
+            hint="upgrade a writable copy with any write command, e.g. `manual list`",
+        )
+    try:
+        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        db.execute("PRAGMA query_only = ON")
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"{label} is not a usable SQLite database ({exc})") from exc
 
 
 def _check_path(target: Path) -> bool:

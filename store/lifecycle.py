@@ -6,7 +6,6 @@ from datetime import datetime, timedelta
 
 from sqlite_utils import Database
 
-from amendwatch.errors import InputError
 from reports.models import WeekCount
 from store.manuals import get_manual_by_id
 from store.models import ChapterRow
@@ -35,23 +34,6 @@ def active_chapters(db: Database, manual_id: int) -> tuple[ChapterRow, ...]:
         (manual_id,),
     )
     return tuple(chapter_row(row) for row in rows)
-
-
-def check_not_before(db: Database, manual_id: int, at: datetime) -> None:
-    """``snapshot --at`` may not go back in time for a manual already observed later."""
-    row = fetch_one(
-        db, "SELECT MAX(observed_at) AS latest FROM observations WHERE manual_id = ?", (manual_id,)
-    )
-    if row is None or row["latest"] is None:
-        return
-    latest = from_db_time(row["latest"])
-    if at < latest:
-        manual = get_manual_by_id(db, manual_id)
-        raise InputError(
-            f"--at {at.isoformat()} is before the last observation of {manual.name} "
-            f"({latest.isoformat()})",
-            "observations may not go back in time; use a later --at",
-        )
 
 
 def manual_name(db: Database, manual_id: int) -> str:

@@ -127,7 +127,7 @@ def test_one_page_served_for_every_chapter_of_a_first_snapshot_is_refused(
 def test_an_ordinary_change_two_fetches_disagree_on_is_shown_then_taken_next_run(
     app: Amendwatch, site: MiniSite
 ) -> None:
-    edited = chapter_html("Visits", [(LONG[0][0], LONG[0][1] + " New duty.")] + LONG[1:])
+    edited = chapter_html("Visits", [(LONG[0][0], LONG[0][1] + " New duty."), *LONG[1:]])
     site.pages["/a.html"] = edited
     site.queued["/a.html"] = [edited, edited.replace("New duty.", "Other duty.")]
     found, reason = outcome(app, T0 + WEEK)
