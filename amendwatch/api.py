@@ -30,7 +30,7 @@ from reports.models import (
     UnconfirmedChange,
 )
 from reports.periods import parse_when
-from reports.reconcile import reconcile
+from reports.reconcile import DEFAULT_WINDOW, reconcile
 from reports.render import changes_payload, render_digest
 from scraper.amendments import archive_links, parse_amendments, parse_with_archives
 from scraper.fetch import FetchRequest, decode_body, fetch_pages
@@ -50,6 +50,7 @@ from store.models import (
     StoredVersion,
     VerifyResult,
 )
+from store.seals import seal_on_close
 from store.timeorder import check_run_time
 from store.unwatched import Unwatched, unwatched_in_runs
 
@@ -109,6 +110,7 @@ class Amendwatch:
         return cls(db, settings, clock)
 
     def close(self) -> None:
+        seal_on_close(self.db)
         self.db.close()
 
     # manuals -------------------------------------------------------------------------
@@ -329,10 +331,13 @@ class Amendwatch:
     def reconciliations(
         self, period: Period, changes: Sequence[DetectedChange], manual: str | None = None
     ) -> tuple[Reconciliation, ...]:
-        """The publisher's declared entries for the period's months, as captured by the last
-        snapshot before the period ended, compared with what was detected."""
+        """The publisher's declared entries for the period's months (the last capture before
+        the period ended) compared with what was detected up to 8 weeks either side."""
         selected = [manuals.get_manual(self.db, manual)] if manual else self.manuals()
         months = months_between(period)
+        window = DEFAULT_WINDOW
+        around = history.changes_in(self.db, period.start - window, period.end + window, manual)
+        detected = list({c.change_id: c for c in (*around, *changes)}.values())
         found = []
         for item in selected:
             page = observations.latest_capture(self.db, item.id, "amendments", period.end)
@@ -343,7 +348,9 @@ class Amendwatch:
                 for entry in parse_amendments(decode_body(page), page.final_url or page.url)
                 if entry.month in months
             ]
-            found.append(reconcile(item.name, declared, changes))
+            titles = [c.title for c in lifecycle.active_chapters(self.db, item.id)]
+            rec = reconcile(item.name, declared, detected, period=period, chapters=titles)
+            found.append(rec)
         return tuple(found)
 
     def verify(self) -> VerifyResult:

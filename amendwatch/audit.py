@@ -30,7 +30,9 @@ from scraper.fetch import decode_body
 from scraper.models import Chapter, ChapterRef, Page
 from scraper.text import decode_bytes
 from store import export, history, manuals, observations, rederive
-from store.models import AsOf, ChapterState, Manual
+from store.chainhead import chain_head
+from store.models import AsOf, ChapterState, Manual, StoredVersion
+from store.packdoc import verify_md
 from store.rows import fetch_all, to_db_time
 
 __all__ = [
@@ -211,18 +213,32 @@ def _changes_and_drafts(
     return found, drafts
 
 
+def _validity(version: StoredVersion) -> dict[str, Any]:
+    """When a version took effect (``valid_from``), when the next one did (``valid_to``; None
+    for the current version) and when it was last seen unchanged."""
+    return {
+        "version": version.id,
+        "content_hash": version.content_hash,
+        "valid_from": to_db_time(version.valid_from),
+        "valid_to": to_db_time(version.valid_to) if version.valid_to else None,
+        "last_seen": to_db_time(version.last_seen),
+    }
+
+
 def export_evidence(
     app: Amendwatch, ref: str, from_ref: str | None, to_ref: str | None, out: BinaryIO
 ) -> dict[str, Any]:
     """An evidence pack (zip): both captures with their observation records, the rendered
     section diff (html, text, json), the changes and drafted entries between the two versions,
-    the chapter's observations in between, and a manifest with the SHA-256 of every file."""
+    the chapter's observations in between, the chain head, a ``VERIFY.md`` telling a third
+    party how to check it, and a manifest with the SHA-256 of every file."""
     chapter = app.find_chapter(ref)
     old = app.resolve_version(chapter, from_ref, latest=False)
     new = app.resolve_version(chapter, to_ref, latest=True)
     change = app.diff(chapter.url, f"v{old.id}", f"v{new.id}")
     start, end = to_db_time(old.valid_from), to_db_time(new.last_seen)
     found, drafts = _changes_and_drafts(app, chapter.id, start, to_db_time(new.valid_from))
+    head = chain_head(app.db)
     seen = fetch_all(
         app.db,
         "SELECT id FROM observations WHERE chapter_id = ? AND observed_at >= ?"
@@ -231,8 +247,9 @@ def export_evidence(
     )
     summary = {
         "chapter": {"url": chapter.url, "title": new.chapter.title},
-        "before": {"version": old.id, "content_hash": old.content_hash, "valid_from": start},
-        "after": {"version": new.id, "content_hash": new.content_hash, "valid_from": end},
+        "before": _validity(old),
+        "after": _validity(new),
+        "chain_head": {"count": head.count, "hash": head.hash, "text": head.text},
         "generated_by": software(),
     }
     files: dict[str, bytes] = {
@@ -247,6 +264,7 @@ def export_evidence(
             [export.observation_record(app.db, row["id"]) for row in seen], indent=2
         ).encode(),
         "summary.json": json.dumps(summary, indent=2).encode(),
+        "VERIFY.md": verify_md(head, software()).encode(),
     }
     return export.write_pack(out, files, new.valid_from)
 

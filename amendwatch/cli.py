@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import click
 
 from amendwatch import cli_audit, cli_delivery, cli_drafts, views
-from amendwatch.api import check_manual_urls, utc_now
+from amendwatch.api import utc_now
 from amendwatch.clitools import (
     AmendwatchGroup,
     echo,
@@ -27,11 +27,14 @@ from amendwatch.clitools import (
     settings_of,
 )
 from amendwatch.config import load_settings
+from amendwatch.contentscheck import check_new_manual, probe_new_manual
 from amendwatch.errors import IntegrityError
+from amendwatch.snapshotrun import incomplete
 from reports import render
 from reports.periods import parse_range, parse_when
 from scraper.session import stop_on_signals
 from store import chainhead
+from store.models import Manual
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -85,6 +88,11 @@ def manual() -> None:
     metavar="URL|auto",
     help="Also find chapters in this sitemap.xml (auto: robots.txt's, else /sitemap.xml).",
 )
+@click.option(
+    "--no-check",
+    is_flag=True,
+    help="Do not try the contents page first (to add a manual while its site is down).",
+)
 @click.pass_context
 def manual_add(
     ctx: click.Context,
@@ -96,10 +104,23 @@ def manual_add(
     ignore_patterns: tuple[str, ...],
     allowed_hosts: tuple[str, ...],
     sitemap_url: str | None,
+    no_check: bool,
 ) -> None:
-    """Watch the manual NAME whose contents page is CONTENTS_URL."""
-    check_manual_urls(contents_url, amendments_url)  # before the database is created
+    """Watch the manual NAME whose contents page is CONTENTS_URL (tried once first: one
+    that fails, is not HTML or lists no chapter links is refused unless --no-check)."""
+    candidate = Manual(
+        0, name, contents_url, amendments_url, content_selector, None,
+        ignore_selectors, ignore_patterns, allowed_hosts,
+    )  # fmt: skip
+    settings = settings_of(ctx)
+    check_new_manual(settings, candidate, sitemap_url)  # before the database is created
+    # the contents page is tried before a new database is created, or once an existing one
+    # is open (its own errors, and a name in use, come first)
+    fresh = not no_check and not settings.db_path.exists()
+    listed = probe_new_manual(settings, candidate) if fresh else None
     with opened(ctx) as app:
+        if not no_check and not fresh:
+            listed = probe_new_manual(settings, candidate, app.manuals())
         added = app.add_manual(
             name,
             contents_url,
@@ -110,7 +131,8 @@ def manual_add(
             allowed_hosts=allowed_hosts,
             sitemap_url=sitemap_url,
         )
-    echo(f"added manual {added.name}: {added.contents_url}")
+    found = "" if listed is None else f" ({listed} chapters listed)"
+    echo(f"added manual {added.name}: {added.contents_url}{found}")
 
 
 @manual.command("set")
@@ -186,6 +208,8 @@ def snapshot(
         sys.exit(128 + stopping.signal)
     if report.errors:
         sys.exit(1)
+    if incomplete(report):  # the run completed, but something was not checked
+        sys.exit(3)
 
 
 # changes / diff ----------------------------------------------------------------------

@@ -13,7 +13,9 @@ an earlier release (``?ref=contents``) keeps its stored URL (``keep_known_urls``
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
+from amendwatch.contentscheck import NO_CHAPTERS, page_problem
 from amendwatch.runcontext import RunContext, fetch
 from amendwatch.sitemapstage import merge_sitemap
 from scraper.discover import confirm_stable, keep_known_urls, parse_contents
@@ -26,22 +28,29 @@ from store.unwatched import record_unwatched
 REREAD_OUTCOME = "reread"  # the second reading of a contents page (the first is 'ok')
 
 
-def read_contents(
-    ctx: RunContext, known: Sequence[ChapterRow]
-) -> tuple[Contents | None, tuple[Skipped, ...]]:
-    """(the contents with the sitemap's chapters merged, or None when the page failed or
-    lists no chapter; the listed entries not watched)."""
+@dataclass(frozen=True)
+class ContentsRead:
+    """The contents with the sitemap's chapters merged (None when the page failed or lists
+    no chapter), the listed entries not watched, and why the page failed ("" when it did
+    not: an error, an HTTP status, not HTML, no chapter links)."""
+
+    contents: Contents | None
+    skipped: tuple[Skipped, ...] = ()
+    problem: str = ""
+
+
+def read_contents(ctx: RunContext, known: Sequence[ChapterRow]) -> ContentsRead:
     (page,) = fetch(ctx, [FetchRequest(ctx.manual.contents_url)])
-    contents = _parse(ctx, page, known) if page.ok else None
+    reason = page_problem(page)
+    contents = None if reason else _parse(ctx, page, known)
     listed = contents is not None and bool(contents.chapters)
-    reason = page.error or ("" if page.ok else f"HTTP {page.status}")
     if contents is not None and not listed:
-        reason = "no chapter links found on the contents page"
+        reason = NO_CHAPTERS
         if contents.skipped:
             reason += f" ({len(contents.skipped)} links not watched: see `amendwatch runs`)"
     observation_id = _record(ctx, page, "ok" if listed else "failed", reason)
     if contents is None:
-        return None, ()
+        return ContentsRead(None, (), reason)
     if listed:
         contents = _reread(ctx, contents, known)
     record_unwatched(
@@ -53,8 +62,8 @@ def read_contents(
         at=page.fetched_at,
     )
     if not listed:
-        return None, contents.skipped
-    return merge_sitemap(ctx, contents), contents.skipped
+        return ContentsRead(None, contents.skipped, reason)
+    return ContentsRead(merge_sitemap(ctx, contents), contents.skipped)
 
 
 def _parse(ctx: RunContext, page: Page, known: Sequence[ChapterRow]) -> Contents:
@@ -74,9 +83,10 @@ def _reread(ctx: RunContext, contents: Contents, known: Sequence[ChapterRow]) ->
     if not new or not ctx.settings.confirm_changes:
         return contents
     (page,) = fetch(ctx, [FetchRequest(ctx.manual.contents_url)])
-    again = _parse(ctx, page, known) if page.ok else None
+    problem = page_problem(page)
+    again = None if problem else _parse(ctx, page, known)
     if again is None or not again.chapters:
-        why = page.error or (f"HTTP {page.status}" if not page.ok else "no chapter links")
+        why = problem or "no chapter links"
         _record(ctx, page, REREAD_OUTCOME, f"second reading failed ({why}): first reading kept")
         return contents
     confirmed = confirm_stable(contents, again, urls)

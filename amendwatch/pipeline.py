@@ -91,7 +91,8 @@ def _run(
 ) -> SnapshotResult:
     db, manual = ctx.db, ctx.manual
     known = lifecycle.active_chapters(db, manual.id)
-    contents, skipped = read_contents(ctx, known)  # with the listed entries not watched
+    read = read_contents(ctx, known)  # with the listed entries not watched
+    contents, skipped = read.contents, read.skipped
     if manual.amendments_url:
         _capture_amendments(ctx, manual.amendments_url)
     if contents is None:
@@ -115,6 +116,7 @@ def _run(
         tuple(outcomes),
         interrupted=interrupted,
         skipped=skipped,
+        contents_error=read.problem,
     )
 
 

@@ -40,6 +40,7 @@ class SnapshotResult:
     outcomes: tuple[ChapterOutcome, ...]
     interrupted: bool = False
     skipped: tuple[Skipped, ...] = ()  # listed on the contents page, not watched: each with why
+    contents_error: str = ""  # why the contents page failed (HTTP status, not HTML, ...)
 
     def count(self, *outcomes: str) -> int:
         return sum(1 for o in self.outcomes if o.outcome in outcomes)
@@ -58,6 +59,11 @@ class SnapshotResult:
     @property
     def failed(self) -> int:
         return self.count("failed", "suspect")
+
+    @property
+    def complete(self) -> bool:
+        """Nothing was left unchecked: the contents page and every chapter were read."""
+        return self.contents_ok and not self.failed
 
 
 @dataclass(frozen=True)

@@ -61,6 +61,7 @@ from amendwatch.jobstore import (
     sync_jobs,
 )
 from amendwatch.pipeline import ChapterOutcome
+from amendwatch.snapshotrun import problems, run_status
 from scraper.amendments import parse_amendments
 from scraper.discover import keep_known_urls, parse_contents
 from scraper.fetch import FetchRequest, decode_body, fetch_pages
@@ -160,6 +161,12 @@ def run_snapshot(app: Amendwatch, config: ScheduleConfig, names: Sequence[str] =
         )
     for error in report.errors:
         log.error("run %s: %s", report.run_id, error)
+    for problem in problems(report.results):
+        log.warning("run %s: %s", report.run_id, problem)
+    status = run_status(report.results, report.errors)
+    log.log(
+        logging.INFO if status == "ok" else logging.WARNING, "run %s: %s", report.run_id, status
+    )
     return report
 
 

@@ -60,9 +60,35 @@ class RunHooks:
 
 
 def run_status(results: Sequence[SnapshotResult], errors: Sequence[str]) -> str:
+    """interrupted | errors (a manual raised) | failed (nothing could be checked: a contents
+    page or every chapter failed) | partial (some pages were not checked) | ok."""
     if any(result.interrupted for result in results):
         return "interrupted"
-    return "errors" if errors else "ok"
+    if errors:
+        return "errors"
+    if all(result.complete for result in results):
+        return "ok"
+    return "partial" if any(result.checked for result in results) else "failed"
+
+
+def incomplete(report: RunReport) -> bool:
+    """The run completed, but something was not checked (exit code 3)."""
+    return any(not result.complete for result in report.results)
+
+
+def problems(results: Sequence[SnapshotResult], most: int = 3) -> list[str]:
+    """One line per manual that was not checked in full, with the reasons (kept with the
+    run, shown by `amendwatch runs`): the contents page's, and the first chapters'."""
+    lines = []
+    for result in results:
+        if not result.contents_ok:
+            lines.append(f"{result.manual}: contents page failed: {result.contents_error}")
+        failed = [o for o in result.outcomes if o.outcome in ("failed", "suspect")]
+        if failed:
+            shown = "; ".join(f"{o.url} ({o.reason or o.outcome})" for o in failed[:most])
+            more = f"; and {len(failed) - most} more" if len(failed) > most else ""
+            lines.append(f"{result.manual}: {len(failed)} not checked: {shown}{more}")
+    return lines
 
 
 def _run_error(exc: BaseException) -> str:
@@ -99,8 +125,8 @@ def record_run(
         now=clock(),
         checked=sum(r.checked for r in results),
         changed=sum(r.changed for r in results),
-        failed=sum(r.failed for r in results) + len(errors),
-        errors=errors,
+        failed=sum(r.failed + (not r.contents_ok) for r in results) + len(errors),
+        errors=[*errors, *problems(results)],
         status=run_status(results, errors),
     )
     return RunReport(run_id, tuple(results), tuple(errors))

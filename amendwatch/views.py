@@ -55,7 +55,11 @@ def print_outcome(outcome: ChapterOutcome) -> None:
 def snapshot_summary(report: RunReport) -> str:
     lines = []
     for result in report.results:
-        contents = "" if result.contents_ok else " (contents page failed: nothing marked removed)"
+        contents = (
+            ""
+            if result.contents_ok
+            else f" (contents page failed: {result.contents_error}; nothing marked removed)"
+        )
         flips = result.count("flip")
         reverted = f" ({flips} reverted)" if flips else ""
         lines.append(

@@ -31,6 +31,7 @@ from store.codec import dumps, pack_content
 from store.db import open_db
 from store.observations import GENESIS_HASH, observation_hash, store_body
 from store.rows import to_db_time
+from store.seals import seal_pending
 
 T0 = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
 WEEK = timedelta(days=7)
@@ -77,6 +78,7 @@ def build(path: Path, chapters: int, weeks: int, seed: int = 7) -> None:
         at = T0 + WEEK * week
         with db.conn:
             _week(db, rng, week, at, edition, current, state)
+        seal_pending(db, now=at)  # each week's writes sealed, as a run seals them
     db.conn.execute("ANALYZE")
     db.close()
 

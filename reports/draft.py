@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from differ.models import ADDED, MOVED, REMOVED, RENAMED, RENUMBERED, SectionChange
 from reports.models import AmendmentEntry, DetectedChange, DraftSentence, EntryCategory, Period
+from reports.stated import outline_sentence, state_values, value_changes, values_sentence
 from reports.wording import (
     QUOTE_LIMIT,
     join,
@@ -74,7 +75,7 @@ def _entry_for(group: Sequence[DetectedChange], period: Period) -> AmendmentEntr
     latest = group[-1]
     category = _category(group)
     if category == "new":
-        traced: list[DraftSentence] = [_new_chapter_sentence(group)]
+        traced: list[DraftSentence] = _new_chapter_sentences(group)
     elif category == "removed":
         traced = [DraftSentence("This chapter has been removed.", latest.change_id)]
     else:
@@ -150,6 +151,14 @@ def _category(group: Sequence[DetectedChange]) -> EntryCategory:
     return "updated"
 
 
+def _new_chapter_sentences(group: Sequence[DetectedChange]) -> list[DraftSentence]:
+    """What the new chapter is about, then what it covers (its top-level sections)."""
+    first = next((c for c in group if c.diff.kind == "new"), group[0])
+    outline = outline_sentence(s.section for s in first.diff.sections)
+    about = _new_chapter_sentence(group)
+    return [about, DraftSentence(outline, first.change_id)] if outline else [about]
+
+
 def _new_chapter_sentence(group: Sequence[DetectedChange]) -> DraftSentence:
     """One sentence (or two short ones) from the new chapter's scope or introduction."""
     first = next((c for c in group if c.diff.kind == "new"), group[0])
@@ -178,7 +187,7 @@ def draft_change(change: DetectedChange) -> Drafted:
     diff = change.diff
     items: list[Traced] = []
     if diff.kind == "renamed" and diff.old_title and diff.new_title:
-        text = f"This chapter has been renamed to '{diff.new_title}' from '{diff.old_title}'."
+        text = f"This chapter has been renamed from '{diff.old_title}' to '{diff.new_title}'."
         items.append((text, ()))
     substantive = [s for s in diff.sections if not s.cosmetic or _link_changes(s)]
     if diff.revised_throughout:
@@ -233,9 +242,9 @@ def _added_sentence(section: Section) -> str:
 
 def _renamed_sentence(old: Section, new: Section) -> str:
     if new.number is None:
-        return f"The section '{old.title}' has been renamed '{new.title}'."
+        return f"A section has been renamed from '{old.title}' to '{new.title}'."
     prefix = f"Section {new.number}" if new.number[:1].isdigit() else new.number
-    return f"{prefix} has been renamed '{new.title}' (formerly '{old.title}')."
+    return f"{prefix} has been renamed from '{old.title}' to '{new.title}'."
 
 
 def _wording_sentences(change: SectionChange, label: str, *, first: bool) -> list[str]:
@@ -247,11 +256,12 @@ def _wording_sentences(change: SectionChange, label: str, *, first: bool) -> lis
         return []
     added, removed = changed_sentences(old_text, new_text)
     keep = [e.text.strip() for e in change.edits if e.op == 1 and e.text.strip()]
-    if added and first:
-        return [f"{_NOTE}{quote(added[0], new_text, keep)} (see {label})."]
     if added:
-        quoted = quote(added[0], new_text, keep)
-        return [f"{label}{_ALSO}{quoted}{'' if quoted.endswith('…') else '.'}"]
+        quoted, missing = state_values(quote(added[0], new_text, keep), value_changes(change))
+        stated = [values_sentence(label, missing)] if missing else []
+        if first:
+            return [f"{_NOTE}{quoted} (see {label}).", *stated]
+        return [f"{label}{_ALSO}{quoted}{'' if quoted.endswith('…') else '.'}", *stated]
     if change.inserted:
         return [f"{label} has been updated to add '{shorten(change.inserted, QUOTE_LIMIT)}'."]
     if removed:

@@ -121,6 +121,11 @@ class Reconciliation:
     declared_only: tuple[PublishedEntry, ...]
     detected_only: tuple[int, ...]  # change ids ("silent changes")
     sections: tuple[SectionCheck, ...] = ()  # cited sections of matched entries
+    # declared entries about chapters that no longer exist (removed, or not on the contents)
+    gone: tuple[PublishedEntry, ...] = ()
+    # when each matched or silent change was detected (it may lie outside the report's period)
+    detected_at: tuple[tuple[int, datetime], ...] = ()
+    window_weeks: int = 0  # how far either side of the period matches were looked for
 
 
 @dataclass(frozen=True)

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from datetime import timedelta
 from difflib import SequenceMatcher
 
-from reports.models import DetectedChange, Reconciliation, SectionCheck
+from reports.models import DetectedChange, Period, Reconciliation, SectionCheck
 from scraper.models import PublishedEntry
 
 MATCH_RATIO = 0.85
+# a declared amendment is matched to a change detected up to this far either side of the period
+DEFAULT_WINDOW = timedelta(weeks=8)
 _SECTION_NUMBER = re.compile(
     r"^\s*(?:section\s+)?(\d+(?:\.\d+)*|appendix\s+\w+)\b[\s,:.-]*(.*)$", re.I
 )
@@ -35,30 +38,65 @@ def reconcile(
     manual: str,
     declared: Sequence[PublishedEntry],
     detected: Sequence[DetectedChange],
+    *,
+    period: Period | None = None,
+    window: timedelta = DEFAULT_WINDOW,
+    chapters: Collection[str] | None = None,
 ) -> Reconciliation:
-    """Match declared entries to detected changes of ``manual`` by chapter title."""
-    candidates = [c for c in detected if c.manual == manual and not c.diff.is_empty]
+    """Match declared entries to detected changes of ``manual`` by chapter title.
+
+    With ``period``, a declared entry matches a change detected within ``window`` either side
+    of it (whatever week that was), and only changes detected in the period can be "silent"
+    (detected, never declared). ``chapters``, the titles of the manual's current chapters,
+    lets a declared entry about a chapter that no longer exists be told apart.
+    """
+    own = [c for c in detected if c.manual == manual and not c.diff.is_empty]
+    candidates = own if period is None else [c for c in own if _near(c, period, window)]
     matched: list[tuple[PublishedEntry, int]] = []
     declared_only: list[PublishedEntry] = []
+    gone: list[PublishedEntry] = []
     checks: list[SectionCheck] = []
-    used: set[int] = set()
     for entry in declared:
         hits = [c for c in candidates if _best_ratio(entry.chapter, c) >= MATCH_RATIO]
-        if not hits:
+        if _no_longer_exists(entry, hits, chapters):
+            gone.append(entry)
+        elif not hits:
             declared_only.append(entry)
-            continue
-        for hit in hits:
-            matched.append((entry, hit.change_id))
-            used.add(hit.change_id)
-        checks.extend(_section_checks(entry, hits))
-    silent = tuple(c.change_id for c in candidates if c.change_id not in used and _substantive(c))
+        else:
+            matched.extend((entry, hit.change_id) for hit in hits)
+            checks.extend(_section_checks(entry, hits))
+    used = {change_id for _, change_id in matched}
+    in_period = own if period is None else [c for c in own if period.contains(c.detected_at)]
+    silent = tuple(c.change_id for c in in_period if c.change_id not in used and _substantive(c))
+    shown = used | set(silent)
     return Reconciliation(
         manual=manual,
         matched=tuple(matched),
         declared_only=tuple(declared_only),
         detected_only=silent,
         sections=tuple(checks),
+        gone=tuple(gone),
+        detected_at=tuple((c.change_id, c.detected_at) for c in own if c.change_id in shown),
+        window_weeks=window // timedelta(weeks=1) if period is not None else 0,
     )
+
+
+def _near(change: DetectedChange, period: Period, window: timedelta) -> bool:
+    return period.start - window <= change.detected_at < period.end + window
+
+
+def _no_longer_exists(
+    entry: PublishedEntry, hits: Sequence[DetectedChange], chapters: Collection[str] | None
+) -> bool:
+    """A declared update or addition of a chapter that was since removed, or (when the current
+    chapters are known) that matches none of them."""
+    if entry.category == "removed":
+        return False
+    if hits:
+        return hits[-1].diff.kind == "removed"
+    if chapters is None:
+        return False
+    return all(title_ratio(entry.chapter, title) < MATCH_RATIO for title in chapters)
 
 
 def _best_ratio(title: str, change: DetectedChange) -> float:

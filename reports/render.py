@@ -346,10 +346,16 @@ def _failure_json(failure: FailedCheck) -> dict[str, Any]:
 
 
 def _reconciliation_json(rec: Reconciliation) -> dict[str, Any]:
+    when = {cid: at.isoformat() for cid, at in rec.detected_at}
     return {
         "manual": rec.manual,
-        "matched": [{"chapter": e.chapter, "change_id": cid} for e, cid in rec.matched],
+        "window_weeks": rec.window_weeks,
+        "matched": [
+            {"chapter": e.chapter, "change_id": cid, "detected_at": when.get(cid)}
+            for e, cid in rec.matched
+        ],
         "declared_only": [{"chapter": e.chapter, "details": e.details} for e in rec.declared_only],
+        "gone": [{"chapter": e.chapter, "details": e.details} for e in rec.gone],
         "detected_only": list(rec.detected_only),
         "sections": [s.__dict__ for s in rec.sections],
     }
@@ -359,16 +365,27 @@ def _reconciliation_view(
     rec: Reconciliation, changes: Sequence[DetectedChange]
 ) -> ReconciliationView:
     titles = {c.change_id: c.chapter_title for c in changes}
+    when = dict(rec.detected_at)
     rows = []
     for entry, change_id in rec.matched:
         cited = [s for s in rec.sections if s.chapter == entry.chapter and s.change_id == change_id]
         marks = "; ".join(
             f"{s.cited}: {'changed' if s.detected else 'no change found'}" for s in cited
         )
-        rows.append(ReconciliationRow(entry.chapter, entry.details, f"change {change_id}", marks))
+        found = f"change {change_id}"
+        if change_id in when:
+            found = f"detected {_day(when[change_id])} ({found})"
+        rows.append(ReconciliationRow(entry.chapter, entry.details, found, marks))
     for entry in rec.declared_only:
         rows.append(ReconciliationRow(entry.chapter, entry.details, "no change detected", ""))
+    for entry in rec.gone:
+        rows.append(ReconciliationRow(entry.chapter, entry.details, "chapter no longer exists", ""))
     for change_id in rec.detected_only:
         title = titles.get(change_id, f"change {change_id}")
         rows.append(ReconciliationRow(title, "not declared", f"change {change_id} (silent)", ""))
     return ReconciliationView(rec.manual, tuple(rows))
+
+
+def _day(moment: datetime) -> str:
+    """ "9 Nov": the day a matched change was detected."""
+    return f"{moment.day} {moment:%b}"

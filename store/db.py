@@ -21,6 +21,7 @@ from store.schema import (
     SITEMAP_SCHEMA,
     UNWATCHED_SCHEMA,
 )
+from store.seals import SEALS_SCHEMA, install, seal_existing
 
 MIGRATIONS = Migrations("amendwatch")
 BUSY_TIMEOUT_MS = 30_000
@@ -61,7 +62,14 @@ def _unwatched(db: Database) -> None:
     db.executescript(UNWATCHED_SCHEMA)
 
 
-SCHEMA_VERSION = 7  # the number of migrations above; PRAGMA user_version mirrors it
+@MIGRATIONS(name="0008_seals")
+def _seals(db: Database) -> None:
+    for sql in SEALS_SCHEMA:
+        db.execute(sql)
+    seal_existing(db)  # rows written before 0008 are sealed once, here
+
+
+SCHEMA_VERSION = 8  # the number of migrations above; PRAGMA user_version mirrors it
 
 
 def open_db(path: str | Path | None) -> Database:
@@ -196,6 +204,7 @@ def _prepare(db: Database, label: str) -> None:
             db.enable_wal()
         if found != SCHEMA_VERSION:
             _migrate(db, label)
+        install(db)
     except sqlite3.OperationalError as exc:
         raise StoreError(
             f"cannot write to {label}: {exc}", hint="check that the --db file is writable"

@@ -10,6 +10,8 @@ from amendwatch.errors import IntegrityError, NotFoundError
 from store.models import VerifyResult
 from store.observations import GENESIS_HASH, base_bytes, decompress, observation_hash
 from store.rows import fetch_one
+from store.sealcheck import check_seals
+from store.seals import seal_on_close
 
 MAX_BODY_PROBLEMS = 20
 
@@ -85,10 +87,16 @@ def _missing_bodies(db: Database) -> list[str]:
 def verify(db: Database) -> VerifyResult:
     """Recompute every observation's hash and chain link and every stored body's SHA-256.
 
-    Reports the first broken link of the chain, then any damaged or missing bodies.
+    Reports the first broken link of the chain, then any damaged or missing bodies, then the
+    seals: the seal chain and every sealed row (store/sealcheck.py), naming table and row id.
     """
+    seal_on_close(db)  # this connection's own writes, not yet sealed
     rows, chain_problem = _check_chain(db)
     bodies, body_problems = _check_bodies(db)
     problems = ([chain_problem] if chain_problem else []) + body_problems[:MAX_BODY_PROBLEMS]
     problems += _missing_bodies(db)
-    return VerifyResult(ok=not problems, checked=rows + bodies, problems=tuple(problems))
+    sealed, seal_problems = check_seals(db)
+    problems += seal_problems
+    return VerifyResult(
+        ok=not problems, checked=rows + bodies, problems=tuple(problems), sealed=sealed
+    )

@@ -21,7 +21,7 @@ def has_completed_baseline(db: Database, manual_id: int) -> bool:
         db,
         "SELECT 1 FROM observations o JOIN runs r ON r.id = o.run_id"
         " WHERE o.manual_id = ? AND o.role = 'contents' AND o.outcome = 'ok'"
-        " AND r.finished_at IS NOT NULL AND r.status IN ('ok', 'errors') LIMIT 1",
+        " AND r.finished_at IS NOT NULL AND r.status IN ('ok', 'partial', 'errors') LIMIT 1",
         (manual_id,),
     )
     return row is not None

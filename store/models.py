@@ -70,8 +70,9 @@ class RunRow:
 @dataclass(frozen=True)
 class VerifyResult:
     ok: bool
-    checked: int
+    checked: int  # observations and bodies
     problems: tuple[str, ...]
+    sealed: int = 0  # rows of the sealed tables (store/seals.py) recomputed
 
 
 @dataclass(frozen=True)

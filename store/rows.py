@@ -98,6 +98,9 @@ def write_transaction(db: Database) -> Iterator[Database]:
         db.conn.execute("BEGIN IMMEDIATE")
     try:
         yield db
+        from store.seals import seal_staged  # noqa: PLC0415 (seals imports this module)
+
+        seal_staged(db)  # the transaction's writes to sealed tables, sealed with it
     except BaseException:
         db.rollback()
         raise

@@ -15,6 +15,7 @@ from amendwatch.errors import InputError, NotFoundError
 from store.codec import dumps
 from store.models import RunRow
 from store.rows import fetch_all, fetch_one, from_db_time, insert, opt_from_db_time, to_db_time
+from store.seals import seal_pending, seal_staged
 
 
 def _run(row: dict[str, Any], reverted: int = 0) -> RunRow:
@@ -61,6 +62,7 @@ def finish_run(
     )
     if cursor.rowcount == 0:
         raise NotFoundError(f"no run with id {run_id}")
+    seal_pending(db, run_id, now)  # the run's writes, its own row included
     return get_run(db, run_id)
 
 
@@ -128,5 +130,6 @@ def finished_on_error(
                 " WHERE id = ? AND status = 'running'",
                 (to_db_time(clock()), status, dumps([describe(exc)]), run_id),
             )
+            seal_staged(db, run_id)
             db.conn.commit()
         raise

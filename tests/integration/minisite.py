@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.loopback import LoopbackServer, QuietHandler
+from tests.loopback import HTML, LoopbackServer, QuietHandler
 
 
 def chapter_html(title: str, sections: list[tuple[str, str]]) -> str:
@@ -22,12 +22,15 @@ def contents_html(chapters: list[tuple[str, str, str]]) -> str:
 class MiniSite(LoopbackServer):
     """``pages`` maps a path to HTML, ``redirects`` a path to another (301); a path in
     neither answers 404. ``queued`` maps a path to answers given once each, in order, before
-    ``pages`` is used again (a page that differs between two fetches)."""
+    ``pages`` is used again (a page that differs between two fetches). ``statuses`` and
+    ``types`` override a page's status (e.g. 503) and Content-Type (e.g. a PDF)."""
 
     def __init__(self) -> None:
         self.pages: dict[str, str] = {}
         self.queued: dict[str, list[str]] = {}
         self.redirects: dict[str, str] = {}
+        self.statuses: dict[str, int] = {}
+        self.types: dict[str, str] = {}
         site = self
 
         class Handler(QuietHandler):
@@ -38,6 +41,7 @@ class MiniSite(LoopbackServer):
                 queue = site.queued.get(self.path)
                 page = queue.pop(0) if queue else site.pages.get(self.path)
                 body = (page or "<h1>Page not found</h1>").encode()
-                self.answer(200 if page is not None else 404, body)
+                status = site.statuses.get(self.path, 200 if page is not None else 404)
+                self.answer(status, body, site.types.get(self.path, HTML))
 
         super().__init__(Handler)

@@ -232,6 +232,7 @@ def test_manual_rules_are_stored_and_listed(tmp_path: Path) -> None:
         "^Page reviewed",
         "--allow-host",
         "docs.example",
+        "--no-check",  # manual.example is not served
     )
     assert added.exit_code == 0, added.output
     listed = run(db, "manual", "list").output

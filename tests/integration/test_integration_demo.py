@@ -32,11 +32,11 @@ EXPECTED = {
     3: {
         ("new", "Harmful Sexual Behaviour"): ["sexual behaviour"],
         ("updated", "Keeping Children Safe around Dogs"): [
-            "renamed to 'Keeping Children Safe around Dogs' from "
-            "'Safeguarding Children from Dangerous Dogs'"
+            "renamed from 'Safeguarding Children from Dangerous Dogs' to "
+            "'Keeping Children Safe around Dogs'"
         ],
         ("updated", "Child Protection Review Conferences"): [
-            "5 working days",
+            "5 working days (increased from 3)",
             "(see Section 3, Reports for the Conference)",
         ],
         ("removed", "Visiting of Psychiatric Patients by Children"): ["has been removed"],

@@ -48,7 +48,7 @@ def files_of(path: Path) -> dict[str, bytes]:
 def db(tmp_path: Path) -> Iterator[Path]:
     """A database with one manual, checkpointed so that its bytes are all in the main file."""
     path = tmp_path / "aw.db"
-    added = run(path, "manual", "add", "northmoor", "http://127.0.0.1:9/")
+    added = run(path, "manual", "add", "northmoor", "http://127.0.0.1:9/", "--no-check")
     assert added.exit_code == 0, added.output
     with sqlite3.connect(path) as conn:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -188,7 +188,7 @@ def test_allow_host_takes_a_port(tmp_path: Path) -> None:
     db = tmp_path / "aw.db"
     base = ["--db", str(db), "manual", "add"]
     ok = CliRunner().invoke(
-        cli, [*base, "m", "http://127.0.0.1:8080/", "--allow-host", "127.0.0.1:8081"]
+        cli, [*base, "m", "http://127.0.0.1:8080/", "--allow-host", "127.0.0.1:8081", "--no-check"]
     )
     assert ok.exit_code == 0, ok.output
     assert (

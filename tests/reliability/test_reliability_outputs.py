@@ -10,7 +10,6 @@ import hashlib
 import json
 import os
 import shutil
-import sqlite3
 import stat
 import zipfile
 from collections.abc import Iterator
@@ -26,6 +25,7 @@ from amendwatch.cli import cli
 from amendwatch.errors import DiskFullError
 from amendwatch.outputs import atomic_file, write_output
 from store.db import open_db
+from store.seals import seal_pending
 from tests.integration.minisite import MiniSite, chapter_html, contents_html
 
 SCRIPT = "<script>document.title='pwned'</script><img src=x onerror=\"alert('pwned')\">"
@@ -175,9 +175,11 @@ def test_a_full_database_during_a_snapshot_is_one_line_and_no_run_stays_running(
         return opened
 
     with MiniSite() as site:
-        with sqlite3.connect(db) as conn:
-            conn.execute("UPDATE manuals SET contents_url = ?", (f"{site.base_url}/",))
-            conn.execute("UPDATE chapters SET url = ?", (f"{site.base_url}/a.html",))
+        moved = open_db(db)  # through the store, so the moved URLs are sealed
+        moved.execute("UPDATE manuals SET contents_url = ?", (f"{site.base_url}/",))
+        moved.execute("UPDATE chapters SET url = ?", (f"{site.base_url}/a.html",))
+        seal_pending(moved)
+        moved.close()
         site.pages["/"] = contents_html([("1.1", "Assessments", "/a.html")])
         noise = " ".join(f"Officer {os.urandom(6).hex()} signs step {n}." for n in range(4000))
         site.pages["/a.html"] = page(f"{TEXT} {noise}")

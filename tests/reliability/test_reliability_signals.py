@@ -71,9 +71,11 @@ def runs(db: Path) -> list[tuple[str, int]]:
         return connection.execute("SELECT status, checked FROM runs ORDER BY id").fetchall()
 
 
-def added(db: Path, site: HostileSite) -> None:
+def added(db: Path, site: HostileSite, *extra: str) -> None:
     command = [sys.executable, "-m", "amendwatch", "--db", str(db), "manual", "add", "m"]
-    subprocess.run([*command, f"{site.base_url}/"], cwd=ROOT, check=True, capture_output=True)
+    subprocess.run(
+        [*command, f"{site.base_url}/", *extra], cwd=ROOT, check=True, capture_output=True
+    )
 
 
 @pytest.mark.parametrize("trickling", [8, 70], indirect=True, ids=["in-process", "fetch-process"])
@@ -122,7 +124,7 @@ def test_a_signal_during_the_contents_page_is_still_clean(tmp_path: Path) -> Non
     with HostileSite() as site:
         site.faults["/"] = Fault("trickle")
         db = tmp_path / "aw.db"
-        added(db, site)
+        added(db, site, "--no-check")  # the contents page trickles from the start
         process = amendwatch(db, "snapshot", "--quiet")
         wait_for(lambda: site.hits["/"] > 0, 30)
         time.sleep(0.3)

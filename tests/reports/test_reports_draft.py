@@ -19,6 +19,7 @@ from reports_builders import (
 from differ.models import SectionChange
 from reports.draft import draft_entries, shorten, shorten_sentences
 from reports.periods import parse_month
+from reports.stated import state_values, value_changes, values_sentence
 from scraper.models import Link
 
 NOVEMBER = parse_month("2026-11")
@@ -82,7 +83,7 @@ def test_renamed_chapter_wording() -> None:
     (entry,) = draft_entries([renamed], NOVEMBER)
     assert entry.chapter_title == "Domestic Abuse"
     assert entry.details == (
-        "This chapter has been renamed to 'Domestic Abuse' from 'Domestic Violence and Abuse'."
+        "This chapter has been renamed from 'Domestic Violence and Abuse' to 'Domestic Abuse'."
     )
 
 
@@ -214,7 +215,7 @@ def test_changed_number_outside_a_reference_is_quoted() -> None:
     old = section("3", "Reports", "The report must be shared at least 3 working days before.")
     new = section("3", "Reports", "The report must be shared at least 5 working days before.")
     (entry,) = draft_entries([change((modified(old, new),))], NOVEMBER)
-    assert "to note that the report must be shared at least 5 working days before" in (
+    assert "to note that the report must be shared at least 5 working days (increased from 3) " in (
         entry.details
     )
 
@@ -241,3 +242,32 @@ def test_any_inserted_sentence_is_quoted_from_its_start(words: list[str]) -> Non
     assert entry.details.startswith(f"This chapter has been updated to note that the {words[0]}")
     assert entry.details.endswith("(see Section 4, Timescales).")
     assert len(entry.details) < 300
+
+
+def test_changed_obligation_and_date_are_stated_with_the_old_value() -> None:
+    old = section("2", "Visits", "Visits should be recorded by 1 March 2026 in the notes.")
+    new = section("2", "Visits", "Visits must be recorded by 1 April 2026 in the notes.")
+    (entry,) = draft_entries([change((modified(old, new),))], NOVEMBER)
+    assert "Visits must (previously should) be recorded" in entry.details
+    assert "1 April 2026 (previously 1 March 2026)" in entry.details
+
+
+def test_a_reduced_number_says_so_and_a_lost_value_gets_its_own_sentence() -> None:
+    old = section("4", "Timescales", "Hold it within 15 working days. " + "Other text here. " * 20)
+    new = section("4", "Timescales", "Hold it within 10 working days. " + "Other text here. " * 20)
+    (entry,) = draft_entries([change((modified(old, new),))], NOVEMBER)
+    assert "within 10 working days (reduced from 15) (see Section 4, Timescales)." in entry.details
+    stated = value_changes(modified(old, new))
+    assert stated == [("15", "10")]
+    assert state_values("no value here", stated) == ("no value here", [("15", "10")])
+    assert values_sentence("Section 4, Timescales", stated) == (
+        "In Section 4, Timescales, 15 has been changed to 10."
+    )
+
+
+def test_renamed_section_names_both_titles() -> None:
+    old = section("3", "Quorum", "Three agencies must attend.")
+    new = section("3", "Quoracy", "Three agencies must attend.")
+    renamed = modified(old, new, kinds=frozenset({"renamed"}))
+    (entry,) = draft_entries([change((renamed,))], NOVEMBER)
+    assert "Section 3 has been renamed from 'Quorum' to 'Quoracy'." in entry.details

@@ -7,6 +7,7 @@ and what an editor should draft) in the house style of the seeds; they lock the 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -17,8 +18,8 @@ from amendwatch.cli import cli
 ICPC = [
     (
         "This chapter has been updated to note that the initial child protection conference must "
-        "be held within 10 working days of the strategy discussion at which it was agreed to "
-        "begin Section 47 enquiries (see Section 4, Conference Timescales).",
+        "be held within 10 working days (reduced from 15) of the strategy discussion at which it "
+        "was agreed to begin Section 47 enquiries (see Section 4, Conference Timescales).",
         ["Section 4, Conference Timescales"],
     ),
     (
@@ -57,16 +58,16 @@ EDITIONS = {
         ("updated", "Child Protection Review Conferences"): [
             (
                 "This chapter has been updated to note that the report must be shared with "
-                "parents at least 5 working days before the conference, so that they can read it "
-                "and prepare their response, and with the child where appropriate "
-                "(see Section 3, Reports for the Conference).",
+                "parents at least 5 working days (increased from 3) before the conference, so "
+                "that they can read it and prepare their response, and with the child where "
+                "appropriate (see Section 3, Reports for the Conference).",
                 ["Section 3, Reports for the Conference"],
             )
         ],
         ("updated", "Keeping Children Safe around Dogs"): [
             (
-                "This chapter has been renamed to 'Keeping Children Safe around Dogs' from "
-                "'Safeguarding Children from Dangerous Dogs'.",
+                "This chapter has been renamed from 'Safeguarding Children from Dangerous Dogs' "
+                "to 'Keeping Children Safe around Dogs'.",
                 [],
             )
         ],
@@ -76,7 +77,13 @@ EDITIONS = {
                 "behaviour by children and young people under 18 that is developmentally "
                 "inappropriate, or harmful to themselves or to others.",
                 None,  # from the scope box: which section holds it is the extractor's business
-            )
+            ),
+            (
+                "The chapter has sections on Definition, Understanding Harmful Sexual "
+                "Behaviour, Indicators, Responding to Concerns, Working with Schools and "
+                "Colleges and Support for the Child.",
+                [],
+            ),
         ],
         ("removed", "Visiting of Psychiatric Patients by Children"): [
             ("This chapter has been removed.", [])
@@ -93,6 +100,16 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
         result = CliRunner().invoke(cli, ["demo", "--output", str(out)], catch_exceptions=False)
         assert result.exit_code == 0, result.output
     return out / "amendwatch.db"
+
+
+_VALUE = re.compile(r"\b\d+ working days \((?:reduced|increased) from \d+\)")
+
+
+def test_every_changed_number_in_the_golden_drafts_has_old_and_new_values() -> None:
+    """Each duration changed in the demo (15 -> 10, 3 -> 5 working days) is stated both ways."""
+    texts = [t for week in EDITIONS.values() for ss in week.values() for t, _ in ss]
+    stated = [m.group(0) for t in texts for m in _VALUE.finditer(t)]
+    assert stated == ["10 working days (reduced from 15)", "5 working days (increased from 3)"]
 
 
 @pytest.mark.parametrize("week", sorted(EDITIONS))

@@ -1,11 +1,16 @@
 from __future__ import annotations
 
+import json
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
 from reports_builders import change, modified, prebirth_change, section
 
+from reports.digest import build_digest
 from reports.draft import draft_entries
-from reports.periods import parse_month
+from reports.periods import parse_month, parse_week
 from reports.reconcile import normalise_title, reconcile, title_ratio
-from reports.render import render_drafts
+from reports.render import render_digest, render_drafts
 from scraper.amendments import parse_amendments, parse_amendments_text
 from scraper.models import PublishedEntry
 
@@ -116,3 +121,35 @@ def test_our_drafts_read_back_as_the_publishers_format() -> None:
     result = reconcile(MANUAL, parsed, detected)
     assert (result.declared_only, result.detected_only) == ((), ())
     assert len(result.matched) == 3
+
+
+def test_declared_entry_matches_a_change_detected_in_an_earlier_week() -> None:
+    week = parse_week("2026-W47")  # 16-22 Nov; the change was detected on 9 Nov
+    earlier = replace(
+        prebirth_change(change_id=2), detected_at=datetime(2026, 11, 9, 9, tzinfo=UTC)
+    )
+    far = replace(earlier, change_id=9, detected_at=datetime(2026, 6, 1, tzinfo=UTC))
+    declared = (_entry("Initial Child Protection Conferences"),)
+    result = reconcile(MANUAL, declared, [earlier, far], period=week)
+    assert [cid for _, cid in result.matched] == [2]  # 1 June is outside the 8 weeks
+    assert result.detected_only == ()  # detected before the week: not a silent change of it
+    assert result.window_weeks == 8
+    narrow = reconcile(MANUAL, declared, [earlier], period=week, window=timedelta(days=1))
+    assert narrow.matched == () and len(narrow.declared_only) == 1
+    digest = build_digest([], [], week, reconciliations=[result])
+    assert "detected 9 Nov (change 2)" in render_digest(digest, "md")
+    (rec,) = json.loads(render_digest(digest, "json"))["reconciliations"]
+    assert rec["matched"][0]["detected_at"] == "2026-11-09T09:00:00+00:00"
+
+
+def test_declared_chapters_that_no_longer_exist_are_listed_apart() -> None:
+    gone = change((), kind="removed", title="Begging", change_id=3, url="https://x.test/b")
+    declared = (_entry("Begging"), _entry("Bullying"), _entry("Domestic Abuse"))
+    result = reconcile(MANUAL, declared, [gone], chapters=["Domestic Abuse", "Section 47"])
+    assert [e.chapter for e in result.gone] == ["Begging", "Bullying"]
+    assert [e.chapter for e in result.declared_only] == ["Domestic Abuse"]
+    assert result.detected_only == (3,)  # the removal itself was never declared
+    digest = build_digest([gone], [], parse_month("2026-11"), reconciliations=[result])
+    (rec,) = json.loads(render_digest(digest, "json"))["reconciliations"]
+    assert [g["chapter"] for g in rec["gone"]] == ["Begging", "Bullying"]
+    assert "chapter no longer exists" in render_digest(digest, "md")

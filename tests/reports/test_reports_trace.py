@@ -79,9 +79,11 @@ def test_new_chapter_summary_traces_to_its_scope_section() -> None:
     body = section("1", "Definition", "Harmful behaviour is defined here.")
     new = change((added(scope), added(body)), change_id=6, kind="new", title="HSB")
     (entry,) = draft_entries([new], NOVEMBER)
-    (sentence,) = entry.sentences
-    assert sentence.text == entry.details
+    sentence, outline = entry.sentences
+    assert f"{sentence.text} {outline.text}" == entry.details
     assert sentence.sections == ("Scope of this Chapter",)
+    assert outline.text == "The chapter has sections on Definition."
+    assert outline.change_id == 6
 
 
 def test_long_sentences_are_cut_after_a_whole_clause_keeping_the_change() -> None:
