@@ -27,7 +27,7 @@ from scraper.fetch import FetchRequest
 from scraper.models import Chapter, Page
 from store.models import ChapterRow, StoredVersion
 
-__all__ = ["UNCONFIRMED", "UNCONFIRMED_CHANGE", "confirm_large_change"]
+__all__ = ["UNCONFIRMED", "UNCONFIRMED_CHANGE", "confirm_large_change", "record_unconfirmed"]
 
 UNCONFIRMED = "unconfirmed large change"
 UNCONFIRMED_CHANGE = "unconfirmed change"  # an ordinary change two fetches disagreed on
@@ -79,6 +79,16 @@ def confirm_large_change(
             return store_new_version(ctx, row, again, second, latest, pending)
         failure = later or "the two fetches differ in structure"
     reason = f"{UNCONFIRMED} ({why}): {failure}"
-    record(ctx, row, page, "suspect", reason)
-    record(ctx, row, again, "suspect", f"{UNCONFIRMED}: second capture")
+    return record_unconfirmed(ctx, row, (page, again), UNCONFIRMED, reason)
+
+
+def record_unconfirmed(
+    ctx: RunContext, row: ChapterRow, captures: tuple[Page, Page], label: str, reason: str
+) -> ChapterOutcome:
+    """Both captures of a change the second fetch did not confirm, as ``suspect`` evidence:
+    the first with ``reason`` (which starts with ``label``), the second marked as such
+    (``store.history.unconfirmed_in`` reads them back)."""
+    first, again = captures
+    record(ctx, row, first, "suspect", reason)
+    record(ctx, row, again, "suspect", f"{label}: second capture")
     return ChapterOutcome(row.url, row.title, "suspect", reason)

@@ -31,7 +31,7 @@ from amendwatch.chapters import (
     store_new_version,
 )
 from amendwatch.config import Settings
-from amendwatch.confirm import UNCONFIRMED_CHANGE, confirm_large_change
+from amendwatch.confirm import UNCONFIRMED_CHANGE, confirm_large_change, record_unconfirmed
 from amendwatch.contentsstage import read_contents
 from amendwatch.errors import ExtractError
 from amendwatch.runcontext import (
@@ -342,9 +342,7 @@ def _process_chapter(
         again = seconds.get(page.url) or fetch(ctx, [FetchRequest(page.url)])[0]
         if not _confirmed(ctx, page, chapter, analysis, again):
             reason = f"{UNCONFIRMED_CHANGE}: the content changed between two fetches"
-            record(ctx, row, page, "suspect", reason)
-            record(ctx, row, again, "suspect", f"{UNCONFIRMED_CHANGE}: second capture")
-            return ChapterOutcome(row.url, row.title, "suspect", reason)
+            return record_unconfirmed(ctx, row, (page, again), UNCONFIRMED_CHANGE, reason)
     return store_new_version(ctx, row, page, chapter, latest, pending, fingerprint=captured)
 
 

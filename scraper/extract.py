@@ -52,11 +52,13 @@ def parse_html(html: bytes | str) -> BeautifulSoup:
     return BeautifulSoup(html, "lxml")
 
 
-def _names(tag: Tag) -> str:
+def _classes(tag: Tag) -> str:
     classes = tag.get("class") or []
-    ident = tag.get("id") or ""
-    joined = " ".join(classes) if isinstance(classes, list) else str(classes)
-    return f"{joined} {ident}".strip()
+    return " ".join(classes) if isinstance(classes, list) else str(classes)
+
+
+def _names(tag: Tag) -> str:
+    return f"{_classes(tag)} {tag.get('id') or ''}".strip()
 
 
 def _is_inpage_contents(tag: Tag) -> bool:
@@ -143,8 +145,7 @@ def _is_named_furniture(tag: Tag) -> bool:
         return False
     if tag.find(HEADING_TAGS) is None:
         return True
-    classes = tag.get("class") or []
-    by_class = _FURNITURE_NAME.search(" ".join(classes) if isinstance(classes, list) else classes)
+    by_class = _FURNITURE_NAME.search(_classes(tag))
     # an id on an element with a heading is an anchor (<section id="cookies">)
     return (role or by_class is not None) and _text_length(tag) <= MAX_NAMED_SECTION
 

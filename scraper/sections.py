@@ -12,7 +12,7 @@ from bs4.element import CData, Comment, PageElement
 
 from amendwatch.errors import ExtractError
 from scraper.models import Link, Section
-from scraper.text import SMALL_WORDS, normalise_line, title_case
+from scraper.text import SMALL_WORDS, normalise_line, strip_anchor_marks, title_case
 from scraper.urlcanon import canonical_url
 
 HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6")
@@ -33,8 +33,6 @@ _NUMBERED = re.compile(
 _APPENDIX = re.compile(r"^(Appendix\s+(?:\d{1,3}|[A-Z]))\b\s*[:.\-–—]?\s*(.*)$", re.S | re.I)
 _SEPARATOR_BEFORE_PUNCT = re.compile(r"\x00+(?=[.,;:!?)\]’”])")
 _LETTERED = re.compile(r"^([A-Z]|[IVXL]{1,6})[.)]\s+([A-Z0-9\"“‘'(].*)$", re.S)
-# a heading's own anchor mark ("Be Trustworthy ¶", "Scope #"): navigation, not its title
-_TRAILING_MARKS = re.compile(r"(?:\s*[¶§#🔗⚓])+\s*$")
 _PARA_NUMBER = re.compile(r"^(\d{1,3}(?:\.\d{1,3})+)\.?\s+(\S.*)$", re.S)
 
 
@@ -220,7 +218,7 @@ class _Collector:
 
     def heading(self, tag: Tag, level: int) -> None:
         self.flush()
-        text = _TRAILING_MARKS.sub("", inline_text(tag))
+        text = strip_anchor_marks(inline_text(tag))
         if text:
             self.blocks.append(Block(text, level, _links_in(tag, self.base_url)))
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from scraper.text import strip_anchor_marks
+
 __all__ = ["STAMP_MAX_CHARS", "has_time_of_day", "is_stamp", "stamp_text"]
 
 STAMP_MAX_CHARS = 160
@@ -55,7 +57,6 @@ _ONE = rf"(?:page\s+)?{_LABEL}\s*[:\-–—]?\s*{_DATE}"
 _STAMP = re.compile(rf"^[\s(\[]*{_ONE}(?:\s*[,;|.·•–—-]?\s*{_ONE})*[\s.)\]]*$", re.I)
 
 
-_MARKS = re.compile(r"(?:\s*[¶§#🔗⚓])+\s*$")  # a heading's anchor mark
 _CLOCK = re.compile(r"\d{1,2}[:.]\d{2}(?![./-]\d)|\d[T ]\d{2}:\d{2}")
 
 
@@ -67,7 +68,7 @@ def has_time_of_day(text: str) -> bool:
 
 def stamp_text(text: str) -> str:
     """A block's text as a stamp: on one line, without a heading's anchor mark."""
-    return _MARKS.sub("", " ".join(text.split()))
+    return strip_anchor_marks(" ".join(text.split()))
 
 
 def is_stamp(text: str) -> bool:

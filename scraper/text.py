@@ -73,6 +73,15 @@ SMALL_WORDS = CONNECTIVES | frozenset(
 )
 
 
+_ANCHOR_MARKS = re.compile(r"(?:\s*[¶§#🔗⚓])+\s*$")
+
+
+def strip_anchor_marks(s: str) -> str:
+    """A heading's own anchor mark ("Be Trustworthy ¶", "Scope #") removed: navigation, not
+    its title or its stamp."""
+    return _ANCHOR_MARKS.sub("", s)
+
+
 def normalise_text(s: str) -> str:
     """Comparison form: NBSP -> space, soft hyphens and zero-width characters removed,
     runs of spaces collapsed within each line, blank lines dropped, lines joined by "\\n"."""
