@@ -13,15 +13,18 @@ from sqlite_utils.migrations import Migrations
 
 from amendwatch.errors import SchemaError, StoreError
 from store.schema import (
+    ALERTS_SCHEMA,
     AUDIT_SCHEMA,
     COMPACT_SCHEMA,
     FINGERPRINT_SCHEMA,
     INITIAL_SCHEMA,
+    MANUAL_NETWORK_SCHEMA,
     RULES_SCHEMA,
     SITEMAP_SCHEMA,
+    TIMESTAMPS_SCHEMA,
     UNWATCHED_SCHEMA,
 )
-from store.seals import SEALS_SCHEMA, install, seal_existing
+from store.seals import SEALS_SCHEMA, install, reseal_table, seal_existing
 
 MIGRATIONS = Migrations("amendwatch")
 BUSY_TIMEOUT_MS = 30_000
@@ -69,7 +72,23 @@ def _seals(db: Database) -> None:
     seal_existing(db)  # rows written before 0008 are sealed once, here
 
 
-SCHEMA_VERSION = 8  # the number of migrations above; PRAGMA user_version mirrors it
+@MIGRATIONS(name="0009_manual_network")
+def _manual_network(db: Database) -> None:
+    db.executescript(MANUAL_NETWORK_SCHEMA)
+    reseal_table(db, "manuals")  # the new columns are sealed: every manual's hash changes
+
+
+@MIGRATIONS(name="0010_timestamps")
+def _timestamps(db: Database) -> None:
+    db.executescript(TIMESTAMPS_SCHEMA)
+
+
+@MIGRATIONS(name="0011_alerts")
+def _alerts(db: Database) -> None:
+    db.executescript(ALERTS_SCHEMA)
+
+
+SCHEMA_VERSION = 11  # the number of migrations above; PRAGMA user_version mirrors it
 
 
 def open_db(path: str | Path | None) -> Database:

@@ -211,3 +211,48 @@ CREATE TABLE unwatched (
 CREATE INDEX unwatched_run ON unwatched(run_id, manual_id);
 CREATE INDEX unwatched_manual ON unwatched(manual_id, observed_at);
 """
+
+# 0009: per-manual network settings and display name (issue 17 part 5, issue 14 part 2).
+# ``headers`` is a JSON list of [name, value]; ``cookies`` a JSON list of [name, source] where
+# the source is ``env:VAR`` or ``file:PATH`` (a cookie's value is never stored here);
+# ``user_agent`` overrides the fetch User-Agent for this manual; ``display_name`` is the name
+# the drafts' and digests' page heading uses (the manual's name when NULL).
+MANUAL_NETWORK_SCHEMA = """
+ALTER TABLE manuals ADD COLUMN display_name TEXT;
+ALTER TABLE manuals ADD COLUMN headers TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE manuals ADD COLUMN cookies TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE manuals ADD COLUMN user_agent TEXT;
+"""
+
+# 0010: RFC 3161 time-stamp tokens over a run's chain head (issue 15 part 2): the token as the
+# TSA returned it (DER), checked offline by ``verify``; a failed request is kept with its error.
+TIMESTAMPS_SCHEMA = """
+CREATE TABLE timestamps (
+    id INTEGER PRIMARY KEY,
+    run_id INTEGER REFERENCES runs(id),
+    head_count INTEGER NOT NULL,
+    head_hash TEXT NOT NULL,
+    tsa_url TEXT NOT NULL,
+    requested_at TEXT NOT NULL,
+    gen_time TEXT,
+    token BLOB,
+    status TEXT NOT NULL,
+    error TEXT
+);
+CREATE INDEX timestamps_run ON timestamps(run_id);
+"""
+
+# 0011: alert state (issue 17 part 1): one row per watched condition that can break, so a
+# broken state is announced once and its recovery once.
+ALERTS_SCHEMA = """
+CREATE TABLE alerts (
+    key TEXT PRIMARY KEY,
+    manual TEXT,
+    kind TEXT NOT NULL,
+    state TEXT NOT NULL,
+    since TEXT NOT NULL,
+    count INTEGER NOT NULL DEFAULT 0,
+    detail TEXT NOT NULL DEFAULT '',
+    notified_at TEXT
+);
+"""

@@ -28,7 +28,8 @@ from store.rows import write_transaction
 
 SEALED: dict[str, tuple[str, ...]] = {
     "manuals": ("name", "contents_url", "amendments_url", "content_selector", "created_at",
-                "ignore_selectors", "ignore_patterns", "allowed_hosts", "sitemap_url"),
+                "ignore_selectors", "ignore_patterns", "allowed_hosts", "sitemap_url",
+                "display_name", "headers", "cookies", "user_agent"),
     "chapters": ("manual_id", "url", "title", "number", "part", "first_seen", "last_listed",
                  "removed_at", "missing_count"),
     "versions": ("chapter_id", "content_hash", "title", "url", "content", "links", "valid_from",
@@ -164,13 +165,15 @@ def append_seal(
     return seal_id
 
 
-def seal_existing(db: Database) -> int:
+def seal_existing(db: Database, tables: Iterable[str] = SEALED) -> int:
     """Migration 0008: hash every row written before it and seal them all once."""
     entries: list[tuple[tuple[str, int], str | None]] = []
-    for table, columns in SEALED.items():
+    for table in tables:
+        present = set(db[table].columns_dict)  # a later migration's columns hash as NULL
+        columns = [column for column in SEALED[table] if column in present]
         select = f"SELECT id, {', '.join(columns)} FROM {table} ORDER BY id"
         for row in db.query(select):
-            digest = hash_of_row(table, row)
+            digest = row_hash(table, int(row["id"]), *(row.get(c) for c in SEALED[table]))
             db.execute(f"UPDATE {table} SET row_hash = ? WHERE id = ?", (digest, row["id"]))
             entries.append(((table, int(row["id"])), digest))
     return append_seal(db, entries) if entries else 0
@@ -183,3 +186,8 @@ def seal_on_close(db: Database) -> None:
     if installed(db) and not db.conn.in_transaction:
         with contextlib.suppress(sqlite3.Error):  # best effort: what stays unsealed is reported
             seal_pending(db)
+
+
+def reseal_table(db: Database, table: str) -> int:
+    """A migration that adds sealed columns to ``table``: hash its rows again and seal them."""
+    return seal_existing(db, (table,))
