@@ -50,6 +50,7 @@ from store.models import (
     StoredVersion,
     VerifyResult,
 )
+from store.network import ManualNetwork
 from store.seals import seal_on_close
 from store.timeorder import check_run_time
 from store.unwatched import Unwatched, unwatched_in_runs
@@ -125,6 +126,7 @@ class Amendwatch:
         ignore_patterns: Sequence[str] = (),
         allowed_hosts: Sequence[str] = (),
         sitemap_url: str | None = None,
+        network: ManualNetwork | None = None,
     ) -> Manual:
         return manuals.add_manual(
             self.db,
@@ -136,8 +138,16 @@ class Amendwatch:
             ignore_patterns=ignore_patterns,
             allowed_hosts=allowed_hosts,
             sitemap_url=sitemap_url,
+            network=network,
             now=self.clock(),
         )
+
+    def set_network(self, name: str, network: ManualNetwork) -> Manual:
+        """Replace a manual's display name, headers, cookie sources and User-Agent."""
+        return manuals.set_network(self.db, name, network)
+
+    def manual(self, name: str) -> Manual:
+        return manuals.get_manual(self.db, name)
 
     def set_sitemap(self, name: str, sitemap_url: str | None) -> Manual:
         """Set a manual's sitemap (a URL on its host, or "auto"); None or "none" clears it."""

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 import click
 
-from amendwatch import cli_audit, cli_delivery, cli_drafts, views
+from amendwatch import cli_audit, cli_delivery, cli_drafts, cli_manual, views
 from amendwatch.api import utc_now
 from amendwatch.clitools import (
     AmendwatchGroup,
@@ -27,14 +27,12 @@ from amendwatch.clitools import (
     settings_of,
 )
 from amendwatch.config import load_settings
-from amendwatch.contentscheck import check_new_manual, probe_new_manual
 from amendwatch.errors import IntegrityError
 from amendwatch.snapshotrun import incomplete
 from reports import render
 from reports.periods import parse_range, parse_when
 from scraper.session import stop_on_signals
 from store import chainhead
-from store.models import Manual
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -51,126 +49,6 @@ F = TypeVar("F", bound=Callable[..., Any])
 def cli(ctx: click.Context, db: str | None) -> None:
     """Watch guidance manuals, keep every version, diff by section, draft amendments."""
     ctx.obj = load_settings(db)
-
-
-# manual ------------------------------------------------------------------------------
-@cli.group()
-def manual() -> None:
-    """Add and list the manuals being watched."""
-
-
-@manual.command("add")
-@click.argument("name")
-@click.argument("contents_url")
-@click.option("--amendments-url", help="The publisher's own Amendments page.")
-@click.option("--content-selector", help="CSS selector of the chapter body on this site.")
-@click.option(
-    "--ignore",
-    "ignore_selectors",
-    multiple=True,
-    help="CSS selector of a part that is not content.",
-)
-@click.option(
-    "--ignore-text",
-    "ignore_patterns",
-    multiple=True,
-    help="Regular expression: blocks whose text matches are not content.",
-)
-@click.option(
-    "--allow-host",
-    "allowed_hosts",
-    multiple=True,
-    help="Another host (or host:port) chapters may live on.",
-)
-@click.option(
-    "--sitemap",
-    "sitemap_url",
-    metavar="URL|auto",
-    help="Also find chapters in this sitemap.xml (auto: robots.txt's, else /sitemap.xml).",
-)
-@click.option(
-    "--no-check",
-    is_flag=True,
-    help="Do not try the contents page first (to add a manual while its site is down).",
-)
-@click.pass_context
-def manual_add(
-    ctx: click.Context,
-    name: str,
-    contents_url: str,
-    amendments_url: str | None,
-    content_selector: str | None,
-    ignore_selectors: tuple[str, ...],
-    ignore_patterns: tuple[str, ...],
-    allowed_hosts: tuple[str, ...],
-    sitemap_url: str | None,
-    no_check: bool,
-) -> None:
-    """Watch the manual NAME whose contents page is CONTENTS_URL (tried once first: one
-    that fails, is not HTML or lists no chapter links is refused unless --no-check)."""
-    candidate = Manual(
-        0, name, contents_url, amendments_url, content_selector, None,
-        ignore_selectors, ignore_patterns, allowed_hosts,
-    )  # fmt: skip
-    settings = settings_of(ctx)
-    check_new_manual(settings, candidate, sitemap_url)  # before the database is created
-    # the contents page is tried before a new database is created, or once an existing one
-    # is open (its own errors, and a name in use, come first)
-    fresh = not no_check and not settings.db_path.exists()
-    listed = probe_new_manual(settings, candidate) if fresh else None
-    with opened(ctx) as app:
-        if not no_check and not fresh:
-            listed = probe_new_manual(settings, candidate, app.manuals())
-        added = app.add_manual(
-            name,
-            contents_url,
-            amendments_url,
-            content_selector,
-            ignore_selectors=ignore_selectors,
-            ignore_patterns=ignore_patterns,
-            allowed_hosts=allowed_hosts,
-            sitemap_url=sitemap_url,
-        )
-    found = "" if listed is None else f" ({listed} chapters listed)"
-    echo(f"added manual {added.name}: {added.contents_url}{found}")
-
-
-@manual.command("set")
-@click.argument("name")
-@click.option(
-    "--sitemap",
-    "sitemap_url",
-    metavar="URL|auto|none",
-    required=True,
-    help="The manual's sitemap.xml, auto (robots.txt's, else /sitemap.xml) or none.",
-)
-@click.pass_context
-def manual_set(ctx: click.Context, name: str, sitemap_url: str) -> None:
-    """Change an existing manual's options (its sitemap)."""
-    with opened(ctx) as app:
-        changed = app.set_sitemap(name, sitemap_url)
-    echo(f"manual {changed.name}: sitemap {changed.sitemap_url or 'none'}")
-
-
-@manual.command("list")
-@click.pass_context
-def manual_list(ctx: click.Context) -> None:
-    """List the manuals being watched."""
-    with opened(ctx) as app:
-        found = app.manuals()
-    if not found:
-        echo("no manuals yet: add one with `amendwatch manual add NAME URL`")
-    for item in found:
-        echo(f"{item.name}\t{item.contents_url}\t{item.amendments_url or ''}")
-        rules = [
-            *([f"content: {item.content_selector}"] if item.content_selector else []),
-            *(f"ignore: {css}" for css in item.ignore_selectors),
-            *(f"ignore text: {pattern}" for pattern in item.ignore_patterns),
-            *(f"allow host: {host}" for host in item.allowed_hosts),
-            *([f"sitemap: {item.sitemap_url}"] if item.sitemap_url else []),
-        ]
-        for rule in rules:
-            echo(f"    {rule}")
 
 
 # snapshot ----------------------------------------------------------------------------
@@ -388,6 +266,7 @@ def demo(ctx: click.Context, output: str) -> None:
     echo(summary)
 
 
+cli_manual.register(cli)
 cli_audit.register(cli)
 cli_drafts.register(cli)
 cli_delivery.register(cli)

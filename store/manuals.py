@@ -15,6 +15,7 @@ from sqlite_utils import Database
 
 from amendwatch.errors import InputError, NotFoundError
 from store.models import Manual
+from store.network import ManualNetwork, check_network
 from store.rows import (
     fetch_all,
     fetch_one,
@@ -133,7 +134,15 @@ def _manual(row: dict[str, Any]) -> Manual:
         ignore_patterns=tuple(json.loads(row["ignore_patterns"])),
         allowed_hosts=tuple(json.loads(row["allowed_hosts"])),
         sitemap_url=row.get("sitemap_url"),
+        display_name=row.get("display_name"),
+        headers=_pairs(row.get("headers")),
+        cookies=_pairs(row.get("cookies")),
+        user_agent=row.get("user_agent"),
     )
+
+
+def _pairs(text: str | None) -> tuple[tuple[str, str], ...]:
+    return tuple((str(a), str(b)) for a, b in json.loads(text or "[]"))
 
 
 SITEMAP_AUTO = "auto"  # robots.txt's Sitemap: lines, else /sitemap.xml on the contents host
@@ -166,6 +175,7 @@ def add_manual(
     ignore_patterns: Sequence[str] = (),
     allowed_hosts: Sequence[str] = (),
     sitemap_url: str | None = None,
+    network: ManualNetwork | None = None,
     now: datetime,
 ) -> Manual:
     """Register a manual; InputError for a bad URL, selector or pattern, an empty or an
@@ -178,6 +188,7 @@ def add_manual(
     selector = content_selector.strip() if content_selector else None
     rules = check_rules(selector, ignore_selectors, ignore_patterns, allowed_hosts)
     sitemap = check_sitemap(sitemap_url, contents)
+    extra = check_network(network or ManualNetwork())
     with write_transaction(db):
         if fetch_one(db, "SELECT id FROM manuals WHERE name = ?", (cleaned_name,)):
             raise InputError(
@@ -187,8 +198,9 @@ def add_manual(
         manual_id = insert(
             db,
             "INSERT INTO manuals (name, contents_url, amendments_url, content_selector,"
-            " created_at, ignore_selectors, ignore_patterns, allowed_hosts, sitemap_url)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " created_at, ignore_selectors, ignore_patterns, allowed_hosts, sitemap_url,"
+            " display_name, headers, cookies, user_agent)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 cleaned_name,
                 contents,
@@ -197,6 +209,7 @@ def add_manual(
                 to_db_time(now),
                 *(json.dumps(list(rule)) for rule in rules),
                 sitemap,
+                *_network_row(extra),
             ),
         )
     return get_manual_by_id(db, manual_id)
@@ -209,6 +222,28 @@ def set_sitemap(db: Database, name: str, sitemap_url: str | None) -> Manual:
     with write_transaction(db):
         db.execute("UPDATE manuals SET sitemap_url = ? WHERE id = ?", (sitemap, manual.id))
     return get_manual_by_id(db, manual.id)
+
+
+def set_network(db: Database, name: str, network: ManualNetwork) -> Manual:
+    """Replace an existing manual's display name, headers, cookie sources and User-Agent."""
+    manual = get_manual(db, name)
+    extra = check_network(network)
+    with write_transaction(db):
+        db.execute(
+            "UPDATE manuals SET display_name = ?, headers = ?, cookies = ?, user_agent = ?"
+            " WHERE id = ?",
+            (*_network_row(extra), manual.id),
+        )
+    return get_manual_by_id(db, manual.id)
+
+
+def _network_row(extra: ManualNetwork) -> tuple[str | None, str, str, str | None]:
+    return (
+        extra.display_name,
+        json.dumps([list(pair) for pair in extra.headers]),
+        json.dumps([list(pair) for pair in extra.cookies]),
+        extra.user_agent,
+    )
 
 
 def list_manuals(db: Database) -> tuple[Manual, ...]:

@@ -21,6 +21,15 @@ class Manual:
     ignore_patterns: tuple[str, ...] = ()  # regexes: blocks whose text matches are not content
     allowed_hosts: tuple[str, ...] = ()  # other hosts its chapters may be fetched from
     sitemap_url: str | None = None  # a sitemap.xml read beside the contents page, or "auto"
+    display_name: str | None = None  # the drafts' and digests' heading (else ``name``)
+    headers: tuple[tuple[str, str], ...] = ()  # extra request headers (name, value)
+    cookies: tuple[tuple[str, str], ...] = ()  # (cookie name, "env:VAR" or "file:PATH")
+    user_agent: str | None = None  # this manual's User-Agent (else the configured one)
+
+    @property
+    def heading(self) -> str:
+        """The name shown to readers: the display name when set, else the short name."""
+        return self.display_name or self.name
 
 
 @dataclass(frozen=True)
