@@ -47,11 +47,38 @@ class Settings:
 
 @dataclass(frozen=True)
 class ManualConfig:
+    """``[[manual]]``: every option ``manual add`` takes."""
+
     name: str
     contents_url: str
     amendments_url: str | None = None
     content_selector: str | None = None
     sitemap_url: str | None = None  # a sitemap.xml URL or "auto"
+    ignore: tuple[str, ...] = ()  # CSS selectors of parts that are not content
+    ignore_text: tuple[str, ...] = ()  # regexes: blocks whose text matches are not content
+    allow_host: tuple[str, ...] = ()  # other hosts (host or host:port) chapters may live on
+    display_name: str | None = None
+    headers: tuple[tuple[str, str], ...] = ()  # (name, value)
+    cookies: tuple[tuple[str, str], ...] = ()  # (name, "env:VAR" | "file:PATH"): no values
+    user_agent: str | None = None
+
+
+@dataclass(frozen=True)
+class NotifyConfig:
+    """``[notify]``: Apprise URLs alerted after runs (``amendwatch[notify]``)."""
+
+    urls: tuple[str, ...] = ()
+    failure_runs: int = 3  # a chapter failing this many runs in a row is a broken watch
+    base_url: str | None = None  # where alerts link to (the web app or the report directory)
+
+
+@dataclass(frozen=True)
+class TimestampConfig:
+    """``[timestamp]``: an RFC 3161 time-stamping authority for each run's chain head."""
+
+    url: str
+    ca_file: Path | None = None  # the TSA's CA (or its own) certificate, PEM, for verify
+    timeout: float = 10.0
 
 
 @dataclass(frozen=True)
@@ -90,6 +117,8 @@ class ScheduleConfig:
     email: EmailConfig | None = None
     fetch_deadline_seconds: float = DEFAULT_DEADLINE  # [fetch] deadline_seconds
     file_mode: int | None = None  # [output] file_mode (None: the settings' own, 0600)
+    notify: NotifyConfig | None = None
+    timestamp: TimestampConfig | None = None
 
 
 def load_settings(db: str | None = None, env: Mapping[str, str] | None = None) -> Settings:

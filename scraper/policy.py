@@ -50,6 +50,10 @@ class FetchPolicy:
     deadline: float = DEFAULT_DEADLINE
     max_codings: int = 2
     site_origin: str | None = None
+    headers: tuple[tuple[str, str], ...] = ()  # extra request headers (name, value)
+    cookies: tuple[tuple[str, str], ...] = ()  # (name, value), resolved from their sources
+    proxy: str | None = None  # an http(s):// forward proxy for every request
+    no_proxy: tuple[str, ...] = ()  # hosts (or .domain suffixes) reached without the proxy
 
     @property
     def timeout(self) -> httpx.Timeout:
