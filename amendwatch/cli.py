@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 import click
 
-from amendwatch import cli_audit, cli_delivery, cli_drafts, cli_manual, views
+from amendwatch import cli_audit, cli_delivery, cli_drafts, cli_manual, cli_verify, views
 from amendwatch.api import utc_now
 from amendwatch.clitools import (
     AmendwatchGroup,
@@ -27,12 +27,10 @@ from amendwatch.clitools import (
     settings_of,
 )
 from amendwatch.config import load_settings
-from amendwatch.errors import IntegrityError
 from amendwatch.snapshotrun import incomplete
 from reports import render
 from reports.periods import parse_range, parse_when
 from scraper.session import stop_on_signals
-from store import chainhead
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -214,37 +212,6 @@ def show(ctx: click.Context, chapter: str, as_of: str, section_ref: str | None, 
 
 # verify / runs -------------------------------------------------------------------------
 @cli.command()
-@click.option(
-    "--against",
-    "against",
-    metavar="COUNT:HASH",
-    help="A chain head published earlier: prove the database still extends it.",
-)
-@click.pass_context
-def verify(ctx: click.Context, against: str | None) -> None:
-    """Recompute the observation hash chain and every stored body's hash; print the head."""
-    published = chainhead.parse_head(against) if against else None
-    with opened(ctx, readonly=True) as app:
-        result = app.verify()
-        head = chainhead.chain_head(app.db)
-        if result.ok and published is not None:
-            try:
-                chainhead.check_extends(app.db, published)
-            except IntegrityError as exc:
-                raise click.ClickException(f"verify FAILED: {exc}") from exc
-    if not result.ok:
-        for problem in result.problems:
-            echo(problem, err=True)
-        raise click.ClickException(
-            f"verify FAILED: {result.problems[0]} (keep this database as it is and investigate)"
-        )
-    echo(f"verify ok: {result.checked} observations and their bodies are intact")
-    if published is not None:
-        echo(f"extends the published head {published.text}")
-    echo(f"chain head: {head.text}")
-
-
-@cli.command()
 @click.option("--limit", default=20, show_default=True)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 @click.pass_context
@@ -267,6 +234,7 @@ def demo(ctx: click.Context, output: str) -> None:
 
 
 cli_manual.register(cli)
+cli_verify.register(cli)
 cli_audit.register(cli)
 cli_drafts.register(cli)
 cli_delivery.register(cli)

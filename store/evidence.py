@@ -98,5 +98,10 @@ def verify(db: Database) -> VerifyResult:
     sealed, seal_problems = check_seals(db)
     problems += seal_problems
     return VerifyResult(
-        ok=not problems, checked=rows + bodies, problems=tuple(problems), sealed=sealed
+        ok=not problems,
+        checked=rows + bodies,
+        problems=tuple(problems),
+        sealed=sealed,
+        observations=rows,
+        bodies=bodies,
     )

@@ -82,6 +82,8 @@ class VerifyResult:
     checked: int  # observations and bodies
     problems: tuple[str, ...]
     sealed: int = 0  # rows of the sealed tables (store/seals.py) recomputed
+    observations: int = 0  # of ``checked``: the observation chain's links
+    bodies: int = 0  # of ``checked``: stored bodies re-hashed
 
 
 @dataclass(frozen=True)

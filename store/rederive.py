@@ -63,7 +63,7 @@ def _versions(db: Database, chapter_id: int | None) -> list[dict[str, object]]:
     )
 
 
-def _page(db: Database, row: dict[str, object]) -> Page:
+def page_of(db: Database, row: dict[str, object]) -> Page:
     return Page(
         url=str(row["o_url"]),
         final_url=str(row["final_url"]),
@@ -74,7 +74,7 @@ def _page(db: Database, row: dict[str, object]) -> Page:
     )
 
 
-def _rules(row: dict[str, object]) -> ExtractionRules:
+def rules_of(row: dict[str, object]) -> ExtractionRules:
     selector = row["content_selector"]
     return ExtractionRules(
         str(selector) if selector else None,
@@ -99,7 +99,7 @@ def rederive(
         version_id, old_hash = int(str(row["id"])), str(row["content_hash"])
         chapter_of = int(str(row["chapter_id"]))
         try:
-            fresh = extract(_page(db, row), _rules(row))
+            fresh = extract(page_of(db, row), rules_of(row))
         except AmendwatchError as exc:
             results.append(Derivation(version_id, chapter_of, old_hash, "", None, error=str(exc)))
             continue

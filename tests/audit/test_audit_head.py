@@ -3,6 +3,7 @@ database still extends a head published earlier, and digests, emails and feeds c
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import sqlite3
@@ -15,9 +16,9 @@ from amendwatch.cli import cli
 from amendwatch.config import Settings, load_schedule_config
 from amendwatch.delivery import build_message, weekly_report
 from store.observations import GENESIS_HASH, observation_hash
-from tests.audit.conftest import run
+from tests.audit.conftest import forge, run
 
-HEAD = re.compile(r"chain head: (\d+:[0-9a-f]{64})", re.IGNORECASE)
+HEAD = re.compile(r"chain head: (\d+(?:\.\d+)?:[0-9a-f]{64})", re.IGNORECASE)
 
 
 def head_of(db: Path) -> str:
@@ -59,7 +60,10 @@ def test_verify_prints_the_stored_head(db_copy: Path) -> None:
     with sqlite3.connect(db_copy) as con:
         count = con.execute("SELECT COUNT(*) FROM observations").fetchone()[0]
         newest = con.execute("SELECT hash FROM observations ORDER BY id DESC LIMIT 1").fetchone()
-    assert head == f"{count}:{newest[0]}"
+        seals = con.execute("SELECT COUNT(*) FROM seals").fetchone()[0]
+        seal = con.execute("SELECT hash FROM seals ORDER BY id DESC LIMIT 1").fetchone()
+    combined = hashlib.sha256(f"{newest[0]}:{seal[0]}".encode()).hexdigest()
+    assert head == f"{count}.{seals}:{combined}"
     code, output = against(db_copy, head)
     assert code == 0 and f"extends the published head {head}" in output
 
@@ -114,7 +118,26 @@ def test_a_rewritten_history_passes_verify_but_not_against_the_published_head(
 def test_a_malformed_head_is_refused(db_copy: Path) -> None:
     code, output = against(db_copy, "12:not-a-hash")
     assert code != 0
-    assert "COUNT:HASH" in output
+    assert "COUNT.SEALS:HASH" in output
+
+
+def test_a_forged_sealed_row_passes_verify_but_not_against_the_published_head(
+    db_copy: Path,
+) -> None:
+    published = head_of(db_copy)
+    forge(db_copy, "versions", 1, {"valid_from": "2020-01-01T00:00:00+00:00"})
+    assert run(db_copy, "verify").exit_code == 0  # every hash recomputed: only the head knows
+    code, output = against(db_copy, published)
+    assert code == 1 and "history rewritten" in output, output
+    assert "sealed rows" in output
+
+
+def test_an_observation_only_head_printed_before_seals_is_still_read(db_copy: Path) -> None:
+    with sqlite3.connect(db_copy) as con:
+        count = con.execute("SELECT COUNT(*) FROM observations").fetchone()[0]
+        newest = con.execute("SELECT hash FROM observations ORDER BY id DESC LIMIT 1").fetchone()
+    con.close()
+    assert against(db_copy, f"{count}:{newest[0]}")[0] == 0
 
 
 def test_digest_and_feed_carry_the_head(db_copy: Path) -> None:

@@ -1,0 +1,101 @@
+"""``amendwatch verify``: prove the record intact, and print the head to publish."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING
+
+import click
+
+from amendwatch.api import Amendwatch
+from amendwatch.clitools import echo, opened
+from amendwatch.errors import IntegrityError
+from store import chainhead
+
+if TYPE_CHECKING:
+    from amendwatch.deepverify import DeepResult
+
+
+@click.command()
+@click.option(
+    "--against",
+    "against",
+    metavar="COUNT.SEALS:HASH",
+    help="A chain head published earlier: prove the database still extends it.",
+)
+@click.option(
+    "--deep",
+    is_flag=True,
+    help="Also re-extract every version from its capture and re-diff every change.",
+)
+@click.pass_context
+def verify(ctx: click.Context, against: str | None, deep: bool) -> None:
+    """Recompute the observation hash chain, every stored body's hash and every sealed row's
+    hash; print the chain head. --deep also re-derives what was derived and compares."""
+    published = chainhead.parse_head(against) if against else None
+    with opened(ctx, readonly=True) as app:
+        result = app.verify()
+        head = chainhead.chain_head(app.db)
+        if result.ok and published is not None:
+            try:
+                chainhead.check_extends(app.db, published)
+            except IntegrityError as exc:
+                raise click.ClickException(f"verify FAILED: {exc}") from exc
+        deep_result = run_deep_verify(app) if deep and result.ok else None
+    if not result.ok:
+        for problem in result.problems:
+            echo(problem, err=True)
+        raise click.ClickException(
+            f"verify FAILED: {result.problems[0]} (keep this database as it is and investigate)"
+        )
+    echo(
+        f"verify ok: {result.observations} observations, {result.bodies} stored bodies and"
+        f" {result.sealed} sealed rows are intact"
+    )
+    if deep_result is not None:
+        report_deep(deep_result)
+    if published is not None:
+        echo(f"extends the published head {published.text}")
+    echo(f"chain head: {head.text}")
+
+
+def run_deep_verify(app: Amendwatch) -> DeepResult:
+    """``deep_verify`` with a progress bar on a terminal."""
+    from amendwatch.deepverify import deep_verify  # noqa: PLC0415 (extraction: heavy imports)
+
+    total = app.db.execute(
+        "SELECT (SELECT COUNT(*) FROM versions) + (SELECT COUNT(*) FROM changes)"
+    ).fetchone()[0]
+    if not sys.stderr.isatty():
+        return deep_verify(app.db)
+    with click.progressbar(length=total, label="re-deriving", file=sys.stderr) as bar:
+        done = 0
+
+        def advance(count: int) -> None:
+            nonlocal done
+            bar.update(count - done)
+            done = count
+
+        return deep_verify(app.db, advance)
+
+
+def report_deep(result: DeepResult) -> None:
+    if not result.ok:
+        for problem in result.problems:
+            echo(problem, err=True)
+        more = result.problem_count - len(result.problems)
+        if more > 0:
+            echo(f"... and {more} more", err=True)
+        raise click.ClickException(
+            f"verify --deep FAILED: {result.problem_count} derived rows disagree with their"
+            f" sources; first: {result.problems[0]} (keep this database as it is and investigate)"
+        )
+    skipped = f" ({result.skipped} without a capture skipped)" if result.skipped else ""
+    echo(
+        f"deep ok: {result.versions} versions re-extracted from their captures{skipped},"
+        f" {result.changes} changes re-diffed, all as stored"
+    )
+
+
+def register(group: click.Group) -> None:
+    group.add_command(verify)
