@@ -24,7 +24,14 @@ from store.schema import (
     TIMESTAMPS_SCHEMA,
     UNWATCHED_SCHEMA,
 )
-from store.seals import SEALS_SCHEMA, install, reseal_table, seal_existing
+from store.seals import (
+    SEALED_BY_0008,
+    SEALS_SCHEMA,
+    install,
+    reseal_table,
+    seal_existing,
+    seal_more_tables,
+)
 
 MIGRATIONS = Migrations("amendwatch")
 BUSY_TIMEOUT_MS = 30_000
@@ -69,7 +76,7 @@ def _unwatched(db: Database) -> None:
 def _seals(db: Database) -> None:
     for sql in SEALS_SCHEMA:
         db.execute(sql)
-    seal_existing(db)  # rows written before 0008 are sealed once, here
+    seal_existing(db, SEALED_BY_0008)  # rows written before 0008 are sealed once, here
 
 
 @MIGRATIONS(name="0009_manual_network")
@@ -88,7 +95,12 @@ def _alerts(db: Database) -> None:
     db.executescript(ALERTS_SCHEMA)
 
 
-SCHEMA_VERSION = 11  # the number of migrations above; PRAGMA user_version mirrors it
+@MIGRATIONS(name="0012_seal_derivations")
+def _seal_derivations(db: Database) -> None:
+    seal_more_tables(db)
+
+
+SCHEMA_VERSION = 12  # the number of migrations above; PRAGMA user_version mirrors it
 
 
 def open_db(path: str | Path | None) -> Database:

@@ -46,9 +46,17 @@ SEALED: dict[str, tuple[str, ...]] = {
     "draft_events": ("draft_id", "at", "who", "action", "old_text", "new_text"),
     "runs": ("kind", "started_at", "finished_at", "status", "checked", "changed", "failed",
              "errors"),
+    # migration 0012
+    "derivations": ("version_id", "observation_id", "old_hash", "new_hash", "old_content",
+                    "new_content", "rule", "at", "applied"),
+    "unwatched": ("run_id", "manual_id", "observation_id", "observed_at", "url", "title",
+                  "reason"),
 }  # fmt: skip
+SEALED_BY_0008 = ("manuals", "chapters", "versions", "sections", "changes", "drafts",
+                  "draft_events", "runs")  # fmt: skip
+SEALED_BY_0012 = ("derivations", "unwatched")
 
-SEALS_SCHEMA = [f"ALTER TABLE {table} ADD COLUMN row_hash TEXT" for table in SEALED] + [
+SEALS_SCHEMA = [f"ALTER TABLE {table} ADD COLUMN row_hash TEXT" for table in SEALED_BY_0008] + [
     """CREATE TABLE seals (
     id INTEGER PRIMARY KEY,
     run_id INTEGER REFERENCES runs(id),
@@ -191,3 +199,11 @@ def seal_on_close(db: Database) -> None:
 def reseal_table(db: Database, table: str) -> int:
     """A migration that adds sealed columns to ``table``: hash its rows again and seal them."""
     return seal_existing(db, (table,))
+
+
+def seal_more_tables(db: Database) -> int:
+    """Migration 0012: the derivations (re-extractions ``history`` and ``rederive`` show) and
+    the unwatched entries of each run are sealed too."""
+    for table in SEALED_BY_0012:
+        db.execute(f"ALTER TABLE {table} ADD COLUMN row_hash TEXT")
+    return seal_existing(db, SEALED_BY_0012)
