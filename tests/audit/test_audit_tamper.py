@@ -17,6 +17,7 @@ from tests.audit.conftest import run
 EDIT = {
     "manuals": "name", "chapters": "title", "versions": "title", "sections": "title",
     "changes": "summary", "drafts": "details", "draft_events": "who", "runs": "status",
+    "derivations": "rule", "unwatched": "reason",
 }  # fmt: skip
 
 
@@ -41,6 +42,17 @@ def sealed_db(built_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
         "INSERT INTO manuals (name, contents_url, created_at) VALUES (?, ?, ?)",
         ("second", "http://127.0.0.1:9/", "2026-11-24T09:00:00+00:00"),
     )
+    for n in (1, 2):
+        db.execute(
+            "INSERT INTO derivations (version_id, observation_id, old_hash, new_hash,"
+            " old_content, new_content, rule, at) VALUES (?, NULL, 'a', 'b', '{}', '{}', ?, ?)",
+            (n, f"rule {n}", "2026-11-24T09:00:00+00:00"),
+        )
+        db.execute(
+            "INSERT INTO unwatched (run_id, manual_id, observed_at, url, title, reason)"
+            " VALUES (1, 1, ?, ?, ?, 'off-site link')",
+            ("2026-11-24T09:00:00+00:00", f"https://elsewhere.example/{n}", f"Entry {n}"),
+        )
     seal_pending(db)
     db.close()
     return path
@@ -168,15 +180,20 @@ def _downgrade_to_0007(path: Path) -> None:
         conn.execute("DROP TABLE seals")
         for table in SEALED:
             conn.execute(f"ALTER TABLE {table} DROP COLUMN row_hash")
-        conn.execute("DELETE FROM _sqlite_migrations WHERE name = '0008_seals'")
+        for column in ("display_name", "headers", "cookies", "user_agent"):  # 0009
+            conn.execute(f"ALTER TABLE manuals DROP COLUMN {column}")
+        conn.execute("DROP TABLE timestamps")  # 0010
+        conn.execute("DROP TABLE alerts")  # 0011
+        conn.execute("DELETE FROM _sqlite_migrations WHERE name >= '0008'")
         conn.execute("PRAGMA user_version = 7")
 
 
 def test_rows_written_before_the_migration_are_sealed_once_by_it(copy: Path) -> None:
     _downgrade_to_0007(copy)
     assert run(copy, "manual", "list").exit_code == 0  # a write command migrates
-    with sqlite3.connect(copy) as conn:
-        assert conn.execute("SELECT COUNT(*) FROM seals").fetchone()[0] == 1
+    with sqlite3.connect(copy) as conn:  # 0008 seals every table, 0009 the manuals again
+        # (their new columns), 0012 the derivations and unwatched entries
+        assert conn.execute("SELECT COUNT(*) FROM seals").fetchone()[0] == 3
     result = run(copy, "verify")
     assert result.exit_code == 0, result.output
     with sqlite3.connect(copy) as conn:
