@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import TYPE_CHECKING
 
@@ -28,8 +29,14 @@ if TYPE_CHECKING:
     is_flag=True,
     help="Also re-extract every version from its capture and re-diff every change.",
 )
+@click.option(
+    "--jobs",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Worker processes for --deep (default: one per CPU).",
+)
 @click.pass_context
-def verify(ctx: click.Context, against: str | None, deep: bool) -> None:
+def verify(ctx: click.Context, against: str | None, deep: bool, jobs: int | None) -> None:
     """Recompute the observation hash chain, every stored body's hash and every sealed row's
     hash; print the chain head. --deep also re-derives what was derived and compares."""
     published = chainhead.parse_head(against) if against else None
@@ -41,7 +48,9 @@ def verify(ctx: click.Context, against: str | None, deep: bool) -> None:
                 chainhead.check_extends(app.db, published)
             except IntegrityError as exc:
                 raise click.ClickException(f"verify FAILED: {exc}") from exc
-        deep_result = run_deep_verify(app) if deep and result.ok else None
+        deep_result = None
+        if deep and result.ok:
+            deep_result = run_deep_verify(app, jobs or os.cpu_count() or 1)
     if not result.ok:
         for problem in result.problems:
             echo(problem, err=True)
@@ -59,15 +68,16 @@ def verify(ctx: click.Context, against: str | None, deep: bool) -> None:
     echo(f"chain head: {head.text}")
 
 
-def run_deep_verify(app: Amendwatch) -> DeepResult:
-    """``deep_verify`` with a progress bar on a terminal."""
-    from amendwatch.deepverify import deep_verify  # noqa: PLC0415 (extraction: heavy imports)
+def run_deep_verify(app: Amendwatch, jobs: int) -> DeepResult:
+    """``deep_verify`` in ``jobs`` processes, with a progress bar on a terminal."""
+    from amendwatch.deepverify import deep_verify  # extraction: heavy imports, loaded here
 
+    path = app.settings.db_path
+    if not sys.stderr.isatty():
+        return deep_verify(app.db, path=path, jobs=jobs)
     total = app.db.execute(
         "SELECT (SELECT COUNT(*) FROM versions) + (SELECT COUNT(*) FROM changes)"
     ).fetchone()[0]
-    if not sys.stderr.isatty():
-        return deep_verify(app.db)
     with click.progressbar(length=total, label="re-deriving", file=sys.stderr) as bar:
         done = 0
 
@@ -76,7 +86,7 @@ def run_deep_verify(app: Amendwatch) -> DeepResult:
             bar.update(count - done)
             done = count
 
-        return deep_verify(app.db, advance)
+        return deep_verify(app.db, advance, path=path, jobs=jobs)
 
 
 def report_deep(result: DeepResult) -> None:

@@ -24,8 +24,11 @@ records the difference as a derivation, never as a change) and look before trust
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
+from multiprocessing import get_context
+from pathlib import Path
 from typing import Any
 
 from sqlite_utils import Database
@@ -38,10 +41,12 @@ from scraper.fetch import decode_body
 from scraper.models import Chapter
 from store import rederive
 from store.codec import diff_to_json, unpack_diff
+from store.db import open_db_readonly
 from store.rows import fetch_all
 from store.versions import change_summary, version_chapter
 
 MAX_PROBLEMS = 50  # listed; every problem is counted
+CHUNK = 200  # rows per unit of work (a worker process takes one at a time)
 Progress = Callable[[int], None]  # called with the number of rows checked so far
 
 
@@ -69,47 +74,88 @@ class _Tally:
             self.problems.append(text)
 
 
-def deep_verify(db: Database, progress: Progress | None = None) -> DeepResult:
-    """Re-extract every version, re-check its sections, re-diff every change."""
-    tally = _Tally([])
-    checked = 0
-    for row in _version_rows(db):
-        _check_version(db, row, tally)
-        checked += 1
-        if progress is not None:
-            progress(checked)
+def deep_verify(
+    db: Database, progress: Progress | None = None, *, path: Path | None = None, jobs: int = 1
+) -> DeepResult:
+    """Re-extract every version, re-check its sections, re-diff every change; with ``path``
+    and ``jobs`` > 1, in that many worker processes (each opens the file read-only)."""
     skipped = _count(db, "SELECT COUNT(*) AS n FROM versions v LEFT JOIN observations o"
                      " ON o.id = v.observation_id WHERE o.body_sha256 IS NULL")  # fmt: skip
-    changes = 0
-    for row in _change_rows(db):
-        _check_change(db, row, tally)
-        changes += 1
+    work = [("versions", lo, hi) for lo, hi in _ranges(db, "versions")]
+    work += [("changes", lo, hi) for lo, hi in _ranges(db, "changes")]
+    if path is None or jobs <= 1:
+        results: Iterator[_Part] = (_check_part(db, *item) for item in work)
+        return _collect(results, skipped, progress)
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+        futures = [pool.submit(_check_part_in, str(path), *item) for item in work]
+        return _collect((f.result() for f in futures), skipped, progress)
+
+
+def _collect(parts: Iterable[_Part], skipped: int, progress: Progress | None) -> DeepResult:
+    tally, counts, done = _Tally([]), {"versions": 0, "changes": 0}, 0
+    for part in parts:
+        counts[part.table] += part.checked
+        tally.count += part.problem_count
+        tally.problems.extend(part.problems[: MAX_PROBLEMS - len(tally.problems)])
+        done += part.checked
         if progress is not None:
-            progress(checked + changes)
-    return DeepResult(checked, changes, skipped, tuple(tally.problems), tally.count)
+            progress(done)
+    problems = tuple(tally.problems)
+    return DeepResult(counts["versions"], counts["changes"], skipped, problems, tally.count)
+
+
+@dataclass(frozen=True)
+class _Part:
+    table: str
+    checked: int
+    problems: tuple[str, ...]
+    problem_count: int
+
+
+def _ranges(db: Database, table: str, size: int = CHUNK) -> list[tuple[int, int]]:
+    """(low, high] id ranges of about ``size`` rows each."""
+    ids = [int(r["id"]) for r in fetch_all(db, f"SELECT id FROM {table} ORDER BY id")]
+    return [(ids[i] - 1, ids[min(i + size, len(ids)) - 1]) for i in range(0, len(ids), size)]
+
+
+def _check_part_in(path: str, table: str, low: int, high: int) -> _Part:
+    db = open_db_readonly(Path(path))
+    try:
+        return _check_part(db, table, low, high)
+    finally:
+        db.close()
+
+
+def _check_part(db: Database, table: str, low: int, high: int) -> _Part:
+    tally, checked = _Tally([]), 0
+    if table == "versions":
+        for row in _version_rows(db, low, high):
+            _check_version(db, row, tally)
+            checked += 1
+    else:
+        for row in fetch_all(
+            db, "SELECT * FROM changes WHERE id > ? AND id <= ? ORDER BY id", (low, high)
+        ):
+            _check_change(db, row, tally)
+            checked += 1
+    return _Part(table, checked, tuple(tally.problems), tally.count)
 
 
 def _count(db: Database, sql: str) -> int:
     return int(fetch_all(db, sql)[0]["n"])
 
 
-def _version_rows(db: Database) -> Iterator[dict[str, Any]]:
-    """Versions with their capture and their manual's rules, a batch at a time."""
-    last = 0
-    while True:
-        rows = fetch_all(
-            db,
-            "SELECT v.*, o.url AS o_url, o.final_url, o.status, o.headers, o.body_sha256,"
-            " o.observed_at, m.content_selector, m.ignore_selectors, m.ignore_patterns"
-            " FROM versions v JOIN observations o ON o.id = v.observation_id"
-            " JOIN chapters c ON c.id = v.chapter_id JOIN manuals m ON m.id = c.manual_id"
-            " WHERE o.body_sha256 IS NOT NULL AND v.id > ? ORDER BY v.id LIMIT 500",
-            (last,),
-        )
-        if not rows:
-            return
-        yield from rows
-        last = int(rows[-1]["id"])
+def _version_rows(db: Database, low: int, high: int) -> list[dict[str, Any]]:
+    """Versions (id in (low, high]) with their capture and their manual's rules."""
+    return fetch_all(
+        db,
+        "SELECT v.*, o.url AS o_url, o.final_url, o.status, o.headers, o.body_sha256,"
+        " o.observed_at, m.content_selector, m.ignore_selectors, m.ignore_patterns"
+        " FROM versions v JOIN observations o ON o.id = v.observation_id"
+        " JOIN chapters c ON c.id = v.chapter_id JOIN manuals m ON m.id = c.manual_id"
+        " WHERE o.body_sha256 IS NOT NULL AND v.id > ? AND v.id <= ? ORDER BY v.id",
+        (low, high),
+    )
 
 
 def _extract(db: Database, row: dict[str, Any]) -> Chapter:
@@ -170,16 +216,6 @@ def _check_sections(
             )
             return
     tally.add(f"{name}: {len(found)} sections rows, its content has {len(wanted)} sections")
-
-
-def _change_rows(db: Database) -> Iterator[dict[str, Any]]:
-    last = 0
-    while True:
-        rows = fetch_all(db, "SELECT * FROM changes WHERE id > ? ORDER BY id LIMIT 500", (last,))
-        if not rows:
-            return
-        yield from rows
-        last = int(rows[-1]["id"])
 
 
 def _chapter_of(db: Database, version_id: object) -> Chapter | None:

@@ -30,6 +30,7 @@ from sitegen import Site, footer
 from amendwatch.api import Amendwatch
 from amendwatch.config import Settings
 from differ.chapter import diff_chapters
+from scraper.extract import extract_chapter
 from scraper.models import Chapter, ChapterRef, Link, Page, Section
 from store import manuals, observations, versions
 from store.db import open_db
@@ -62,9 +63,15 @@ def page_of(site: Site, number: int, url: str, at: datetime, status: int = 200) 
     return Page(url, url, 200, headers, (html + after + footer("2026", "static")).encode(), at)
 
 
+EXTRACT = False  # --extract: store what extraction makes of the page (as a real run does)
+
+
 def capture(db, manual_id, row, site, number, at, first: bool) -> None:  # type: ignore[no-untyped-def]
     page = page_of(site, number, row.url, at)
-    chapter = model_chapter(site, number, row.url)
+    if EXTRACT:
+        chapter = extract_chapter(page.body.decode("utf-8"), row.url)
+    else:
+        chapter = model_chapter(site, number, row.url)
     latest = None if first else versions.latest_version(db, row.id)
     obs = observations.record_observation(
         db, page, manual_id=manual_id, chapter_id=row.id, role="chapter", outcome="new-version"
@@ -136,7 +143,12 @@ def main() -> None:
     parser.add_argument("--db", type=Path, required=True)
     parser.add_argument("--chapters", type=int, default=10_000)
     parser.add_argument("--weeks", type=int, default=52)
+    parser.add_argument(
+        "--extract", action="store_true", help="extract each capture (for verify --deep)"
+    )
     args = parser.parse_args()
+    global EXTRACT  # noqa: PLW0603
+    EXTRACT = args.extract
     result = simulate(args.db, args.chapters, args.weeks)
     db = open_db(args.db)
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
