@@ -42,8 +42,8 @@ _GUARDED_OUTCOMES = frozenset({"unchanged", "new-version", "stamp"})
 
 @dataclass(frozen=True)
 class Quick:
-    """``analysis``: the page needs no parse (same content); ``want_guard``: no capture with
-    this fingerprint has a guard yet, so the analyser should compute the page's."""
+    """``analysis``: the page needs no parse (same content); ``want_guard``: the page will be
+    parsed, so the analyser should compute its guard in the same pass."""
 
     analysis: Analysis | None
     want_guard: bool
@@ -52,19 +52,26 @@ class Quick:
 def quick_analysis(
     db: Database, manual: Manual, page: Page, html: str, fingerprint: str | None
 ) -> Quick:
-    """``html``: the page decoded; ``fingerprint``: the latest version's (None: no version)."""
-    if not page.ok or fingerprint is None or manual.content_selector is not None:
+    """``html``: the page decoded; ``fingerprint``: the latest version's (None: no version).
+
+    Whenever the page must be parsed (a new chapter, a changed page, no guard yet) its guard
+    is wanted too, computed by the analyser in the same parse: a capture stored by the
+    baseline or by a change run then serves the next run's quick check, so the first run
+    after either is as fast as any later one."""
+    if not page.ok or manual.content_selector is not None:
         return Quick(None, False)
-    reference = guards.reference_for(db, fingerprint)
-    if reference is None:
+    if fingerprint is None:
         return Quick(None, True)
-    if reference.url != (page.final_url or page.url):
-        return Quick(None, False)
+    reference = guards.reference_for(db, fingerprint)
+    if reference is None or reference.url != (page.final_url or page.url):
+        return Quick(None, True)
     headers = (("Content-Type", reference.content_type),) if reference.content_type else ()
     body = observations.get_body(db, reference.body_sha256, cached=True)
     old = decode_body(Page(reference.url, reference.url, 200, headers, body, page.fetched_at))
-    if not same_content(old, html, Guard.from_json(reference.guard)):
-        return Quick(None, False)
+    guard = Guard.from_json(reference.guard)
+    if not same_content(old, html, guard):
+        # a whole-page guard (the capture's elements could not be placed) is not tried again
+        return Quick(None, guard.extents != ((0, max(1, len(old))),))
     return Quick(Analysis(fingerprint, fingerprint, same=True), False)
 
 
