@@ -21,6 +21,7 @@ from typing import Any, BinaryIO
 from amendwatch.api import Amendwatch
 from amendwatch.bounds import bounds_text
 from amendwatch.errors import InputError
+from amendwatch.timestamping import pack_files
 from amendwatch.warcimport import ImportResult, import_warc
 from differ.align import align_sections
 from reports.render import render_change
@@ -230,8 +231,9 @@ def export_evidence(
 ) -> dict[str, Any]:
     """An evidence pack (zip): both captures with their observation records, the rendered
     section diff (html, text, json), the changes and drafted entries between the two versions,
-    the chapter's observations in between, the chain head, a ``VERIFY.md`` telling a third
-    party how to check it, and a manifest with the SHA-256 of every file."""
+    the chapter's observations in between, the chain head with the RFC 3161 tokens of heads
+    at or before it (``timestamps/``), a ``VERIFY.md`` telling a third party how to check it,
+    and a manifest with the SHA-256 of every file."""
     chapter = app.find_chapter(ref)
     old = app.resolve_version(chapter, from_ref, latest=False)
     new = app.resolve_version(chapter, to_ref, latest=True)
@@ -239,6 +241,7 @@ def export_evidence(
     start, end = to_db_time(old.valid_from), to_db_time(new.last_seen)
     found, drafts = _changes_and_drafts(app, chapter.id, start, to_db_time(new.valid_from))
     head = chain_head(app.db)
+    stamp_files, stamps = pack_files(app.db, head)
     seen = fetch_all(
         app.db,
         "SELECT id FROM observations WHERE chapter_id = ? AND observed_at >= ?"
@@ -250,6 +253,7 @@ def export_evidence(
         "before": _validity(old),
         "after": _validity(new),
         "chain_head": {"count": head.count, "hash": head.hash, "text": head.text},
+        "timestamps": [stamp.record() for stamp in stamps],
         "generated_by": software(),
     }
     files: dict[str, bytes] = {
@@ -264,7 +268,8 @@ def export_evidence(
             [export.observation_record(app.db, row["id"]) for row in seen], indent=2
         ).encode(),
         "summary.json": json.dumps(summary, indent=2).encode(),
-        "VERIFY.md": verify_md(head, software()).encode(),
+        "VERIFY.md": verify_md(head, software(), stamps).encode(),
+        **stamp_files,
     }
     return export.write_pack(out, files, new.valid_from)
 

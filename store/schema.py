@@ -224,35 +224,122 @@ ALTER TABLE manuals ADD COLUMN cookies TEXT NOT NULL DEFAULT '[]';
 ALTER TABLE manuals ADD COLUMN user_agent TEXT;
 """
 
-# 0010: RFC 3161 time-stamp tokens over a run's chain head (issue 15 part 2): the token as the
-# TSA returned it (DER), checked offline by ``verify``; a failed request is kept with its error.
+# 0010: RFC 3161 time-stamp tokens over a run's chain head (issue 15 part 2): the head stamped
+# (``head_seals`` NULL for a head of the observations alone); ``token`` is the TimeStampResp as
+# the TSA returned it (DER), checked offline by ``verify``; ``gen_time`` the TSA's time in it.
+# A failed request is kept with its one-line ``error`` and no token.
 TIMESTAMPS_SCHEMA = """
 CREATE TABLE timestamps (
     id INTEGER PRIMARY KEY,
     run_id INTEGER REFERENCES runs(id),
     head_count INTEGER NOT NULL,
+    head_seals INTEGER,
     head_hash TEXT NOT NULL,
     tsa_url TEXT NOT NULL,
     requested_at TEXT NOT NULL,
     gen_time TEXT,
     token BLOB,
-    status TEXT NOT NULL,
-    error TEXT
+    status TEXT NOT NULL CHECK (status IN ('granted', 'failed')),
+    error TEXT,
+    CHECK (status = 'failed' OR (token IS NOT NULL AND gen_time IS NOT NULL))
 );
 CREATE INDEX timestamps_run ON timestamps(run_id);
 """
 
-# 0011: alert state (issue 17 part 1): one row per watched condition that can break, so a
-# broken state is announced once and its recovery once.
+# 0011: alert state (issue 17 part 1, store/alerts.py): one row per watched condition that can
+# break ("contents:NAME", "chapter:ID", "unconfirmed:ID", "abandoned:RUN"), so a broken state is
+# announced once and its recovery once. ``state``: open (broken), recovered (its recovery not
+# yet announced), closed. ``since``: when it broke; ``count``: runs seen broken in a row;
+# ``notified_at``: when the broken state was announced (NULL: not yet); ``resolved_at``: when
+# it recovered; ``run_id``: the last run that saw it.
 ALERTS_SCHEMA = """
 CREATE TABLE alerts (
     key TEXT PRIMARY KEY,
     manual TEXT,
     kind TEXT NOT NULL,
-    state TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('open', 'recovered', 'closed')),
     since TEXT NOT NULL,
     count INTEGER NOT NULL DEFAULT 0,
     detail TEXT NOT NULL DEFAULT '',
-    notified_at TEXT
+    notified_at TEXT,
+    resolved_at TEXT,
+    run_id INTEGER REFERENCES runs(id)
+);
+CREATE INDEX alerts_state ON alerts(state);
+"""
+
+# 0013: the web application (issue 16, amendwatch/web/). ``users``: accounts with an argon2id
+# ``password_hash`` and a role; ``web_sessions``: one row per logged-in browser, keyed by the
+# SHA-256 of the session token the (signed) cookie carries, so a copy of the database holds no
+# usable session, and logout deletes the row; ``login_attempts``: every login, for the rate
+# limit per user and per address; ``web_meta``: the cookie signing key and the search index's
+# high-water mark. ``reviews``: a compliance officer's review of a change, one row per edit
+# (the latest row is the change's state; the earlier ones its history); ``audit_log``: every
+# action taken through the web application or ``amendwatch user`` (who, when, what, target).
+# Both are sealed (store/seals.py): the migration adds their ``row_hash`` and seals them.
+# ``search_index`` (FTS5): each section of the current version of every chapter, rowid
+# ``chapter_id * 10000 + ordinal``, refreshed by store/search.py (the text is stored
+# compressed, so it cannot be indexed by triggers); ``search_indexed``: the version indexed
+# for each chapter.
+WEB_SCHEMA = """
+CREATE TABLE IF NOT EXISTS users (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    role TEXT NOT NULL CHECK (role IN ('viewer', 'reviewer', 'editor', 'admin')),
+    password_hash TEXT NOT NULL,
+    disabled INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS web_sessions (
+    id TEXT PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users(id),
+    csrf_token TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    last_seen TEXT NOT NULL,
+    address TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS web_sessions_user ON web_sessions(user_id);
+CREATE TABLE IF NOT EXISTS login_attempts (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    username TEXT NOT NULL,
+    address TEXT NOT NULL,
+    ok INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS login_attempts_user ON login_attempts(username, at);
+CREATE INDEX IF NOT EXISTS login_attempts_address ON login_attempts(address, at);
+CREATE TABLE IF NOT EXISTS web_meta (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS reviews (
+    id INTEGER PRIMARY KEY,
+    change_id INTEGER NOT NULL REFERENCES changes(id),
+    status TEXT NOT NULL CHECK (status IN ('open', 'acknowledged', 'action needed', 'done')),
+    impact TEXT CHECK (impact IN ('none', 'low', 'high')),
+    owner TEXT NOT NULL DEFAULT '',
+    note TEXT NOT NULL DEFAULT '',
+    at TEXT NOT NULL,
+    who TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS reviews_change ON reviews(change_id, id);
+CREATE TABLE IF NOT EXISTS audit_log (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    who TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT NOT NULL DEFAULT '',
+    detail TEXT NOT NULL DEFAULT '',
+    address TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS audit_log_at ON audit_log(at);
+CREATE VIRTUAL TABLE IF NOT EXISTS search_index USING fts5(
+    title, section, body, chapter_id UNINDEXED, version_id UNINDEXED,
+    tokenize = 'porter unicode61 remove_diacritics 2'
+);
+CREATE TABLE IF NOT EXISTS search_indexed (
+    chapter_id INTEGER PRIMARY KEY REFERENCES chapters(id),
+    version_id INTEGER NOT NULL
 );
 """
