@@ -6,6 +6,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Literal
 
 
@@ -93,6 +94,17 @@ class Chapter:
     def content_json(self) -> str:
         """Canonical serialisation of the content that matters for versioning (the stamp is
         included when there is one, so a chapter without one keeps its old hash)."""
+        return self._content_json
+
+    # Computed once per instance (the fields are frozen): the pipeline asks for the hash
+    # several times per page. A worker sends the hash back with the chapter, not the JSON.
+    def __getstate__(self) -> dict[str, object]:
+        state = dict(self.__dict__)
+        state.pop("_content_json", None)
+        return state
+
+    @cached_property
+    def _content_json(self) -> str:
         payload: dict[str, object] = {
             "title": self.title,
             "sections": [
@@ -111,7 +123,7 @@ class Chapter:
             payload["stamp"] = self.stamp
         return json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
-    @property
+    @cached_property
     def content_hash(self) -> str:
         return hashlib.sha256(self.content_json().encode("utf-8")).hexdigest()
 
