@@ -1,7 +1,10 @@
 """Configuration enters here, and only here: command-line options, environment, TOML.
 
 Nothing else in amendwatch reads ``os.environ``; the CLI calls :func:`load_settings` once
-and passes the frozen result down.
+and passes the frozen result down. The scheduler's TOML file is read by
+:func:`load_schedule_config`; its schema (msgspec, imported only then) and checks are in
+:mod:`amendwatch.configschema` and :mod:`amendwatch.configchecks`. Every key is described in
+docs/configuration.md; ``amendwatch.example.toml`` shows them all.
 """
 
 from __future__ import annotations
@@ -12,13 +15,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from urllib.parse import urlsplit
 
+from amendwatch import __version__
 from amendwatch.errors import ConfigError
 from amendwatch.outputs import DEFAULT_FILE_MODE, parse_file_mode
 from scraper.fetch import FetchPolicy
-from scraper.guard import CREDENTIALS_HINT, has_credentials
 from scraper.policy import DEFAULT_DEADLINE
+from store.network import ManualNetwork
 
 DEFAULT_DB = "amendwatch.db"
 ENV_DB = "AMENDWATCH_DB"
@@ -26,6 +30,9 @@ ENV_SMTP_PASSWORD = "AMENDWATCH_SMTP_PASSWORD"
 ENV_FILE_MODE = "AMENDWATCH_FILE_MODE"
 TLS_MODES = ("starttls", "implicit", "none")
 MAX_SECONDS = 366 * 86400  # a year: anything longer is a typo
+PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy")  # first set wins
+NO_PROXY_VARIABLES = ("NO_PROXY", "no_proxy")
+DOCS = "docs/configuration.md"
 
 
 @dataclass(frozen=True)
@@ -61,6 +68,11 @@ class ManualConfig:
     headers: tuple[tuple[str, str], ...] = ()  # (name, value)
     cookies: tuple[tuple[str, str], ...] = ()  # (name, "env:VAR" | "file:PATH"): no values
     user_agent: str | None = None
+
+    @property
+    def network(self) -> ManualNetwork:
+        """The options ``manual set`` changes (``Amendwatch.set_network``)."""
+        return ManualNetwork(self.display_name, self.headers, self.cookies, self.user_agent)
 
 
 @dataclass(frozen=True)
@@ -119,212 +131,151 @@ class ScheduleConfig:
     file_mode: int | None = None  # [output] file_mode (None: the settings' own, 0600)
     notify: NotifyConfig | None = None
     timestamp: TimestampConfig | None = None
+    fetch_user_agent: str | None = None  # [fetch] user_agent
+    fetch_contact: str | None = None  # [fetch] contact: an operator URL or mailto:
+    fetch_proxy: str | None = None  # [fetch] proxy (None: the environment's, if any)
+    fetch_no_proxy: tuple[str, ...] | None = None  # [fetch] no_proxy (None: the environment's)
 
 
 def load_settings(db: str | None = None, env: Mapping[str, str] | None = None) -> Settings:
-    """Settings from the ``--db`` option, else ``$AMENDWATCH_DB``, else ``./amendwatch.db``."""
+    """Settings from the ``--db`` option, else ``$AMENDWATCH_DB``, else ``./amendwatch.db``;
+    the fetch proxy from ``$HTTPS_PROXY``/``$HTTP_PROXY`` and ``$NO_PROXY`` (either case)."""
     environ = os.environ if env is None else env
     path = db or environ.get(ENV_DB) or DEFAULT_DB
     mode = environ.get(ENV_FILE_MODE)
+    no_proxy = next((environ[n] for n in NO_PROXY_VARIABLES if environ.get(n, "").strip()), "")
     return Settings(
         db_path=Path(path),
+        fetch=FetchPolicy(
+            proxy=_environment_proxy(environ),
+            no_proxy=tuple(host.strip() for host in no_proxy.split(",") if host.strip()),
+        ),
         smtp_password=environ.get(ENV_SMTP_PASSWORD),
         file_mode=DEFAULT_FILE_MODE if not mode else parse_file_mode(mode, f"${ENV_FILE_MODE}"),
     )
 
 
-def load_schedule_config(path: Path) -> ScheduleConfig:
-    """Read and validate the scheduler's TOML file; ``ConfigError`` says what is wrong."""
+def _environment_proxy(environ: Mapping[str, str]) -> str | None:
+    """The first proxy variable set; ``host:port`` alone means ``http://host:port``. Its value
+    is never echoed (it may hold a password)."""
+    for name in PROXY_VARIABLES:
+        value = environ.get(name, "").strip()
+        if not value:
+            continue
+        url = value if "://" in value else f"http://{value}"
+        if not is_proxy_url(url):
+            raise ConfigError(
+                f"${name} is not an http:// or https:// proxy URL",
+                f"fix or unset it, or set [fetch] proxy in the config file (see {DOCS})",
+            )
+        return url
+    return None
+
+
+def is_proxy_url(url: str) -> bool:
+    """An ``http://`` or ``https://`` URL with a host (and a valid port, if any)."""
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        parts = urlsplit(url)
+        port = parts.port  # ValueError when it is not a port number
+    except ValueError:
+        return False
+    return (
+        parts.scheme in ("http", "https")
+        and bool(parts.hostname)
+        and (port is None or port > 0)
+        and not any(char.isspace() for char in url)
+    )
+
+
+def load_schedule_config(path: Path) -> ScheduleConfig:
+    """Read and validate the scheduler's TOML file; ``ConfigError`` says what is wrong, with
+    the file and line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        raw = tomllib.loads(text)
     except FileNotFoundError as exc:
         raise ConfigError(
-            f"config file not found: {path}", "create it (see docs/schedule.md)"
+            f"config file not found: {path}",
+            f"create it; amendwatch.example.toml shows every key, {DOCS} explains them",
         ) from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path} is not valid TOML: {exc}", "fix the line it names") from exc
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read {path}: {exc}") from exc
-    return parse_schedule_config(raw, str(path))
+    return parse_schedule_config(raw, str(path), text)
 
 
-def parse_schedule_config(raw: Mapping[str, Any], source: str = "config") -> ScheduleConfig:
-    """Every value checked for its type and range: a wrong one is a one-line ConfigError."""
-    schedule = _table(raw, "schedule", source)
-    where = f"{source}: [schedule]"
-    manuals = raw.get("manual", [])
-    if not isinstance(manuals, list):
-        raise ConfigError(f"{source}: [[manual]] must be an array of tables")
-    timezone = _text(schedule, "timezone", where, ScheduleConfig.timezone)
-    try:
-        ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ConfigError(
-            f"{source}: unknown time zone {timezone!r}", "use e.g. Europe/London"
-        ) from exc
-    report_dir = _text(schedule, "report_dir", where, "")
-    feed_dir = _text(schedule, "feed_dir", where, "")
-    return ScheduleConfig(
-        timezone=timezone,
-        snapshot=_text(schedule, "snapshot", where, ScheduleConfig.snapshot),
-        pages=_text(schedule, "pages", where, ScheduleConfig.pages),
-        report=_text(schedule, "report", where, ScheduleConfig.report),
-        report_dir=Path(report_dir) if report_dir else None,
-        misfire_grace_seconds=max(
-            1, round(_seconds(schedule, "misfire_grace_seconds", where, 3600))
-        ),
-        manuals=tuple(_manual(m, source) for m in manuals),
-        interval_seconds=_interval(schedule, "interval_seconds", where),
-        report_interval_seconds=_interval(schedule, "report_interval_seconds", where),
-        feed_dir=Path(feed_dir) if feed_dir else None,
-        lock_wait_seconds=_seconds(schedule, "lock_wait_seconds", where, 3600, zero=True),
-        email=_email(raw, source),
-        fetch_deadline_seconds=_deadline(raw, source),
-        file_mode=_file_mode(raw, source),
-    )
+def parse_schedule_config(
+    raw: Mapping[str, Any], source: str = "config", text: str | None = None
+) -> ScheduleConfig:
+    """Every key known, every value checked for its type and range: anything wrong is a
+    one-line ConfigError, with ``source:line`` when the document's ``text`` is given."""
+    from amendwatch import configchecks  # noqa: PLC0415 - msgspec loads only with a config
 
-
-def _seconds(
-    table: Mapping[str, Any], key: str, where: str, default: float, *, zero: bool = False
-) -> float:
-    """A number of seconds above 0 (or at least 0 with ``zero``), at most a year."""
-    value = table.get(key, default)
-    low_ok = isinstance(value, int | float) and (value >= 0 if zero else value > 0)
-    if isinstance(value, bool) or not low_ok or not value <= MAX_SECONDS:
-        least = "0 or more" if zero else "above 0"
-        raise ConfigError(
-            f"{where} {key} must be a number of seconds {least}, not {value!r}",
-            f"e.g. {key} = {int(default)}",
-        )
-    return float(value)
-
-
-def _interval(table: Mapping[str, Any], key: str, where: str) -> float | None:
-    """A testing interval: at least 1 second (0 or less would spin the scheduler)."""
-    if key not in table:
-        return None
-    value = _seconds(table, key, where, 60)
-    if value < 1:
-        raise ConfigError(f"{where} {key} must be at least 1 second, not {value!r}")
-    return value
-
-
-def _text(table: Mapping[str, Any], key: str, where: str, default: str) -> str:
-    value = table.get(key, default)
-    if not isinstance(value, str):
-        raise ConfigError(
-            f"{where} {key} must be a string, not {value!r}", f'quote it: {key} = "..."'
-        )
-    return value
-
-
-def _flag(table: Mapping[str, Any], key: str, where: str) -> bool | None:
-    """A TOML boolean (true/false, unquoted); a string such as "false" is refused."""
-    value = table.get(key)
-    if value is None or isinstance(value, bool):
-        return value
-    raise ConfigError(
-        f"{where} {key} must be true or false (a TOML boolean), not {value!r}",
-        f"write {key} = false or {key} = true, without quotes",
-    )
-
-
-def _file_mode(raw: Mapping[str, Any], source: str) -> int | None:
-    """``[output] file_mode``: the mode of reports, feeds and exports (default 0600)."""
-    value = _table(raw, "output", source).get("file_mode")
-    return None if value is None else parse_file_mode(value, f"{source}: [output]")
-
-
-def _email(raw: Mapping[str, Any], source: str) -> EmailConfig | None:
-    if raw.get("email") is None:
-        return None
-    table = _table(raw, "email", source)
-    where = f"{source}: [email]"
-    if "password" in table:
-        raise ConfigError(
-            f"{source}: [email] must not hold the password",
-            f"remove it and set ${ENV_SMTP_PASSWORD} in the environment",
-        )
-    to = table.get("to", [])
-    recipients = (to,) if isinstance(to, str) else tuple(str(item) for item in to)
-    if not table.get("host") or not recipients or not table.get("from"):
-        raise ConfigError(f"{source}: [email] needs host, from and to")
-    tls = _tls_mode(table, where)
-    port = table.get("port", 465 if tls == "implicit" else 25)
-    if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
-        raise ConfigError(f"{where} port must be a port number, not {port!r}", "e.g. port = 587")
-    ca_file = _text(table, "ca_file", where, "")
-    return EmailConfig(
-        host=_text(table, "host", where, ""),
-        port=port,
-        tls=tls,
-        username=_text(table, "username", where, "") or None,
-        sender=_text(table, "from", where, ""),
-        to=recipients,
-        timeout=_seconds(table, "timeout", where, 30),
-        subject=_text(table, "subject", where, EmailConfig.subject),
-        ca_file=Path(ca_file) if ca_file else None,
-    )
-
-
-def _tls_mode(table: Mapping[str, Any], where: str) -> str:
-    """``tls = "starttls" | "implicit" | "none"``; or the older ``starttls`` / ``ssl``
-    booleans (``ssl = true``: implicit; ``starttls = false``: none)."""
-    tls = table.get("tls")
-    starttls, implicit = _flag(table, "starttls", where), _flag(table, "ssl", where)
-    legacy = "implicit" if implicit else ("none" if starttls is False else None)
-    if implicit and starttls:
-        raise ConfigError(f"{where} has both ssl = true and starttls = true", "keep one")
-    if tls is None:
-        return legacy or "starttls"
-    if tls not in TLS_MODES:
-        raise ConfigError(
-            f"{where} tls must be one of {', '.join(TLS_MODES)}, not {tls!r}",
-            'tls = "starttls" (port 587 or 25) or tls = "implicit" (port 465)',
-        )
-    if legacy is not None and legacy != tls:
-        raise ConfigError(f"{where} tls = {tls!r} contradicts starttls/ssl", "keep tls only")
-    return str(tls)
-
-
-def _table(raw: Mapping[str, Any], key: str, source: str) -> Mapping[str, Any]:
-    value = raw.get(key, {})
-    if not isinstance(value, Mapping):
-        raise ConfigError(f"{source}: [{key}] must be a table")
-    return value
-
-
-def _deadline(raw: Mapping[str, Any], source: str) -> float:
-    """``[fetch] deadline_seconds``: seconds one whole fetch may take (default 60)."""
-    value = _table(raw, "fetch", source).get("deadline_seconds", DEFAULT_DEADLINE)
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 86400:
-        raise ConfigError(
-            f"{source}: [fetch] deadline_seconds must be a number of seconds above 0",
-            "e.g. deadline_seconds = 60",
-        )
-    return float(value)
+    return configchecks.build(raw, source, text)
 
 
 def fetch_settings(settings: Settings, config: ScheduleConfig) -> Settings:
-    """``settings`` with the fetch limits and the output file mode of the config file."""
-    policy = replace(settings.fetch, deadline=config.fetch_deadline_seconds)
+    """``settings`` with the ``[fetch]`` options (deadline, User-Agent, proxy) and the output
+    file mode of the config file; the proxy the file does not set comes from the environment."""
+    policy = replace(
+        settings.fetch,
+        deadline=config.fetch_deadline_seconds,
+        user_agent=user_agent(config, settings.fetch.user_agent),
+        proxy=config.fetch_proxy or settings.fetch.proxy,
+        no_proxy=settings.fetch.no_proxy
+        if config.fetch_no_proxy is None
+        else config.fetch_no_proxy,
+    )
     mode = settings.file_mode if config.file_mode is None else config.file_mode
     return replace(settings, fetch=policy, file_mode=mode)
 
 
-def _manual(raw: object, source: str) -> ManualConfig:
-    if not isinstance(raw, Mapping) or "name" not in raw or "contents_url" not in raw:
-        raise ConfigError(f"{source}: each [[manual]] needs name and contents_url")
-    for key in ("contents_url", "amendments_url", "sitemap_url"):
-        if has_credentials(str(raw.get(key) or "")):
+def user_agent(config: ScheduleConfig, default: str) -> str:
+    """``[fetch] user_agent`` (with `` (+contact)`` when ``contact`` is given too), else
+    ``amendwatch/<version> (+contact)``, else ``default``."""
+    contact = config.fetch_contact
+    if config.fetch_user_agent:
+        return f"{config.fetch_user_agent} (+{contact})" if contact else config.fetch_user_agent
+    return f"amendwatch/{__version__} (+{contact})" if contact else default
+
+
+def cookie_values(
+    cookies: tuple[tuple[str, str], ...], env: Mapping[str, str] | None = None
+) -> tuple[tuple[str, str], ...]:
+    """Each ``(name, "env:VAR" | "file:PATH")`` as ``(name, value)``, the value without its
+    trailing line break. A variable not set, a file that cannot be read, or an empty value is
+    a ConfigError naming the cookie and where it looked (never the value; nothing is logged)."""
+    environ = os.environ if env is None else env
+    return tuple((name, _cookie_value(name, source, environ)) for name, source in cookies)
+
+
+def _cookie_value(name: str, source: str, environ: Mapping[str, str]) -> str:
+    kind, _, where = source.partition(":")
+    if kind == "env":
+        value = environ.get(where)
+        if value is None:
             raise ConfigError(
-                f"{source}: [[manual]] {str(raw['name'])!r}: credentials in {key} are refused",
-                CREDENTIALS_HINT,
+                f"cookie {name}: the environment variable {where} is not set",
+                "set it in the service's environment (e.g. its EnvironmentFile)",
             )
-    return ManualConfig(
-        name=str(raw["name"]),
-        contents_url=str(raw["contents_url"]),
-        amendments_url=raw.get("amendments_url"),
-        content_selector=raw.get("content_selector"),
-        sitemap_url=raw.get("sitemap_url"),
-    )
+    elif kind == "file":
+        try:
+            value = Path(where).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "unreadable"
+            raise ConfigError(
+                f"cookie {name}: cannot read the file {where}: {reason}",
+                "check the path and that the user running amendwatch can read it",
+            ) from exc
+    else:
+        raise ConfigError(
+            f"cookie {name} must come from env:VAR or file:PATH", "see `amendwatch manual set`"
+        )
+    value = value.rstrip("\r\n")
+    if not value or any(char in value for char in "\r\n\0"):
+        raise ConfigError(
+            f"cookie {name}: the value in {source} is empty or not one line",
+            "put the cookie's value alone on one line",
+        )
+    return value
