@@ -36,6 +36,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from amendwatch import delivery
+from amendwatch.afterrun import after_run
 from amendwatch.api import Amendwatch, RunReport, utc_now
 from amendwatch.clitools import SafeFormatter
 from amendwatch.config import (
@@ -116,12 +117,14 @@ def job_guard(name: str) -> Iterator[None]:
 
 
 def snapshot_job(db_path: str, config_path: str) -> None:
-    """Snapshot every manual; waits for the database lock if a manual run holds it."""
+    """Snapshot every manual; waits for the database lock if a manual run holds it. Then the
+    run's time-stamp and alerts (``amendwatch.afterrun``: failures are logged, never raised)."""
     with job_guard("snapshot"):
         config = load_schedule_config(Path(config_path))
         app = open_app(db_path, config)
         try:
             report = run_snapshot(app, config)
+            after_run(app, config, report.run_id)
             if config.feed_dir is not None:
                 for path in delivery.write_feeds(app, config.feed_dir, app.clock()):
                     log.debug("run %s: wrote %s", report.run_id, path)
@@ -196,7 +199,8 @@ def pages_job(db_path: str, config_path: str) -> None:
                     log.info("pages: %s %s: snapshotting it now", manual.name, reason)
                     changed.append(manual.name)
             if changed:
-                run_snapshot(app, config, changed)
+                report = run_snapshot(app, config, changed)
+                after_run(app, config, report.run_id)
         finally:
             app.close()
 
@@ -271,17 +275,33 @@ def open_app(db_path: str, config: ScheduleConfig | None = None) -> Amendwatch:
 
 # running it ------------------------------------------------------------------------------------
 def ensure_manuals(app: Amendwatch, manuals: tuple[ManualConfig, ...]) -> None:
-    """Add the config's manuals that the database does not know yet."""
-    known = {m.name for m in app.manuals()}
+    """Add the config's manuals that the database does not know yet, with every option of
+    their ``[[manual]]``; for one it knows, apply a changed display name, headers, cookie
+    sources or User-Agent (the file is their source; URLs and rules stay as stored)."""
+    known = {m.name: m for m in app.manuals()}
     for manual in manuals:
-        if manual.name not in known:
+        stored = known.get(manual.name)
+        wanted = manual.network
+        if stored is None:
             app.add_manual(
                 manual.name,
                 manual.contents_url,
                 manual.amendments_url,
                 manual.content_selector,
+                ignore_selectors=manual.ignore,
+                ignore_patterns=manual.ignore_text,
+                allowed_hosts=manual.allow_host,
                 sitemap_url=manual.sitemap_url,
+                network=wanted,
             )
+        elif (stored.display_name, stored.headers, stored.cookies, stored.user_agent) != (
+            wanted.display_name,
+            wanted.headers,
+            wanted.cookies,
+            wanted.user_agent,
+        ):
+            app.set_network(manual.name, wanted)
+            log.debug("manual %s: network options updated from the config", manual.name)
 
 
 def prepare(settings: Settings, config_path: Path) -> ScheduleConfig:

@@ -269,3 +269,36 @@ def test_verify_checks_the_tokens_offline_and_names_a_bad_one(
     broken = run(db_copy, "verify")
     assert broken.exit_code == 1 and "verify FAILED" in broken.output
     assert f"time-stamp {first.stamp_id}" in broken.output
+
+
+def test_a_scheduled_run_is_time_stamped_and_a_dead_tsa_does_not_fail_it(tmp_path: Path) -> None:
+    from amendwatch import scheduler  # noqa: PLC0415
+    from amendwatch.api import Amendwatch  # noqa: PLC0415
+    from amendwatch.config import Settings  # noqa: PLC0415
+    from tests.integration.minisite import MiniSite, chapter_html, contents_html  # noqa: PLC0415
+
+    authority = TsaAuthority()
+    ca = tmp_path / "ca.pem"
+    ca.write_bytes(authority.ca_pem)
+    db_path = tmp_path / "aw.db"
+    with MiniSite() as site, TsaServer(authority) as tsa:
+        site.pages["/"] = contents_html([("1.1", "Assessments", "/a.html")])
+        site.pages["/a.html"] = chapter_html("Assessments", [("1 Scope", "Staff must act.")])
+        app = Amendwatch.open(Settings(db_path))
+        app.add_manual("mini", f"{site.base_url}/")
+        app.close()
+        config = tmp_path / "amendwatch.toml"
+        config.write_text(f'[timestamp]\nurl = "{tsa.url}"\nca_file = "{ca}"\n')
+        scheduler.snapshot_job(str(db_path), str(config))
+        config.write_text('[timestamp]\nurl = "http://127.0.0.1:9/tsa"\ntimeout = 1\n')
+        scheduler.snapshot_job(str(db_path), str(config))  # the TSA is down: still a run
+    db = open_db(db_path)
+    rows = db.execute("SELECT status, run_id FROM timestamps ORDER BY id").fetchall()
+    runs_done = db.execute("SELECT id, status FROM runs ORDER BY id").fetchall()
+    (check,) = check_stamps(db, authority.ca_pem)
+    db.close()
+    assert [r[0] for r in rows] == ["granted", "failed"]
+    assert [r[1] for r in rows] == [r[0] for r in runs_done]
+    assert all(status == "ok" for _, status in runs_done)
+    assert check.ok, check.problems
+    assert run(db_path, "verify", "--tsa-cert", str(ca)).exit_code == 0
