@@ -34,6 +34,7 @@ from store import export, history, manuals, observations, rederive
 from store.chainhead import chain_head
 from store.models import AsOf, ChapterState, Manual, StoredVersion
 from store.packdoc import verify_md
+from store.packseals import VERIFY_SECTION, pack_seals
 from store.rows import fetch_all, to_db_time
 
 __all__ = [
@@ -226,6 +227,26 @@ def _validity(version: StoredVersion) -> dict[str, Any]:
     }
 
 
+def _relied_on(
+    app: Amendwatch,
+    chapter_id: int,
+    versions: tuple[StoredVersion, StoredVersion],
+    found: list[dict[str, Any]],
+    drafts: list[dict[str, Any]],
+) -> list[tuple[str, int]]:
+    """The sealed rows an evidence pack's answers rest on."""
+    ids = sorted({v.id for v in versions})
+    marks = ", ".join("?" * len(ids))
+    sections = fetch_all(app.db, f"SELECT id FROM sections WHERE version_id IN ({marks})", ids)
+    return [
+        ("chapters", chapter_id),
+        *(("versions", i) for i in ids),
+        *(("sections", int(row["id"])) for row in sections),
+        *(("changes", int(row["id"])) for row in found),
+        *(("drafts", int(row["id"])) for row in drafts),
+    ]
+
+
 def export_evidence(
     app: Amendwatch, ref: str, from_ref: str | None, to_ref: str | None, out: BinaryIO
 ) -> dict[str, Any]:
@@ -268,7 +289,8 @@ def export_evidence(
             [export.observation_record(app.db, row["id"]) for row in seen], indent=2
         ).encode(),
         "summary.json": json.dumps(summary, indent=2).encode(),
-        "VERIFY.md": verify_md(head, software(), stamps).encode(),
+        "VERIFY.md": (verify_md(head, software(), stamps) + VERIFY_SECTION).encode(),
+        "seals.json": pack_seals(app.db, _relied_on(app, chapter.id, (old, new), found, drafts)),
         **stamp_files,
     }
     return export.write_pack(out, files, new.valid_from)

@@ -76,3 +76,42 @@ def test_pack_checks_with_sha256sum_alone(db_copy: Path, tmp_path: Path) -> None
         capture_output=True,
     )
     assert bad.returncode != 0 and b"summary.json: FAILED" in bad.stdout
+
+
+def _snippet(verify_md: str) -> str:
+    """The Python check VERIFY.md gives for seals.json (its indented block)."""
+    section = verify_md.split("## Seals of the rows this pack relies on", 1)[1]
+    lines = [line[4:] for line in section.splitlines() if line.startswith("    ")]
+    return "\n".join(lines)
+
+
+def _check_seals(folder: Path, verify_md: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["python3", "-c", _snippet(verify_md)],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_the_pack_carries_the_seals_of_its_rows_checkable_with_the_stdlib(
+    db_copy: Path, tmp_path: Path
+) -> None:
+    with _pack(db_copy, tmp_path / "p.zip", "--from", "2026-11-05", "--to", "2026-11-10") as p:
+        p.extractall(tmp_path / "pack")
+        verify_md = p.read("VERIFY.md").decode()
+        pack = json.loads(p.read("seals.json"))
+        summary = json.loads(p.read("summary.json"))
+    tables = {(row["table"], row["id"]) for row in pack["rows"]}
+    versions = {summary["before"]["version"], summary["after"]["version"]}
+    assert {("versions", v) for v in versions} <= tables
+    assert any(table == "sections" for table, _ in tables)
+    assert any(table == "changes" for table, _ in tables)
+    assert all(row["row_hash"] == row["recomputed"] for row in pack["rows"])
+    done = _check_seals(tmp_path / "pack", verify_md)
+    assert done.returncode == 0, done.stderr
+    # a forged value in the pack no longer matches its row hash
+    pack["rows"][0]["values"][1] = "forged"
+    (tmp_path / "pack" / "seals.json").write_text(json.dumps(pack))
+    assert _check_seals(tmp_path / "pack", verify_md).returncode != 0
