@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 
 import httpx
 
-from amendwatch.config import Settings
+from amendwatch.config import Settings, cookie_values
 from amendwatch.errors import InputError
-from amendwatch.runcontext import site_policy
+from amendwatch.runcontext import CookieValues, no_cookies, site_policy
 from scraper.discover import parse_contents
 from scraper.fetch import FetchRequest, decode_body
 from scraper.models import Page
@@ -51,11 +51,13 @@ def probe_contents(
     settings: Settings,
     manual: Manual,
     transport: httpx.AsyncBaseTransport | None = None,
+    cookie_values: CookieValues = no_cookies,
 ) -> int:
     """Fetch ``manual``'s contents page once, with the configured fetch policy bound to the
-    manual's hosts, and return how many chapters it lists; raise :class:`InputError` (with a
-    hint) when it fails, answers non-2xx, is not HTML or lists no chapter links."""
-    policy = site_policy(settings.fetch, manual)
+    manual's hosts (its headers, User-Agent and ``cookie_values``' cookies, see
+    ``site_policy``), and return how many chapters it lists; raise :class:`InputError` (with
+    a hint) when it fails, answers non-2xx, is not HTML or lists no chapter links."""
+    policy = site_policy(settings.fetch, manual, cookie_values)
     with FetchSession(policy, lambda: datetime.now(UTC), transport) as session:
         (page,) = session.fetch([FetchRequest(manual.contents_url)])
     problem = page_problem(page)
@@ -96,4 +98,4 @@ def probe_new_manual(settings: Settings, manual: Manual, watched: Sequence[Manua
             f"a manual named {manual.name.strip()!r} already exists",
             hint="choose another name or see `amendwatch manual list`",
         )
-    return probe_contents(settings, manual)
+    return probe_contents(settings, manual, cookie_values=cookie_values)

@@ -37,10 +37,12 @@ from amendwatch.errors import ExtractError
 from amendwatch.runcontext import (
     ChapterOutcome,
     Clock,
+    CookieValues,
     RunContext,
     SnapshotResult,
     extract,
     fetch,
+    no_cookies,
     record,
     site_policy,
 )
@@ -71,14 +73,16 @@ def snapshot_manual(
     run_id: int | None = None,
     progress: Callable[[ChapterOutcome], None] | None = None,
     stop: Callable[[], bool] | None = None,
+    cookie_values: CookieValues = no_cookies,
 ) -> SnapshotResult:
     """Snapshot one manual: every listed chapter is fetched and, when changed, diffed.
 
     Chapters are fetched and processed in batches, so memory does not grow with the manual;
     ``stop`` is asked between chapters and ends the run early (the current chapter completes).
+    ``cookie_values`` resolves the manual's cookie sources (see ``site_policy``).
     """
     baseline = not lifecycle.has_completed_baseline(db, manual.id)
-    policy = site_policy(settings.fetch, manual)
+    policy = site_policy(settings.fetch, manual, cookie_values)
     with FetchSession(policy, clock, transport) as session:
         ctx = RunContext(db, manual, settings, clock, run_id, baseline, session)
         return _run(ctx, progress, stop)

@@ -19,6 +19,8 @@ from store import observations
 from store.models import ChapterRow, Manual
 
 Clock = Callable[[], datetime]
+Pairs = tuple[tuple[str, str], ...]
+CookieValues = Callable[[Pairs], Pairs]  # (name, source) pairs -> (name, value) pairs
 
 
 @dataclass(frozen=True)
@@ -77,14 +79,41 @@ class RunContext:
     session: Fetcher  # the manual's host policy, one client and robots.txt cache per run
 
 
-def site_policy(policy: FetchPolicy, manual: Manual) -> FetchPolicy:
+def no_cookies(sources: Pairs) -> Pairs:
+    """The default cookie resolver: no values (see ``site_policy``)."""
+    return ()
+
+
+def _merged(base: Pairs, extra: Pairs, *, fold: bool = True) -> Pairs:
+    """``base`` then ``extra``; a name in ``extra`` replaces the same name in ``base`` (in
+    any case when ``fold``, as header names; cookie names are case-sensitive)."""
+
+    def key(name: str) -> str:
+        return name.lower() if fold else name
+
+    names = {key(name) for name, _ in extra}
+    return (*(pair for pair in base if key(pair[0]) not in names), *extra)
+
+
+def site_policy(
+    policy: FetchPolicy, manual: Manual, cookie_values: CookieValues = no_cookies
+) -> FetchPolicy:
     """Fetch only from the manual's own host, the hosts it allows and its Amendments page's
-    host; internal addresses only when the manual itself lives on one."""
+    host; internal addresses only when the manual itself lives on one. The manual's headers
+    (over the policy's), its User-Agent (when set) and its cookies, whose sources
+    (``env:VAR``, ``file:PATH``) ``cookie_values`` turns into values, go with its requests."""
     hosts = set(policy.allowed_hosts) | set(manual.allowed_hosts)
     if manual.amendments_url:
         hosts.add(allow_entry(manual.amendments_url))  # its host, and port unless default
     bound = policy_for_site(policy, manual.contents_url)
-    return replace(bound, allowed_hosts=tuple(sorted(h for h in hosts if h)))
+    cookies = cookie_values(manual.cookies) if manual.cookies else ()
+    return replace(
+        bound,
+        allowed_hosts=tuple(sorted(h for h in hosts if h)),
+        headers=_merged(policy.headers, manual.headers),
+        cookies=_merged(policy.cookies, cookies, fold=False),
+        user_agent=manual.user_agent or policy.user_agent,
+    )
 
 
 def fetch(ctx: RunContext, requests: Sequence[FetchRequest]) -> list[Page]:

@@ -43,6 +43,7 @@ from amendwatch.config import (
     ManualConfig,
     ScheduleConfig,
     Settings,
+    cookie_values,
     fetch_settings,
     load_schedule_config,
     load_settings,
@@ -62,6 +63,7 @@ from amendwatch.jobstore import (
     sync_jobs,
 )
 from amendwatch.pipeline import ChapterOutcome
+from amendwatch.runcontext import site_policy
 from amendwatch.snapshotrun import problems, run_status
 from scraper.amendments import parse_amendments
 from scraper.discover import keep_known_urls, parse_contents
@@ -210,7 +212,8 @@ def pages_changed(app: Amendwatch, manual: Manual) -> str | None:
     requests = [FetchRequest(manual.contents_url)]
     if manual.amendments_url:
         requests.append(FetchRequest(manual.amendments_url))
-    pages = fetch_pages(requests, app.settings.fetch, app.clock, transport=app.transport)
+    policy = site_policy(app.settings.fetch, manual, cookie_values)
+    pages = fetch_pages(requests, policy, app.clock, transport=app.transport)
     if pages[0].ok:
         known = {row.url for row in lifecycle.active_chapters(app.db, manual.id)}
         contents = parse_contents(

@@ -16,7 +16,7 @@ from datetime import datetime
 import httpx
 from sqlite_utils import Database
 
-from amendwatch.config import Settings
+from amendwatch.config import Settings, cookie_values
 from amendwatch.errors import AmendwatchError
 from amendwatch.outputs import disk_full, is_disk_full
 from amendwatch.pipeline import ChapterOutcome, SnapshotResult, snapshot_manual
@@ -148,7 +148,7 @@ def _each_manual(
         try:
             result = snapshot_manual(
                 db, manual, settings, clock, transport=transport, run_id=run_id,
-                progress=hooks.progress, stop=hooks.stop,
+                progress=hooks.progress, stop=hooks.stop, cookie_values=cookie_values,
             )  # fmt: skip
         except AmendwatchError as exc:
             errors.append(f"{manual.name}: {exc}")

@@ -1,9 +1,15 @@
 """Polite HTTP fetching: conditional GETs, retries with backoff, same-origin redirects,
-size limits (as sent and once decoded), an overall deadline per fetch, robots.txt, bounded
-concurrency. Failures become a ``Page`` with ``error``.
+size limits (as sent and once decoded), an overall deadline per fetch, robots.txt (and its
+Crawl-delay), bounded concurrency, the manual's headers and cookies, a forward proxy.
+Failures become a ``Page`` with ``error``.
+
+The client never reads the environment (``trust_env=False``: no ``HTTP_PROXY``, ``.netrc`` or
+``SSL_CERT_FILE``); the proxy is ``FetchPolicy.proxy``, used for every host that
+:func:`scraper.guard.proxied` says (so the guard and the route always agree).
 
 The top of the fetch layer: it uses :mod:`scraper.policy`, :mod:`scraper.guard`,
-:mod:`scraper.codings` and :mod:`scraper.responses`, none of which imports it."""
+:mod:`scraper.codings`, :mod:`scraper.robots` and :mod:`scraper.responses`, none of which
+imports it."""
 
 from __future__ import annotations
 
@@ -14,13 +20,12 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urlsplit
-from urllib.robotparser import RobotFileParser
 
 import httpx
 
-from amendwatch.errors import BodyError
+from amendwatch.errors import BodyError, FetchError
 from scraper.codings import BodyReader
-from scraper.guard import check_url, robots_rules
+from scraper.guard import Resolver, check_url, proxied, resolve_host, without_credentials
 from scraper.models import Page
 from scraper.policy import FetchPolicy, FetchRequest
 from scraper.responses import (
@@ -36,6 +41,7 @@ from scraper.responses import (
     to_page,
     transport_failure,
 )
+from scraper.robots import RobotsRules, robots_rules
 from scraper.text import decode_bytes
 
 __all__ = [  # the policy and the pure decisions of scraper.responses are re-exported
@@ -51,6 +57,7 @@ __all__ = [  # the policy and the pure decisions of scraper.responses are re-exp
     "fetch_pages_async",
     "finish_body",
     "judge_response",
+    "open_client",
     "parse_retry_after",
     "request_headers",
     "size_error",
@@ -62,6 +69,63 @@ __all__ = [  # the policy and the pure decisions of scraper.responses are re-exp
 Clock = Callable[[], datetime]
 AsyncSleep = Callable[[float], Awaitable[None]]
 
+PROXY_HINT = "give the proxy as http://host:port or https://host:port (user:password@ allowed)"
+
+
+# --- the client --------------------------------------------------------------------------
+
+
+class ProxyRoute(httpx.AsyncBaseTransport):
+    """Sends each request through the proxy or directly, as :func:`scraper.guard.proxied`
+    decides for its URL (the guard asks the same question)."""
+
+    def __init__(self, policy: FetchPolicy) -> None:
+        self._policy = policy
+        self._direct = httpx.AsyncHTTPTransport(trust_env=False)
+        try:
+            self._proxy = httpx.AsyncHTTPTransport(proxy=policy.proxy, trust_env=False)
+        except (ValueError, ImportError, httpx.InvalidURL) as exc:
+            shown = without_credentials(policy.proxy or "")
+            raise FetchError(f"cannot use the proxy {shown}: {exc}", PROXY_HINT) from exc
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        via = self._proxy if proxied(str(request.url), self._policy) else self._direct
+        return await via.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self._direct.aclose()
+        await self._proxy.aclose()
+
+
+def open_client(
+    policy: FetchPolicy, transport: httpx.AsyncBaseTransport | None = None
+) -> httpx.AsyncClient:
+    """The async client for ``policy``: nothing from the environment, the policy's proxy
+    (unless a test injects ``transport``); FetchError when its headers or cookies cannot be
+    sent or its proxy is not usable."""
+    problem = policy.extras_problem()
+    if problem is not None:
+        raise FetchError(problem, "fix the value where it comes from (option, variable or file)")
+    if transport is None and policy.proxy:
+        transport = ProxyRoute(policy)
+    return httpx.AsyncClient(
+        transport=transport, timeout=policy.timeout, follow_redirects=False, trust_env=False
+    )
+
+
+def _hop_headers(jar: httpx.Cookies, attempt: Attempt) -> dict[str, str]:
+    """The attempt's headers for its next request; the client's own cookies (set by the
+    site) for that URL are kept beside the policy's, which win on a name."""
+    headers = attempt.headers()
+    if "Cookie" in headers and jar:
+        probe = httpx.Request("GET", attempt.url)
+        jar.set_cookie_header(probe)
+        ours = {name for name, _ in attempt.policy.cookies}
+        kept = [c for c in probe.headers.get("cookie", "").split("; ") if c]
+        theirs = [c for c in kept if c.split("=", 1)[0] not in ours]
+        headers["Cookie"] = "; ".join([headers["Cookie"], *theirs])
+    return headers
+
 
 # --- synchronous ---------------------------------------------------------------------
 
@@ -71,7 +135,7 @@ def _attempt_sync(
 ) -> Outcome:
     """One redirect chain, over by ``end`` (``time.monotonic``): per-read timeouts are cut to
     the time left, and the body is abandoned once it has passed."""
-    attempt, headers = Attempt(request, policy), request_headers(request, policy)
+    attempt = Attempt(request, policy)
     while attempt.proceed():
         left = end - time.monotonic()
         if left <= 0:
@@ -81,7 +145,7 @@ def _attempt_sync(
             with client.stream(
                 "GET",
                 attempt.url,
-                headers=headers,
+                headers=_hop_headers(client.cookies, attempt),
                 timeout=policy.timeout_within(left),
                 follow_redirects=False,
             ) as response:
@@ -125,7 +189,9 @@ def fetch_page(
     rng: random.Random | None = None,
 ) -> Page:
     """Fetch one page; never raises for HTTP or transport failures (see ``Page.error``).
-    Retries, redirects and reading end within ``policy.deadline``."""
+    Retries, redirects and reading end within ``policy.deadline``. The caller's ``client``
+    decides the route: it does not apply ``policy.proxy`` (``fetch_pages`` and
+    ``FetchSession`` do)."""
     check_url(request.url)
     rng = rng or random.Random()
     fetched_at = clock()
@@ -151,9 +217,10 @@ async def _attempt_async(
     policy: FetchPolicy,
     clock: Clock,
     end: float,
+    resolve: Resolver = resolve_host,
 ) -> Outcome:
     """One redirect chain, cancelled at ``end`` (the event loop's clock)."""
-    attempt, headers = Attempt(request, policy), request_headers(request, policy)
+    attempt = Attempt(request, policy, resolve=resolve)
     try:
         async with asyncio.timeout_at(end):
             while attempt.proceed():
@@ -161,7 +228,7 @@ async def _attempt_async(
                     async with client.stream(
                         "GET",
                         attempt.url,
-                        headers=headers,
+                        headers=_hop_headers(client.cookies, attempt),
                         timeout=policy.timeout,
                         follow_redirects=False,
                     ) as response:
@@ -195,7 +262,8 @@ def _halt() -> asyncio.Future[None]:
 @dataclass
 class FetchPool:
     """Concurrency state of one ``fetch_pages`` call or one ``FetchSession`` (create it in
-    its event loop). ``stop`` ends every fetch in flight, and every later one, at once."""
+    its event loop). ``stop`` ends every fetch in flight, and every later one, at once.
+    ``resolve`` is the address guard's resolver (tests inject one)."""
 
     client: httpx.AsyncClient
     policy: FetchPolicy
@@ -205,9 +273,10 @@ class FetchPool:
     total: asyncio.Semaphore
     hosts: dict[str, asyncio.Semaphore] = field(default_factory=dict)
     last_start: dict[str, float] = field(default_factory=dict)
-    robots: dict[str, RobotFileParser | None] = field(default_factory=dict)
+    robots: dict[str, RobotsRules | None] = field(default_factory=dict)
     robot_locks: dict[str, asyncio.Lock] = field(default_factory=dict)
     halt: asyncio.Future[None] = field(default_factory=_halt)
+    resolve: Resolver = resolve_host
 
     def host_slot(self, host: str) -> asyncio.Semaphore:
         return self.hosts.setdefault(host, asyncio.Semaphore(self.policy.per_host))
@@ -217,16 +286,19 @@ class FetchPool:
         if not self.halt.done():
             self.halt.set_result(None)
 
-    async def wait_politely(self, host: str) -> None:
-        if self.policy.delay <= 0:
+    async def wait_politely(self, host: str, crawl_delay: float = 0.0) -> None:
+        """Start requests to ``host`` at least the larger of ``policy.delay`` and the host's
+        ``crawl_delay`` (robots.txt, already capped) apart."""
+        delay = max(self.policy.delay, crawl_delay)
+        if delay <= 0:
             return
         now = asyncio.get_running_loop().time()
-        ready = self.last_start.get(host, now - self.policy.delay) + self.policy.delay
+        ready = self.last_start.get(host, now - delay) + delay
         self.last_start[host] = max(now, ready)
         if ready > now:
             await self.sleep(ready - now)
 
-    async def robots_for(self, url: str) -> RobotFileParser | None:
+    async def robots_for(self, url: str) -> RobotsRules | None:
         parts = urlsplit(url)
         key = f"{parts.scheme}://{parts.netloc}"
         async with self.robot_locks.setdefault(key, asyncio.Lock()):
@@ -234,13 +306,13 @@ class FetchPool:
                 self.robots[key] = await self._load_robots(key)
             return self.robots[key]
 
-    async def _load_robots(self, origin: str) -> RobotFileParser | None:
-        """See :func:`scraper.guard.robots_rules`."""
+    async def _load_robots(self, origin: str) -> RobotsRules | None:
+        """See :func:`scraper.robots.robots_rules`."""
         robots_url = f"{origin}/robots.txt"
         async with self.host_slot(urlsplit(origin).netloc), self.total:
             end = asyncio.get_running_loop().time() + self.policy.deadline
             outcome = await _attempt_async(
-                self.client, FetchRequest(robots_url), self.policy, self.clock, end
+                self.client, FetchRequest(robots_url), self.policy, self.clock, end, self.resolve
             )
         return robots_rules(robots_url, outcome.status, outcome.error, outcome.body)
 
@@ -262,11 +334,13 @@ class FetchPool:
     async def _fetch(self, request: FetchRequest, fetched_at: datetime) -> Page:
         """Robots.txt, then attempts with backoff; the deadline runs from the first
         request, retries and redirects included."""
+        crawl_delay = 0.0
         if self.policy.respect_robots:
             rules = await self.robots_for(request.url)
-            if rules is not None and not rules.can_fetch(self.policy.user_agent, request.url):
+            if rules is not None and not rules.allows(request.url, self.policy.user_agent):
                 error = "disallowed by robots.txt"
                 return to_page(request, Outcome(request.url, error=error), fetched_at)
+            crawl_delay = rules.crawl_delay(self.policy.user_agent) if rules else 0.0
         host, loop = urlsplit(request.url).netloc, asyncio.get_running_loop()
         end: float | None = None
         outcome: Outcome | None = None
@@ -279,9 +353,11 @@ class FetchPool:
                     break  # no time left for another attempt: the last failure stands
                 await self.sleep(delay)
             async with self.host_slot(host), self.total:
-                await self.wait_politely(host)
+                await self.wait_politely(host, crawl_delay)
                 end = loop.time() + self.policy.deadline if end is None else end
-                outcome = await _attempt_async(self.client, request, self.policy, self.clock, end)
+                outcome = await _attempt_async(
+                    self.client, request, self.policy, self.clock, end, self.resolve
+                )
         assert outcome is not None
         return to_page(request, outcome, fetched_at)
 
@@ -294,15 +370,15 @@ async def fetch_pages_async(
     *,
     sleep: AsyncSleep = asyncio.sleep,
     rng: random.Random | None = None,
+    resolve: Resolver = resolve_host,
 ) -> list[Page]:
     """Async form of :func:`fetch_pages` for callers already inside an event loop."""
     for request in requests:
         check_url(request.url)
-    async with httpx.AsyncClient(
-        transport=transport, timeout=policy.timeout, follow_redirects=False
-    ) as client:
+    async with open_client(policy, transport) as client:
+        total = asyncio.Semaphore(policy.total)
         pool = FetchPool(
-            client, policy, clock, sleep, rng or random.Random(), asyncio.Semaphore(policy.total)
+            client, policy, clock, sleep, rng or random.Random(), total, resolve=resolve
         )
         return list(await asyncio.gather(*(pool.fetch(request) for request in requests)))
 
@@ -315,9 +391,12 @@ def fetch_pages(
     *,
     sleep: AsyncSleep = asyncio.sleep,
     rng: random.Random | None = None,
+    resolve: Resolver = resolve_host,
 ) -> list[Page]:
     """Fetch many pages concurrently (bounded overall and per host); results in request order."""
-    return asyncio.run(fetch_pages_async(requests, policy, clock, transport, sleep=sleep, rng=rng))
+    return asyncio.run(
+        fetch_pages_async(requests, policy, clock, transport, sleep=sleep, rng=rng, resolve=resolve)
+    )
 
 
 # --- bodies ---------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""What may be fetched at all: the URL, origin and address guard, and robots.txt rules.
+"""What may be fetched at all, and with what: the URL, origin and address guard, the proxy
+decision, and which requests carry the manual's extra headers and cookies.
 
 Only absolute http(s) URLs without credentials are fetched. An origin is scheme + host +
 port: when a policy names the manual's own origin (``site_origin``, or ``site_host`` on its
@@ -9,8 +10,17 @@ default ports), every request and every redirect hop must stay on it (an upgrade
 reserved, multicast or unspecified addresses are refused, so a public manual can never make
 amendwatch fetch from the machine's own network.
 
-This module sits under :mod:`scraper.responses` and :mod:`scraper.fetch`; it imports only
-:mod:`scraper.policy` of the fetch layer.
+Through a forward proxy (``FetchPolicy.proxy``, for every host not in ``no_proxy``) the target
+is never resolved locally (on a proxy-only network it cannot be): a host name is fetched only
+when it is the manual's own or an allowed one, and an IP literal is refused when it is internal
+and ``allow_private`` is not set. Hosts in ``no_proxy`` are fetched directly, guarded as above.
+
+The manual's extra headers and cookies (``FetchPolicy.headers``/``cookies``) go only to the
+origin a fetch was asked for (its http-to-https upgrade included), and only when the policy
+admits that origin: never to another host or port a redirect leads to, even an allowed one.
+
+robots.txt rules are :mod:`scraper.robots`'s. This module sits under :mod:`scraper.responses`
+and :mod:`scraper.fetch`; it imports only :mod:`scraper.policy` of the fetch layer.
 """
 
 from __future__ import annotations
@@ -20,13 +30,11 @@ import socket
 from collections.abc import Callable
 from dataclasses import replace
 from urllib.parse import SplitResult, urlsplit
-from urllib.robotparser import RobotFileParser
 
 import httpx
 
 from amendwatch.errors import FetchError
 from scraper.policy import FetchPolicy
-from scraper.text import decode_bytes
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver = Callable[[str], list[str]]
@@ -37,6 +45,7 @@ __all__ = [
     "Origin",
     "address_problem",
     "allow_entry",
+    "bypasses_proxy",
     "check_url",
     "guard_url",
     "has_credentials",
@@ -44,8 +53,9 @@ __all__ = [
     "is_internal",
     "origin_of",
     "policy_for_site",
+    "proxied",
     "resolve_host",
-    "robots_rules",
+    "sends_extras",
     "without_credentials",
 ]
 
@@ -218,33 +228,92 @@ def guard_url(url: str, policy: FetchPolicy, resolve: Resolver = resolve_host) -
     if site is not None and not _policy_admits(origin, policy):
         return f"refused: {_shown(origin)} is not the manual's own host and port ({site})"
     if not policy.allow_private:
+        if proxied(url, policy):
+            return _proxied_problem(host, origin, policy)
         return address_problem(host, resolve)
     return None
+
+
+def _literal(host: str) -> IPAddress | None:
+    try:
+        return ipaddress.ip_address(host.strip("[]").split("%", 1)[0])
+    except ValueError:
+        return None
+
+
+def _proxied_problem(host: str, origin: Origin, policy: FetchPolicy) -> str | None:
+    """The guard for a target the proxy reaches (its address is the proxy's to resolve)."""
+    literal = _literal(host)
+    if literal is not None:
+        return f"refused: {host} is a loopback or private address" if is_internal(literal) else None
+    if _policy_admits(origin, policy):
+        return None
+    return (
+        f"refused: {_shown(origin)} is reached through the proxy and is not one of the manual's"
+        " hosts (it cannot be checked without resolving it here)"
+    )
 
 
 def policy_for_site(
     policy: FetchPolicy, site_url: str, resolve: Resolver = resolve_host
 ) -> FetchPolicy:
     """``policy`` bound to the manual at ``site_url``: its own origin (and ``allowed_hosts``)
-    only, and internal addresses only when the manual itself lives on one."""
+    only, and internal addresses only when the manual itself lives on one (through the proxy:
+    when it is an internal IP literal; its name is not resolved here)."""
     parts = urlsplit(check_url(site_url))
     host = (parts.hostname or "").lower()
-    problem = address_problem(host, resolve)
-    internal = problem is not None and not problem.startswith("cannot resolve")
+    if proxied(site_url, policy):  # never resolved here: only an internal IP literal counts
+        literal = _literal(host)
+        internal = literal is not None and is_internal(literal)
+    else:
+        problem = address_problem(host, resolve)
+        internal = problem is not None and not problem.startswith("cannot resolve")
     origin = _origin(parts)
     site = f"{origin[0]}://{_shown(origin)}" if origin is not None else None
     return replace(policy, site_host=host, site_origin=site, allow_private=internal)
 
 
-def robots_rules(url: str, status: int, error: str | None, body: bytes) -> RobotFileParser | None:
-    """The rules of a fetched robots.txt. None means "no rules": missing, unreadable or
-    failing robots.txt allows all, except 401/403 which disallow all (as the standard
-    library does)."""
-    parser = RobotFileParser(url)
-    if status in (401, 403):
-        parser.parse(["User-agent: *", "Disallow: /"])
-        return parser
-    if error is not None or status != 200:
-        return None
-    parser.parse(decode_bytes(body, None).splitlines())
-    return parser
+# -- the proxy and the extras ------------------------------------------------------------------
+
+
+def bypasses_proxy(entry: str, host: str, port: int) -> bool:
+    """Whether the ``no_proxy`` ``entry`` covers ``host`` (lower case, no brackets) on ``port``:
+    ``*``; ``host`` (and its subdomains); ``.domain`` (it and its subdomains); ``host:port``;
+    an address or network (``10.0.0.0/8``) for an IP literal."""
+    entry = entry.strip().lower()
+    if entry == "*":
+        return True
+    if "/" in entry:
+        literal = _literal(host)
+        try:
+            return literal is not None and literal in ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            return False
+    name, entry_port = _split_entry(entry)
+    name = name.lstrip(".").rstrip(".")
+    if not name or (entry_port is not None and entry_port != port):
+        return False
+    return host == name or host.endswith("." + name)
+
+
+def proxied(url: str, policy: FetchPolicy) -> bool:
+    """Whether ``url`` is fetched through ``policy.proxy`` (not when its host is in
+    ``no_proxy``)."""
+    if not policy.proxy:
+        return False
+    origin = origin_of(url)
+    if origin is None:
+        return True
+    _, host, port = origin
+    return not any(bypasses_proxy(entry, host, port) for entry in policy.no_proxy)
+
+
+def sends_extras(url: str, start_url: str, policy: FetchPolicy) -> bool:
+    """Whether a request to ``url``, in a fetch asked for ``start_url``, carries the policy's
+    extra headers and cookies: only on the asked-for origin (or its upgrade to https), and
+    only when the policy admits it (its site or allowed hosts; any origin when unbound)."""
+    origin, start = origin_of(url), origin_of(start_url)
+    if origin is None or start is None or not _same_site(origin, start):
+        return False
+    bound = policy.site_origin is not None or policy.site_host is not None
+    return not bound or _policy_admits(origin, policy)

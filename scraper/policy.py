@@ -7,13 +7,17 @@ The bottom of the fetch layer: :mod:`scraper.guard`, :mod:`scraper.codings`,
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import httpx
 
+from amendwatch import __version__
+
 __all__ = ["DEFAULT_DEADLINE", "FetchPolicy", "FetchRequest"]
 
 DEFAULT_DEADLINE = 60.0  # seconds for one whole fetch (every attempt, redirect and read)
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # CTLs but tab
 
 
 @dataclass(frozen=True)
@@ -30,9 +34,14 @@ class FetchPolicy:
     ``deadline`` bounds one whole fetch (retries, redirects and reading the body included),
     on top of the per-read timeout; ``max_bytes`` bounds the body both as sent and once
     decoded; ``max_codings`` bounds the number of content codings (``gzip, gzip``).
+
+    ``headers`` and ``cookies`` (resolved values) go with requests to the origin a fetch was
+    asked for, when the policy admits it (see :func:`scraper.guard.sends_extras`); ``proxy``
+    (``http://`` or ``https://``, credentials allowed) carries every request except to hosts
+    in ``no_proxy``. Nothing is read from the environment here: the configuration fills them.
     """
 
-    user_agent: str = "amendwatch/0.1 (+https://example.invalid/amendwatch)"
+    user_agent: str = f"amendwatch/{__version__} (+https://example.invalid/amendwatch)"
     connect_timeout: float = 5.0
     read_timeout: float = 15.0
     max_bytes: int = 5 * 1024 * 1024
@@ -63,6 +72,17 @@ class FetchPolicy:
             write=self.read_timeout,
             pool=self.read_timeout,
         )
+
+    def extras_problem(self) -> str | None:
+        """Why the extra headers or cookies cannot be sent (a control character, or ``;`` in a
+        cookie value), naming the header or cookie but never its value; None when they can."""
+        for name, value in self.headers:
+            if _CONTROL.search(name + value):
+                return f"the {name} header has a control character or line break in its value"
+        for name, value in self.cookies:
+            if _CONTROL.search(name + value) or ";" in name + value or "=" in name:
+                return f"the cookie {name!r} has a line break, ';' or control character in it"
+        return None
 
     def timeout_within(self, seconds: float) -> httpx.Timeout:
         """The per-read timeouts, none longer than the ``seconds`` left before the deadline."""

@@ -25,10 +25,13 @@ import httpx
 from amendwatch.errors import BodyError
 from scraper.codings import ACCEPT_ENCODING, BodyReader, coding_problem, content_codings
 from scraper.guard import (
+    Resolver,
     allow_entry,
     guard_url,
     has_credentials,
     host_allowed,
+    resolve_host,
+    sends_extras,
     without_credentials,
 )
 from scraper.models import Page
@@ -59,12 +62,46 @@ class Hop:
     next_url: str | None = None
 
 
-def request_headers(request: FetchRequest, policy: FetchPolicy) -> dict[str, str]:
+# set by the fetch layer itself: an extra header of these names is not sent
+_OWN_HEADERS = frozenset(
+    {
+        "user-agent",
+        "accept-encoding",
+        "if-none-match",
+        "if-modified-since",
+        "range",
+        "cookie",
+        "host",
+        "content-length",
+        "transfer-encoding",
+        "connection",
+    }
+)
+
+
+def cookie_header(cookies: tuple[tuple[str, str], ...]) -> str:
+    """``name=value; name=value`` (a later pair of the same name replaces an earlier)."""
+    return "; ".join(f"{name}={value}" for name, value in dict(cookies).items())
+
+
+def request_headers(
+    request: FetchRequest, policy: FetchPolicy, url: str | None = None
+) -> dict[str, str]:
+    """The headers of a request to ``url`` (default: the one asked for) in the fetch of
+    ``request``: the policy's User-Agent and, where :func:`scraper.guard.sends_extras` says
+    so, its extra headers (except those the fetch layer sets) and cookies."""
     headers = {
         "User-Agent": policy.user_agent,
         "Accept": "text/html,*/*;q=0.8",
         "Accept-Encoding": ACCEPT_ENCODING,
     }
+    if sends_extras(url or request.url, request.url, policy):
+        for name, value in policy.headers:
+            if name.lower() not in _OWN_HEADERS:
+                headers = {k: v for k, v in headers.items() if k.lower() != name.lower()}
+                headers[name] = value
+        if policy.cookies:
+            headers["Cookie"] = cookie_header(policy.cookies)
     if request.etag:
         headers["If-None-Match"] = request.etag
     if request.last_modified:
@@ -197,7 +234,9 @@ def finish_body(
 def transport_failure(
     url: str, chain: list[str], exc: httpx.HTTPError | httpx.InvalidURL
 ) -> Outcome:
-    if isinstance(exc, httpx.TimeoutException):
+    if isinstance(exc, httpx.ProxyError):  # the proxy refused the tunnel or failed it
+        error = f"proxy error: {exc}"
+    elif isinstance(exc, httpx.TimeoutException):
         error = f"timeout: {type(exc).__name__}"
     elif isinstance(exc, httpx.RemoteProtocolError):
         error = f"truncated or broken response: {exc}"
@@ -243,14 +282,19 @@ class Attempt:
     url: str = ""
     chain: list[str] = field(default_factory=list)
     outcome: Outcome | None = None
+    resolve: Resolver = resolve_host  # the address guard's (see scraper.guard)
 
     def __post_init__(self) -> None:
         self.url = self.url or self.request.url
 
+    def headers(self) -> dict[str, str]:
+        """The headers of the request to ``url`` (the extras only on the asked-for origin)."""
+        return request_headers(self.request, self.policy, self.url)
+
     def proceed(self) -> bool:
         """Whether to request ``url`` now (False: the attempt is over, see ``result``)."""
         if self.outcome is None:
-            refused = guard_url(self.url, self.policy)
+            refused = guard_url(self.url, self.policy, self.resolve)
             if refused is not None:
                 self.outcome = Outcome(self.url, error=refused, redirects=tuple(self.chain))
         return self.outcome is None

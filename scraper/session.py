@@ -26,8 +26,8 @@ from typing import Protocol
 
 import httpx
 
-from scraper.fetch import AsyncSleep, Clock, FetchPolicy, FetchPool, FetchRequest
-from scraper.guard import check_url
+from scraper.fetch import AsyncSleep, Clock, FetchPolicy, FetchPool, FetchRequest, open_client
+from scraper.guard import Resolver, check_url, resolve_host
 from scraper.models import Page
 
 __all__ = ["FetchSession", "Stopping", "interrupt_fetches", "resume_fetches", "stop_on_signals"]
@@ -104,7 +104,9 @@ def stop_on_signals() -> Iterator[Stopping]:
 
 
 class FetchSession:
-    """Use as a context manager; ``fetch`` returns pages in request order."""
+    """Use as a context manager; ``fetch`` returns pages in request order. The client is
+    :func:`scraper.fetch.open_client`'s (the policy's proxy, nothing from the environment);
+    ``resolve`` is the address guard's resolver (tests inject one)."""
 
     def __init__(
         self,
@@ -114,8 +116,10 @@ class FetchSession:
         *,
         sleep: AsyncSleep = asyncio.sleep,
         rng: random.Random | None = None,
+        resolve: Resolver = resolve_host,
     ) -> None:
         self.policy = policy
+        self._resolve = resolve
         self._clock = clock
         self._transport = transport
         self._sleep = sleep
@@ -132,7 +136,12 @@ class FetchSession:
     def __enter__(self) -> FetchSession:
         self._runner = asyncio.Runner()
         self._runner.__enter__()
-        self._pool = self._runner.run(self._open())
+        try:
+            self._pool = self._runner.run(self._open())
+        finally:
+            if self._pool is None:  # the client was refused (FetchError): close the loop
+                self._runner.close()
+                self._runner = None
         register(self)
         return self
 
@@ -147,11 +156,11 @@ class FetchSession:
             runner.get_loop().call_soon_threadsafe(pool.stop)
 
     async def _open(self) -> FetchPool:
-        client = httpx.AsyncClient(
-            transport=self._transport, timeout=self.policy.timeout, follow_redirects=False
-        )
+        client = open_client(self.policy, self._transport)
         total = asyncio.Semaphore(self.policy.total)
-        return FetchPool(client, self.policy, self._clock, self._sleep, self._rng, total)
+        return FetchPool(
+            client, self.policy, self._clock, self._sleep, self._rng, total, resolve=self._resolve
+        )
 
     def submit(self, requests: Sequence[FetchRequest]) -> Future[list[Page]]:
         """Fetch ``requests`` now; the (completed) future holds the pages, as

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
+from amendwatch import __version__
 from amendwatch.errors import FetchError
 from scraper.fetch import (
     FetchPolicy,
@@ -250,7 +251,7 @@ def test_decode_body_detects_utf8_then_falls_back_to_cp1252() -> None:
 
 def test_policy_defaults() -> None:
     policy = FetchPolicy()
-    assert policy.user_agent == "amendwatch/0.1 (+https://example.invalid/amendwatch)"
+    assert policy.user_agent == f"amendwatch/{__version__} (+https://example.invalid/amendwatch)"
     assert (policy.connect_timeout, policy.read_timeout) == (5.0, 15.0)
     assert policy.max_bytes == 5 * 1024 * 1024
     assert (policy.per_host, policy.total, policy.retries, policy.backoff) == (2, 8, 3, 0.5)
