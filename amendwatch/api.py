@@ -8,23 +8,26 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 from sqlite_utils import Database
 
-from amendwatch.config import Settings
+from amendwatch.config import Settings, cookie_values
 from amendwatch.errors import FetchError, InputError, NotFoundError
 from amendwatch.pipeline import ChapterOutcome
+from amendwatch.runcontext import site_policy
 from amendwatch.snapshotrun import Clock, RunHooks, RunReport, fixed_clock, record_run
 from differ.chapter import diff_chapters
-from reports.digest import build_digest
+from reports.digest import build_digest, weekly_counts
 from reports.draft import draft_entries
 from reports.models import (
     AmendmentEntry,
     DetectedChange,
+    ManualInfo,
     Period,
     Reconciliation,
     UnconfirmedChange,
@@ -323,10 +326,21 @@ class Amendwatch:
         drafts.save_drafts(self.db, entries, period, self.clock())
         return entries
 
-    def report(self, period: Period, manual: str | None = None, fmt: str = "html") -> str:
+    def report(
+        self,
+        period: Period,
+        manual: str | None = None,
+        fmt: str = "html",
+        *,
+        tz: tzinfo | None = None,
+    ) -> str:
+        """The digest of ``period``, its times in ``tz`` (default: the settings' time zone)."""
         changes = self.changes(period, manual)
         failures = history.failures_in(self.db, period.start, period.end, manual)
-        weekly = lifecycle.weekly_counts(self.db, period.end, weeks=13, manual=manual)
+        # the chart counts what the table counts (no cosmetic-only or stamp-only change)
+        weekly = weekly_counts(
+            history.changes_in(self.db, period.end - timedelta(weeks=13), period.end, manual)
+        )
         digest = build_digest(
             changes,
             failures,
@@ -336,7 +350,12 @@ class Amendwatch:
             generated_at=self.clock(),
             chain_head=chain_head(self.db).text,
         )
-        return render_digest(digest, fmt)
+        zone = tz or ZoneInfo(self.settings.timezone)
+        return render_digest(digest, fmt, tz=zone, manuals=self.manual_info())
+
+    def manual_info(self) -> list[ManualInfo]:
+        """Each manual's reader-facing heading and start, as the renderers want them."""
+        return [ManualInfo(m.name, m.heading, m.created_at) for m in self.manuals()]
 
     def reconciliations(
         self, period: Period, changes: Sequence[DetectedChange], manual: str | None = None
@@ -380,7 +399,7 @@ class Amendwatch:
     ) -> tuple[tuple[PublishedEntry, ...], tuple[str, ...]]:
         """The entries of a manual's (or a URL's) Amendments page, with those of the year
         archives it links when ``follow_archives``; and the archive URLs that failed."""
-        url = name_or_url
+        url, manual = name_or_url, None
         if "://" not in name_or_url:
             manual = manuals.get_manual(self.db, name_or_url)
             if not manual.amendments_url:
@@ -389,17 +408,21 @@ class Amendwatch:
                     "add it with `manual add ... --amendments-url URL`",
                 )
             url = manual.amendments_url
-        (page,) = self._fetch([url])
+        (page,) = self._fetch([url], manual)
         if not page.ok:
             raise FetchError(f"could not fetch {url}: {page.error or f'HTTP {page.status}'}")
         html, base = decode_body(page), page.final_url or page.url
         if not follow_archives:
             return parse_amendments(html, base), ()
-        archives = self._fetch(list(archive_links(html, base)))
+        archives = self._fetch(list(archive_links(html, base)), manual)
         bodies = {p.url: decode_body(p) for p in archives if p.ok}
         failed = tuple(p.url for p in archives if not p.ok)
         return parse_with_archives(html, base, bodies.get), failed
 
-    def _fetch(self, urls: list[str]) -> Sequence[Page]:
+    def _fetch(self, urls: list[str], manual: Manual | None = None) -> Sequence[Page]:
+        """Fetch with the manual's own policy (hosts, headers, cookies, User-Agent) if given."""
         requests = [FetchRequest(u) for u in urls]
-        return fetch_pages(requests, self.settings.fetch, self.clock, transport=self.transport)
+        policy = self.settings.fetch
+        if manual is not None:
+            policy = site_policy(policy, manual, cookie_values)
+        return fetch_pages(requests, policy, self.clock, transport=self.transport)

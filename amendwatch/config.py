@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from amendwatch import __version__
 from amendwatch.errors import ConfigError
@@ -28,6 +29,7 @@ DEFAULT_DB = "amendwatch.db"
 ENV_DB = "AMENDWATCH_DB"
 ENV_SMTP_PASSWORD = "AMENDWATCH_SMTP_PASSWORD"
 ENV_FILE_MODE = "AMENDWATCH_FILE_MODE"
+ENV_TIMEZONE = "AMENDWATCH_TIMEZONE"  # the time zone reports show times in (default UTC)
 TLS_MODES = ("starttls", "implicit", "none")
 MAX_SECONDS = 366 * 86400  # a year: anything longer is a typo
 PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy")  # first set wins
@@ -50,6 +52,7 @@ class Settings:
     smtp_password: str | None = field(default=None, repr=False)
     lock_wait: float = 0.0  # seconds a snapshot waits for another run's lock before failing
     file_mode: int = DEFAULT_FILE_MODE  # reports, feeds, drafts and exports written (0600)
+    timezone: str = "UTC"  # reports show times here: $AMENDWATCH_TIMEZONE, or [schedule]'s
 
 
 @dataclass(frozen=True)
@@ -152,7 +155,18 @@ def load_settings(db: str | None = None, env: Mapping[str, str] | None = None) -
         ),
         smtp_password=environ.get(ENV_SMTP_PASSWORD),
         file_mode=DEFAULT_FILE_MODE if not mode else parse_file_mode(mode, f"${ENV_FILE_MODE}"),
+        timezone=_timezone(environ.get(ENV_TIMEZONE, "").strip() or "UTC"),
     )
+
+
+def _timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(
+            f"${ENV_TIMEZONE}: unknown time zone {name!r}", "use a name such as Europe/London"
+        ) from exc
+    return name
 
 
 def _environment_proxy(environ: Mapping[str, str]) -> str | None:
@@ -228,7 +242,7 @@ def fetch_settings(settings: Settings, config: ScheduleConfig) -> Settings:
         else config.fetch_no_proxy,
     )
     mode = settings.file_mode if config.file_mode is None else config.file_mode
-    return replace(settings, fetch=policy, file_mode=mode)
+    return replace(settings, fetch=policy, file_mode=mode, timezone=config.timezone)
 
 
 def user_agent(config: ScheduleConfig, default: str) -> str:

@@ -96,7 +96,7 @@ def export_page(app: Amendwatch, period: Period, fmt: str) -> str:
             hint="approve entries with `amendwatch draft approve ID`; "
             "`amendwatch draft list` shows the ids",
         )
-    return render_drafts(entries, period, fmt)
+    return render_drafts(entries, period, fmt, manuals=app.manual_info())
 
 
 def draft_history(app: Amendwatch, draft_id: int) -> tuple[DraftEvent, ...]:

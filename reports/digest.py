@@ -10,16 +10,29 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from differ.models import ChapterDiff, Edit, SectionChange
+from reports.importance import (
+    OutlineItem,
+    changes_duties,
+    cosmetic_only,
+    counted,
+    headline,
+    outline,
+    rank,
+    reading_order,
+    stamp_only,
+)
 from reports.models import (
     DetectedChange,
     Digest,
     FailedCheck,
+    ManualInfo,
     Period,
     Reconciliation,
     WeekCount,
 )
 from reports.periods import week_key
 from reports.redline import word_edits
+from reports.timefmt import week_label
 from scraper.models import Link
 
 ELLIPSIS = "…"
@@ -51,16 +64,21 @@ class Segment:
 
 @dataclass(frozen=True)
 class SummaryCounts:
+    """The digest's counts: cosmetic-only and stamp-only changes are left out of every count
+    but the last two, which say how many were left out."""
+
     chapters_changed: int
     chapters_new: int
     chapters_removed: int
     chapters_renamed: int
     chapters_reverted: int  # flips: back to an earlier version's content
-    sections_changed: int  # wording, title, added or removed (not cosmetic, not layout only)
+    chapters_with_duties: int  # an obligation, duration or number changed in the chapter
+    sections_changed: int  # in existing chapters: wording, title, added or removed
     sections_renumbered: int  # only renumbered or moved: nothing to read
-    links_changed: int
-    cosmetic_changes: int
+    links_changed: int  # added to or removed from existing chapters
     pages_not_checked: int
+    not_counted_cosmetic_only: int  # chapters whose only changes were cosmetic
+    not_counted_stamp_only: int  # chapters where only the page's date stamp moved
 
 
 @dataclass(frozen=True)
@@ -82,12 +100,22 @@ class ChapterView:
     sections: tuple[SectionView, ...]
     cosmetic: tuple[SectionView, ...]
     layout: tuple[SectionView, ...] = ()  # renumbered or moved, wording unchanged
+    headline: str = ""  # the drafted sentence that opens the chapter
+    rank: int = 1  # reports.importance: ACT, READ or COSMETIC
+    outline: tuple[OutlineItem, ...] = ()  # a new or removed chapter: its sections
 
 
 @dataclass(frozen=True)
 class ManualView:
     manual: str
     chapters: tuple[ChapterView, ...]
+    heading: str = ""  # the manual's display name (else its short name)
+
+    @property
+    def groups(self) -> tuple[tuple[int, tuple[ChapterView, ...]], ...]:
+        """The chapters in runs of equal rank, most important first."""
+        ranks = list(dict.fromkeys(view.rank for view in self.chapters))
+        return tuple((r, tuple(v for v in self.chapters if v.rank == r)) for r in ranks)
 
 
 @dataclass(frozen=True)
@@ -97,11 +125,23 @@ class Bar:
     x: int
     y: int
     height: int
+    tick: str = ""  # the axis label: "9 Nov", or "16" after a week of the same month
+
+    @property
+    def label(self) -> str:
+        """ "9 Nov": the week's Monday."""
+        return week_label(self.week)
+
+    @property
+    def title(self) -> str:
+        """ "Week of 9 Nov 2026: 3 changes"."""
+        plural = "" if self.count == 1 else "s"
+        return f"Week of {week_label(self.week, year=True)}: {self.count} change{plural}"
 
 
 @dataclass(frozen=True)
 class Chart:
-    manual: str
+    manual: str  # its heading
     bars: tuple[Bar, ...]
     peak: int
     width: int
@@ -120,8 +160,9 @@ def build_digest(
     chain_head: str | None = None,
 ) -> Digest:
     """The digest of ``period``: its non-empty changes and failed checks, in a stable order."""
+    in_period = [c for c in changes if period.contains(c.detected_at)]
     kept = sorted(
-        (c for c in changes if period.contains(c.detected_at) and not c.diff.is_empty),
+        (c for c in in_period if not stamp_only(c)),
         key=lambda c: (c.manual, c.chapter_title.lower(), c.detected_at, c.change_id),
     )
     failed = sorted(
@@ -136,14 +177,16 @@ def build_digest(
         reconciliations=tuple(reconciliations),
         generated_at=generated_at,
         chain_head=chain_head,
+        stamp_only=len({(c.manual, c.chapter_url) for c in in_period if stamp_only(c)}),
     )
 
 
 def weekly_counts(changes: Iterable[DetectedChange]) -> tuple[WeekCount, ...]:
-    """Changes per (ISO week, manual): the history a digest's chart is drawn from."""
+    """Changes per (ISO week, manual), cosmetic-only and stamp-only ones left out: the history
+    a digest's chart is drawn from."""
     counts: dict[tuple[str, str], int] = {}
     for change in changes:
-        if change.diff.is_empty:
+        if not counted(change):
             continue
         key = (week_key(change.detected_at), change.manual)
         counts[key] = counts.get(key, 0) + 1
@@ -151,21 +194,32 @@ def weekly_counts(changes: Iterable[DetectedChange]) -> tuple[WeekCount, ...]:
 
 
 def summary_counts(digest: Digest) -> SummaryCounts:
-    chapters = {(c.manual, c.chapter_url) for c in digest.changes}
-    kinds = {(c.manual, c.chapter_url, c.diff.kind) for c in digest.changes}
-    sections = [s for c in digest.changes for s in c.diff.sections]
+    """Counts of what changed, leaving out cosmetic-only and stamp-only changes; the sections
+    and links of new and removed chapters are the chapters themselves, not counted again."""
+    kept = [c for c in digest.changes if counted(c)]
+    chapters = {_chapter_key(c) for c in kept}
+    kinds = {(*_chapter_key(c), c.diff.kind) for c in kept}
+    existing = [c for c in kept if c.diff.kind not in ("new", "removed")]
+    sections = [s for c in existing for s in c.diff.sections]
+    cosmetic = {_chapter_key(c) for c in digest.changes if cosmetic_only(c)} - chapters
     return SummaryCounts(
         chapters_changed=len(chapters),
         chapters_new=sum(1 for k in kinds if k[2] == "new"),
         chapters_removed=sum(1 for k in kinds if k[2] == "removed"),
         chapters_renamed=sum(1 for k in kinds if k[2] == "renamed"),
-        chapters_reverted=len({(c.manual, c.chapter_url) for c in digest.changes if c.reverted_to}),
+        chapters_reverted=len({_chapter_key(c) for c in kept if c.reverted_to}),
+        chapters_with_duties=len({_chapter_key(c) for c in existing if changes_duties(c)}),
         sections_changed=sum(1 for s in sections if not s.cosmetic and not _moved_only(s)),
         sections_renumbered=sum(1 for s in sections if _moved_only(s)),
         links_changed=sum(len(s.links_added) + len(s.links_removed) for s in sections),
-        cosmetic_changes=sum(1 for s in sections if s.cosmetic),
         pages_not_checked=len({(f.manual, f.url) for f in digest.failures}),
+        not_counted_cosmetic_only=len(cosmetic),
+        not_counted_stamp_only=digest.stamp_only,
     )
+
+
+def _chapter_key(change: DetectedChange) -> tuple[str, str]:
+    return change.manual, change.chapter_url
 
 
 def _moved_only(change: SectionChange) -> bool:
@@ -235,31 +289,41 @@ def safe_href(url: str) -> str | None:
 
 
 def manual_views(
-    changes: Sequence[DetectedChange], context_words: int = 12
+    changes: Sequence[DetectedChange],
+    context_words: int = 12,
+    manuals: Sequence[ManualInfo] = (),
 ) -> tuple[ManualView, ...]:
     """Changes grouped manual -> chapter -> section, ready for the templates; in each manual
-    the chapters with something to read come first, cosmetic-only ones last."""
-    manuals: dict[str, list[ChapterView]] = {}
+    the chapters in reading order (``reports.importance``): new and removed chapters and
+    changed duties first, other wording next, cosmetic-only changes last."""
+    headings = {m.name: m.heading for m in manuals}
+    grouped: dict[str, list[DetectedChange]] = {}
     for change in changes:
-        views = [section_view(s, context_words) for s in change.diff.sections]
-        layout = [v for v in views if _layout_only(v)]
-        chapter = ChapterView(
-            change=change,
-            href=safe_href(change.chapter_url),
-            sections=tuple(v for v in views if not v.cosmetic and v not in layout),
-            cosmetic=tuple(v for v in views if v.cosmetic and v not in layout),
-            layout=tuple(layout),
-        )
-        manuals.setdefault(change.manual, []).append(chapter)
+        grouped.setdefault(change.manual, []).append(change)
     return tuple(
-        ManualView(name, tuple(sorted(chapters, key=_cosmetic_only)))
-        for name, chapters in manuals.items()
+        ManualView(
+            name,
+            tuple(chapter_view(c, context_words) for c in sorted(own, key=reading_order)),
+            headings.get(name, name),
+        )
+        for name, own in grouped.items()
     )
 
 
-def _cosmetic_only(view: ChapterView) -> bool:
-    kind = view.change.diff.kind
-    return kind == "updated" and not view.sections and not view.change.diff.revised_throughout
+def chapter_view(change: DetectedChange, context_words: int = 12) -> ChapterView:
+    """One chapter's change for the templates: its headline, rank, outline and sections."""
+    views = [section_view(s, context_words) for s in change.diff.sections]
+    layout = [v for v in views if _layout_only(v)]
+    return ChapterView(
+        change=change,
+        href=None if change.diff.kind == "removed" else safe_href(change.chapter_url),
+        sections=tuple(v for v in views if not v.cosmetic and v not in layout),
+        cosmetic=tuple(v for v in views if v.cosmetic and v not in layout),
+        layout=tuple(layout),
+        headline=headline(change),
+        rank=rank(change),
+        outline=outline(change),
+    )
 
 
 def _layout_only(view: SectionView) -> bool:
@@ -288,25 +352,45 @@ def chapter_heading(diff: ChapterDiff, title: str) -> str:
     return title
 
 
-def charts(digest: Digest, weeks: int = QUARTER_WEEKS) -> tuple[Chart, ...]:
-    """Bars of changes per week for the quarter ending with the digest's period, per manual."""
+def charts(
+    digest: Digest, manuals: Sequence[ManualInfo] = (), weeks: int = QUARTER_WEEKS
+) -> tuple[Chart, ...]:
+    """Bars of changes per week, per manual, up to the digest's period: from the week the
+    manual was first watched (or its first week with changes, if earlier or not known), at
+    most ``weeks`` weeks."""
     last = digest.period.end - timedelta(microseconds=1)
     keys = [week_key(last - timedelta(weeks=n)) for n in range(weeks - 1, -1, -1)]
-    manuals = sorted({w.manual for w in digest.history} | {c.manual for c in digest.changes})
+    info = {m.name: m for m in manuals}
+    names = sorted({w.manual for w in digest.history} | {c.manual for c in digest.changes})
     result = []
-    for manual in manuals:
+    for manual in names:
         counts = {w.week: w.changes for w in digest.history if w.manual == manual}
-        result.append(_chart(manual, [(k, counts.get(k, 0)) for k in keys]))
+        shown = keys[_first_week(keys, counts, info.get(manual)) :]
+        heading = info[manual].heading if manual in info else manual
+        result.append(_chart(heading, [(k, counts.get(k, 0)) for k in shown]))
     return tuple(result)
+
+
+def _first_week(keys: Sequence[str], counts: dict[str, int], info: ManualInfo | None) -> int:
+    """Index in ``keys`` of the chart's first week (the last week when nothing is known)."""
+    starts = [i for i, key in enumerate(keys) if counts.get(key, 0)][:1]
+    if info is not None and info.monitored_since is not None:
+        watched = week_key(info.monitored_since)
+        starts.append(next((i for i, key in enumerate(keys) if key >= watched), len(keys) - 1))
+    return min(starts, default=len(keys) - 1)
 
 
 def _chart(manual: str, counts: Sequence[tuple[str, int]]) -> Chart:
     bar_width, gap, height = 24, 6, 80
     peak = max((n for _, n in counts), default=0)
     bars = []
+    month = ""
     for index, (week, count) in enumerate(counts):
         bar_height = round(height * count / peak) if peak else 0
         x = index * (bar_width + gap)
-        bars.append(Bar(week, count, x, height - bar_height, bar_height))
+        label = week_label(week)
+        tick = label if label.split()[1] != month else label.split()[0]
+        month = label.split()[1]
+        bars.append(Bar(week, count, x, height - bar_height, bar_height, tick))
     width = len(counts) * (bar_width + gap)
     return Chart(manual, tuple(bars), peak, width, height, bar_width)

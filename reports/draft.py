@@ -21,7 +21,15 @@ from reports.wording import (
 )
 from scraper.models import Link, Section
 
-__all__ = ["draft_change", "draft_entries", "draft_section", "shorten", "shorten_sentences"]
+__all__ = [
+    "draft_change",
+    "draft_entries",
+    "draft_section",
+    "only_cross_references",
+    "shorten",
+    "shorten_sentences",
+    "summary_sentence",
+]
 Traced = tuple[str, tuple[str, ...]]  # a sentence and the section labels it came from
 
 SUMMARY_LIMIT = 250
@@ -29,6 +37,7 @@ _LAYOUT_KINDS = frozenset({RENUMBERED, MOVED})
 _NUMBER = re.compile(r"[\d.]+")
 _REFERENCE = re.compile(r"\b(Sections?|Appendix|Paragraph)\s+(\d+\.)*$", re.IGNORECASE)
 _REVISED = "This chapter has been revised throughout and should be re-read."
+REMOVED_CHAPTER = "This chapter has been removed."  # the house wording, under "Removed Chapters"
 _NOTE = "This chapter has been updated to note that "
 _ALSO = " has also been updated to note that "
 # the chapter's own amendment note is not guidance: it is not quoted back to the publisher
@@ -77,7 +86,7 @@ def _entry_for(group: Sequence[DetectedChange], period: Period) -> AmendmentEntr
     if category == "new":
         traced: list[DraftSentence] = _new_chapter_sentences(group)
     elif category == "removed":
-        traced = [DraftSentence("This chapter has been removed.", latest.change_id)]
+        traced = [DraftSentence(REMOVED_CHAPTER, latest.change_id)]
     else:
         traced = _updated_sentences(group, period)
         if not traced:
@@ -182,6 +191,20 @@ def _summary_source(change: DetectedChange) -> tuple[str, ...]:
     return ()
 
 
+def summary_sentence(change: DetectedChange) -> str:
+    """The first sentence an editor would draft for this one change: the digest's one-line
+    summary of it ("" when nothing would be drafted, as for a cosmetic-only change)."""
+    kind = change.diff.kind
+    if kind == "removed":
+        return REMOVED_CHAPTER
+    if kind == "new":
+        return _new_chapter_sentence([change]).text
+    if change.reverted_to is not None:
+        return f"This chapter has been {change.reverted_to.text}."
+    drafted = draft_change(change).sentences
+    return drafted[0] if drafted else ""
+
+
 def draft_change(change: DetectedChange) -> Drafted:
     """The house-style sentences for one detected chapter change (updated or renamed)."""
     diff = change.diff
@@ -250,7 +273,7 @@ def _renamed_sentence(old: Section, new: Section) -> str:
 def _wording_sentences(change: SectionChange, label: str, *, first: bool) -> list[str]:
     old_text = change.old.text if change.old is not None else ""
     new_text = change.new.text if change.new is not None else ""
-    if _only_links_changed(change) or _only_cross_references(change):
+    if _only_links_changed(change) or only_cross_references(change):
         return []
     if norm(change.section.title) in _NOTE_SECTIONS:
         return []
@@ -281,7 +304,7 @@ def _only_links_changed(change: SectionChange) -> bool:
     return changed_words <= link_words
 
 
-def _only_cross_references(change: SectionChange) -> bool:
+def only_cross_references(change: SectionChange) -> bool:
     """Whether the only edits are renumbered references such as "Section [-8-]{+9+}.1"."""
     before = ""
     found = False

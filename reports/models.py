@@ -140,6 +140,16 @@ class SectionCheck:
 
 
 @dataclass(frozen=True)
+class ManualInfo:
+    """What reports show of a watched manual: its heading (the display name, else the short
+    name) and since when it has been watched (where its chart starts)."""
+
+    name: str
+    heading: str
+    monitored_since: datetime | None = None
+
+
+@dataclass(frozen=True)
 class WeekCount:
     week: str  # "2026-W47"
     manual: str
@@ -158,3 +168,4 @@ class Digest:
     generated_at: datetime | None = None
     chain_head: str | None = None  # "COUNT:HASH" of the observation chain when it was made
     kind: Literal["digest"] = "digest"
+    stamp_only: int = 0  # chapters whose only change in the period was a date stamp (not shown)

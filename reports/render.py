@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from collections.abc import Mapping, Sequence
+from datetime import UTC, tzinfo
 from typing import Any
 from urllib.parse import quote
 
@@ -16,24 +15,29 @@ from amendwatch.errors import InputError
 from differ.models import chapter_diff_to_json
 from reports.digest import (
     Segment,
+    SummaryCounts,
     chapter_heading,
+    chapter_view,
     charts,
     manual_views,
     redline,
     safe_href,
     summary_counts,
 )
+from reports.importance import GROUP_LABELS
 from reports.models import (
     AmendmentEntry,
     DetectedChange,
     Digest,
     FailedCheck,
+    ManualInfo,
     Period,
-    Reconciliation,
     Reversion,
     UnconfirmedChange,
 )
+from reports.recview import reconciliation_json, reconciliation_view
 from reports.redline import flag_spans
+from reports.timefmt import iso, when
 from scraper.models import Chapter, Section
 
 _HEADINGS = (
@@ -43,20 +47,6 @@ _HEADINGS = (
 )
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|])")
 _ENTITY = re.compile(r"&(?=#?\w+;)")
-
-
-@dataclass(frozen=True)
-class ReconciliationRow:
-    chapter: str
-    declared: str
-    detected: str
-    sections: str
-
-
-@dataclass(frozen=True)
-class ReconciliationView:
-    manual: str
-    rows: tuple[ReconciliationRow, ...]
 
 
 def md_escape(value: object) -> str:
@@ -75,25 +65,24 @@ def md_url(url: str) -> str:
 
 
 def redline_md(segments: Sequence[Segment]) -> str:
-    """A Markdown redline: deletions struck through, insertions in bold, spacing kept."""
+    """A Markdown redline: deletions struck through, insertions in bold, spacing kept; a
+    replacement reads "~~15~~ → **10**"."""
     parts = []
+    previous = 0
     for seg in segments:
         marker = {1: "**", -1: "~~"}.get(seg.op, "")
         text = md_escape(seg.text)
         lead = " " if seg.text[:1].isspace() else ""
         trail = " " if seg.text[-1:].isspace() else ""
+        if seg.op == 1 and previous == -1:
+            lead = " → "
         parts.append(f"{lead}{marker}{text}{marker}{trail}" if text else lead or trail)
+        previous = seg.op
     return re.sub(r" {2,}", " ", "".join(parts)).strip()
 
 
 def _paragraphs(text: str) -> list[str]:
     return [p.strip() for p in re.split(r"\n\s*\n|\n", text) if p.strip()]
-
-
-def _when(moment: datetime) -> str:
-    """A reader's date and time: "17 November 2026, 10:00 UTC"."""
-    utc = moment.astimezone(UTC)
-    return f"{utc.day} {utc:%B %Y, %H:%M} UTC"
 
 
 def _environment(autoescape: bool) -> Environment:
@@ -113,8 +102,10 @@ def _environment(autoescape: bool) -> Environment:
         redline_md=redline_md,
         paragraphs=_paragraphs,
         flag_spans=flag_spans,
+        group_labels=GROUP_LABELS,
     )
-    env.filters["when"] = _when
+    env.filters["when"] = when
+    env.filters["iso"] = iso
     return env
 
 
@@ -123,43 +114,60 @@ _TEXT_ENV = _environment(autoescape=False)  # Markdown: page content goes throug
 
 
 def render_drafts(
-    entries: Sequence[AmendmentEntry], period: Period, fmt: str, *, next_update: str = ""
+    entries: Sequence[AmendmentEntry],
+    period: Period,
+    fmt: str,
+    *,
+    next_update: str = "",
+    manuals: Sequence[ManualInfo] = (),
 ) -> str:
-    """Drafted entries in the house layout: manual, month, category tables."""
+    """Drafted entries in the house layout: manual (its heading: the display name, else the
+    short name), month, category tables."""
     _check_format(fmt, ("html", "md", "json"))
     if fmt == "json":
         payload = {"period": _period_json(period), "entries": [_entry_json(e) for e in entries]}
         return _dump(payload)
-    context = {"groups": _draft_groups(entries), "period": period, "next_update": next_update}
+    groups = _draft_groups(entries, _headings(manuals))
+    context = {"groups": groups, "period": period, "next_update": next_update}
     return _render(f"drafts.{fmt}.j2", context)
 
 
-def render_digest(digest: Digest, fmt: str) -> str:
-    """The weekly report: summary, chart, redlines per section, not-checked pages."""
+def render_digest(
+    digest: Digest, fmt: str, *, tz: tzinfo = UTC, manuals: Sequence[ManualInfo] = ()
+) -> str:
+    """The weekly report: summary and chart, each chapter (most important first) opening with
+    its drafted sentence, the publisher's amendments compared, pages not checked, then the
+    evidence and the chain head. Times are shown in ``tz``; ``manuals`` gives each manual's
+    heading and the week its chart starts."""
     _check_format(fmt, ("html", "md", "json"))
     if fmt == "json":
         return _dump(digest_json(digest))
     counts = summary_counts(digest)
+    headings = _headings(manuals)
     context = {
         "digest": digest,
-        "summary_rows": _summary_rows(counts.__dict__),
-        "charts": charts(digest),
-        "manuals": manual_views(digest.changes),
+        "tz": tz,
+        "summary_rows": _summary_rows(counts),
+        "not_counted": not_counted_text(counts),
+        "charts": charts(digest, manuals),
+        "manuals": manual_views(digest.changes, manuals=manuals),
         "reconciliations": [
-            _reconciliation_view(r, digest.changes) for r in digest.reconciliations
+            reconciliation_view(r, digest.changes, tz=tz, headings=headings)
+            for r in digest.reconciliations
         ],
+        "headings": headings,
     }
     return _render(f"digest.{fmt}.j2", context)
 
 
-def render_change(change: DetectedChange, fmt: str) -> str:
+def render_change(change: DetectedChange, fmt: str, *, tz: tzinfo = UTC) -> str:
     """One change for `amendwatch diff`: a text redline, a standalone HTML page or JSON."""
     _check_format(fmt, ("text", "html", "json"))
     if fmt == "json":
         return _dump(change_json(change))
     if fmt == "html":
-        (view,) = manual_views((change,), context_words=40)[0].chapters
-        return _render("change.html.j2", {"view": view})
+        view = chapter_view(change, context_words=40)
+        return _render("change.html.j2", {"view": view, "tz": tz})
     return change_text(change)
 
 
@@ -267,7 +275,7 @@ def digest_json(digest: Digest) -> dict[str, Any]:
         "changes": [change_json(c) for c in digest.changes],
         "failures": [_failure_json(f) for f in digest.failures],
         "history": [w.__dict__ for w in digest.history],
-        "reconciliations": [_reconciliation_json(r) for r in digest.reconciliations],
+        "reconciliations": [reconciliation_json(r) for r in digest.reconciliations],
         "chain_head": digest.chain_head,
     }
 
@@ -286,15 +294,19 @@ def _dump(payload: dict[str, Any]) -> str:
     return json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
 
 
+def _headings(manuals: Sequence[ManualInfo]) -> dict[str, str]:
+    return {m.name: m.heading for m in manuals}
+
+
 def _draft_groups(
-    entries: Sequence[AmendmentEntry],
+    entries: Sequence[AmendmentEntry], headings: Mapping[str, str]
 ) -> list[tuple[str, list[tuple[str, list[AmendmentEntry]]]]]:
     manuals = list(dict.fromkeys(e.manual for e in entries))
     groups = []
     for manual in manuals:
         own = [e for e in entries if e.manual == manual]
         tables = [(h, [e for e in own if e.category == cat]) for cat, h in _HEADINGS]
-        groups.append((manual, [(h, rows) for h, rows in tables if rows]))
+        groups.append((headings.get(manual, manual), [(h, rows) for h, rows in tables if rows]))
     return groups
 
 
@@ -304,19 +316,31 @@ _SUMMARY_LABELS = {
     "chapters_removed": "Chapters removed",
     "chapters_renamed": "Chapters renamed",
     "chapters_reverted": "Chapters reverted to an earlier version",
-    "sections_changed": "Sections changed (not cosmetic)",
+    "chapters_with_duties": "Chapters with changed duties, timescales or numbers",
+    "sections_changed": "Sections changed in existing chapters",
     "sections_renumbered": "Sections only renumbered or moved",
     "links_changed": "Links added or removed",
-    "cosmetic_changes": "Cosmetic changes (collapsed)",
     "pages_not_checked": "Pages not checked",
 }
 
 
-def _summary_rows(counts: dict[str, int]) -> list[tuple[str, int]]:
-    return [
-        (_SUMMARY_LABELS.get(name, name.replace("_", " ").capitalize()), value)
-        for name, value in counts.items()
-    ]
+def _summary_rows(counts: SummaryCounts) -> list[tuple[str, int]]:
+    values = counts.__dict__
+    return [(label, values[name]) for name, label in _SUMMARY_LABELS.items()]
+
+
+def not_counted_text(counts: SummaryCounts) -> str:
+    """ "Not counted above: 1 chapter with cosmetic changes only; ..." ("" when none)."""
+    parts = []
+    if counts.not_counted_cosmetic_only:
+        parts.append(_chapters(counts.not_counted_cosmetic_only, "with cosmetic changes only"))
+    if counts.not_counted_stamp_only:
+        parts.append(_chapters(counts.not_counted_stamp_only, "whose date stamp alone changed"))
+    return f"Not counted above: {'; '.join(parts)}." if parts else ""
+
+
+def _chapters(count: int, what: str) -> str:
+    return f"{count} chapter{'' if count == 1 else 's'} {what}"
 
 
 def _period_json(period: Period) -> dict[str, str]:
@@ -343,49 +367,3 @@ def _failure_json(failure: FailedCheck) -> dict[str, Any]:
     payload = dict(failure.__dict__)
     payload["observed_at"] = failure.observed_at.isoformat()
     return payload
-
-
-def _reconciliation_json(rec: Reconciliation) -> dict[str, Any]:
-    when = {cid: at.isoformat() for cid, at in rec.detected_at}
-    return {
-        "manual": rec.manual,
-        "window_weeks": rec.window_weeks,
-        "matched": [
-            {"chapter": e.chapter, "change_id": cid, "detected_at": when.get(cid)}
-            for e, cid in rec.matched
-        ],
-        "declared_only": [{"chapter": e.chapter, "details": e.details} for e in rec.declared_only],
-        "gone": [{"chapter": e.chapter, "details": e.details} for e in rec.gone],
-        "detected_only": list(rec.detected_only),
-        "sections": [s.__dict__ for s in rec.sections],
-    }
-
-
-def _reconciliation_view(
-    rec: Reconciliation, changes: Sequence[DetectedChange]
-) -> ReconciliationView:
-    titles = {c.change_id: c.chapter_title for c in changes}
-    when = dict(rec.detected_at)
-    rows = []
-    for entry, change_id in rec.matched:
-        cited = [s for s in rec.sections if s.chapter == entry.chapter and s.change_id == change_id]
-        marks = "; ".join(
-            f"{s.cited}: {'changed' if s.detected else 'no change found'}" for s in cited
-        )
-        found = f"change {change_id}"
-        if change_id in when:
-            found = f"detected {_day(when[change_id])} ({found})"
-        rows.append(ReconciliationRow(entry.chapter, entry.details, found, marks))
-    for entry in rec.declared_only:
-        rows.append(ReconciliationRow(entry.chapter, entry.details, "no change detected", ""))
-    for entry in rec.gone:
-        rows.append(ReconciliationRow(entry.chapter, entry.details, "chapter no longer exists", ""))
-    for change_id in rec.detected_only:
-        title = titles.get(change_id, f"change {change_id}")
-        rows.append(ReconciliationRow(title, "not declared", f"change {change_id} (silent)", ""))
-    return ReconciliationView(rec.manual, tuple(rows))
-
-
-def _day(moment: datetime) -> str:
-    """ "9 Nov": the day a matched change was detected."""
-    return f"{moment.day} {moment:%b}"

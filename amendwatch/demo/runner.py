@@ -17,7 +17,9 @@ from amendwatch.outputs import write_output
 from reports import render
 from reports.models import AmendmentEntry, Period
 from reports.periods import parse_month, parse_range
+from store.network import ManualNetwork
 
+DISPLAY_NAME = "Northmoor Safeguarding Children Partnership Procedures"
 MANUAL = "northmoor"
 FIRST_EDITION = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)  # a Monday
 WEEK = timedelta(days=7)
@@ -54,7 +56,8 @@ def write_outputs(
     for fmt in ("html", "md"):
         draft_file = output / f"drafts-{label}.{fmt}"
         mode = app.settings.file_mode
-        write_output(draft_file, render.render_drafts(entries, period, fmt), mode)
+        drafted = render.render_drafts(entries, period, fmt, manuals=app.manual_info())
+        write_output(draft_file, drafted, mode)
         report_file = output / f"report-{label}.{fmt}"
         write_output(report_file, app.report(period, MANUAL, fmt), mode)
         files += [draft_file, report_file]
@@ -72,7 +75,10 @@ def run_demo(settings: Settings, output: Path) -> str:
         app = Amendwatch.open(settings, clock=lambda: now)
         try:
             app.add_manual(
-                MANUAL, f"{server.base_url}/", amendments_url=f"{server.base_url}/amendments.html"
+                MANUAL,
+                f"{server.base_url}/",
+                amendments_url=f"{server.base_url}/amendments.html",
+                network=ManualNetwork(display_name=DISPLAY_NAME),
             )
             runs: dict[int, list[RunReport]] = {}
             for edition, at in snapshot_times(server.editions):
@@ -120,4 +126,5 @@ def summarise(
         lines.extend(f"  {path}" for path in result.files)
     lines.extend(f"  {path}" for path in month_files)
     lines.append(f"  {db_path}")
+    lines.append("Open it in the web application: amendwatch demo --web")
     return "\n".join(lines)

@@ -18,7 +18,7 @@ from reports.digest import (
     weekly_counts,
     word_edits,
 )
-from reports.models import FailedCheck, WeekCount
+from reports.models import FailedCheck, ManualInfo, WeekCount
 from reports.periods import parse_week
 from reports.redline import flag_spans
 from scraper.models import Link
@@ -137,26 +137,40 @@ def test_summary_counts() -> None:
     counts = summary_counts(build_digest(changes, [failure, failure], WEEK))
     assert counts.chapters_changed == 3
     assert (counts.chapters_new, counts.chapters_removed, counts.chapters_renamed) == (1, 0, 1)
-    assert counts.sections_changed == 2
+    assert counts.sections_changed == 2  # the cosmetic one is not counted
     assert counts.sections_renumbered == 0
-    assert counts.cosmetic_changes == 1
+    assert counts.not_counted_cosmetic_only == 0  # the renamed chapter has a link added
     assert counts.links_changed == 1
     assert counts.pages_not_checked == 1
 
 
-def test_chart_covers_the_quarter_ending_with_the_period() -> None:
+def test_chart_covers_at_most_the_quarter_ending_with_the_period() -> None:
     history = (
         WeekCount("2026-W47", "Working Together", 4),
         WeekCount("2026-W40", "Working Together", 2),
         WeekCount("2026-W10", "Working Together", 9),
     )
-    (chart,) = charts(build_digest([], [], WEEK, history=history))
+    digest = build_digest([], [], WEEK, history=history)
+    since_january = ManualInfo("Working Together", "WT", datetime(2026, 1, 5, tzinfo=UTC))
+    (chart,) = charts(digest, [since_january])
     assert len(chart.bars) == 13
+    assert chart.manual == "WT"
     assert chart.bars[-1].week == "2026-W47"
     assert chart.bars[0].week == "2026-W35"
     assert chart.peak == 4
     assert chart.bars[-1].height == 80
     assert [b.count for b in chart.bars if b.week == "2026-W40"] == [2]
+    (unknown,) = charts(digest)  # not known since when: from the first week with changes
+    assert [b.week for b in unknown.bars][:2] == ["2026-W40", "2026-W41"]
+    assert len(unknown.bars) == 8
+    since_w46 = ManualInfo("Working Together", "WT", datetime(2026, 11, 12, tzinfo=UTC))
+    (recent,) = charts(digest, [since_w46])  # changes before (a backfill) still shown
+    assert recent.bars[0].week == "2026-W40"
+    (chart,) = charts(build_digest([], [], WEEK, history=history[:1]), [since_w46])
+    assert [(b.week, b.label) for b in chart.bars] == [
+        ("2026-W46", "9 Nov"),
+        ("2026-W47", "16 Nov"),
+    ]
 
 
 def test_weekly_counts_group_by_week_and_manual() -> None:
