@@ -4,12 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint types unit bench bench-quick quality clean slow browser
+.PHONY: demo test lint types unit bench bench-quick bench-harness bench-harness-quick nginx quality clean slow browser
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q --upgrade 'pip>=25.1'
+	$(BIN)/python -m pip install -q -e . --group dev
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -40,10 +40,26 @@ $(BENCH_VENV)/bin/urlwatch:
 	$(PYTHON) -m venv $(BENCH_VENV)
 	$(BENCH_VENV)/bin/python -m pip install -q urlwatch || echo "urlwatch could not be installed: the bench runs without it"
 
-bench: $(STAMP) $(BENCH_VENV)/bin/urlwatch
+# Debian's nginx-light for the CLI bench (installed only as root with apt, like `make browser`)
+nginx:
+	@if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ] && [ "$$(id -u)" = 0 ] \
+		&& command -v apt-get >/dev/null; then \
+		(apt-get update -qq && apt-get install -y -qq nginx-light) \
+			|| echo "nginx could not be installed: the CLI bench cannot run"; \
+	fi
+
+# what users run: the installed CLI, default settings, on nginx, urlwatch beside it (issue 18)
+bench: $(STAMP) $(BENCH_VENV)/bin/urlwatch nginx
+	$(BIN)/python bench/cli_bench.py $(BENCH_ARGS)
+
+bench-quick: $(STAMP) $(BENCH_VENV)/bin/urlwatch nginx
+	$(BIN)/python bench/cli_bench.py --chapters 200 --doc /dev/null $(BENCH_ARGS)
+
+# the in-process harness on the project's own server: memory at 10,000 chapters, database size
+bench-harness: $(STAMP) $(BENCH_VENV)/bin/urlwatch
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
-bench-quick: $(STAMP) $(BENCH_VENV)/bin/urlwatch
+bench-harness-quick: $(STAMP) $(BENCH_VENV)/bin/urlwatch
 	$(BIN)/python bench/run.py --chapters 300 --rss-chapters 600 --db-chapters 500 --db-weeks 8 --doc /dev/null $(BENCH_ARGS)
 
 # quality on real documents (../shared/devcorpus or --corpus DIR; loopback only): see docs/quality.md

@@ -2,6 +2,14 @@
 
 Expected failures (``AmendwatchError``) become one-line ``click.ClickException``s with a
 hint of what to do next; nothing here prints a traceback for them.
+
+Start-up: ``amendwatch --version`` and ``--help`` import click and this module only (under
+150 ms, docs/benchmarks.md "Start-up"). The commands here import what they need when they
+run; the commands of the ``cli_*`` modules are listed in :data:`LAZY_COMMANDS` and their
+module is imported only when one of them runs. A new command module adds its commands there
+(name, ``module:attribute``, the first paragraph of its help): ``register`` lines would
+import it on every start. tests/integration/test_integration_cli_startup.py checks the table
+against each module's ``register`` and the listing against the real commands' help.
 """
 
 from __future__ import annotations
@@ -9,44 +17,117 @@ from __future__ import annotations
 import json
 import signal
 import sys
-from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, TypeVar
 
 import click
 
-from amendwatch import cli_audit, cli_delivery, cli_drafts, cli_manual, cli_verify, views
-from amendwatch.api import utc_now
+from amendwatch import __version__
 from amendwatch.clitools import (
     AmendwatchGroup,
+    LazyCommand,
     echo,
     emit,
     opened,
     select_period,
     settings_of,
+    stdout_is_terminal,
 )
-from amendwatch.config import load_settings
-from amendwatch.snapshotrun import incomplete
-from reports import render
-from reports.periods import parse_range, parse_when
-from scraper.session import stop_on_signals
 
-F = TypeVar("F", bound=Callable[..., Any])
+LAZY_COMMANDS = (
+    LazyCommand(
+        "manual", "amendwatch.cli_manual:manual", "Add and list the manuals being watched."
+    ),
+    LazyCommand(
+        "config",
+        "amendwatch.cli_config:config_group",
+        "Check the scheduler's configuration file (amendwatch.toml).",
+    ),
+    LazyCommand(
+        "notify",
+        "amendwatch.cli_notify:notify",
+        "Alerts through Apprise (the amendwatch[notify] extra): see docs/notify.md.",
+    ),
+    LazyCommand(
+        "verify",
+        "amendwatch.cli_verify:verify",
+        "Recompute the observation hash chain, every stored body's hash and every sealed row's"
+        " hash; print the chain head. --deep also re-derives what was derived and compares.",
+    ),
+    LazyCommand(
+        "show-manual",
+        "amendwatch.cli_audit:show_manual",
+        "The whole manual NAME as it stood on a date: its chapters and each one's version.",
+    ),
+    LazyCommand(
+        "export",
+        "amendwatch.cli_audit:export_group",
+        "Export evidence: WARC files of the captures, or an evidence pack.",
+    ),
+    LazyCommand("import", "amendwatch.cli_audit:import_group", "Import archived captures."),
+    LazyCommand(
+        "rederive",
+        "amendwatch.cli_audit:rederive",
+        "Re-run extraction on the stored captures; differences are recorded as derivations.",
+    ),
+    LazyCommand(
+        "compact",
+        "amendwatch.cli_audit:compact",
+        "Rewrite rows stored before compact storage into it, then shrink the file.",
+    ),
+    LazyCommand(
+        "browse",
+        "amendwatch.cli_audit:browse",
+        "Open the database in Datasette on 127.0.0.1 (read-only), with auditors' queries.",
+    ),
+    LazyCommand(
+        "draft",
+        "amendwatch.cli_drafts:draft",
+        "Draft the amendment entries of a period in the house style (and store them, unless"
+        " --preview).",
+    ),
+    LazyCommand(
+        "schedule", "amendwatch.cli_delivery:schedule", "The long-running scheduler (APScheduler)."
+    ),
+    LazyCommand(
+        "deliver",
+        "amendwatch.cli_delivery:deliver",
+        "Deliver a week's report now, as the config's [email] and report_dir say.",
+    ),
+    LazyCommand(
+        "feed",
+        "amendwatch.cli_delivery:feed",
+        "The Atom feed of manual NAME's latest detected changes (at most 100).",
+    ),
+    LazyCommand(
+        "serve",
+        "amendwatch.cli_delivery:serve",
+        "The old name of `amendwatch web`: prints the new name, then runs it.",
+    ),
+    LazyCommand(
+        "user", "amendwatch.cli_web:user", "Accounts of the web application (amendwatch web)."
+    ),
+    LazyCommand(
+        "web",
+        "amendwatch.cli_web:web",
+        "Serve the web application (review, sign-off, point-in-time browsing) until Ctrl-C.",
+    ),
+)
 
 
-@click.group(cls=AmendwatchGroup)
+@click.group(cls=AmendwatchGroup, lazy=LAZY_COMMANDS)
 @click.option(
     "--db",
     type=click.Path(dir_okay=False),
     default=None,
     help="SQLite database (default ./amendwatch.db or $AMENDWATCH_DB).",
 )
-@click.version_option(package_name="amendwatch")
+@click.version_option(__version__, prog_name="amendwatch")
 @click.pass_context
 def cli(ctx: click.Context, db: str | None) -> None:
     """Watch guidance manuals, keep every version, diff by section, draft amendments."""
-    ctx.obj = load_settings(db)
+    # the settings (--db and the environment) are read when a command first needs them:
+    # clitools.settings_of
 
 
 # snapshot ----------------------------------------------------------------------------
@@ -62,6 +143,12 @@ def cli(ctx: click.Context, db: str | None) -> None:
     show_default=True,
     help="Seconds to wait for another run's lock on the database before giving up.",
 )
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="amendwatch.toml: apply its [fetch], then time-stamp ([timestamp]) and alert ([notify]).",
+)
 @click.pass_context
 def snapshot(
     ctx: click.Context,
@@ -70,14 +157,27 @@ def snapshot(
     quiet: bool,
     verbose: bool,
     wait: float,
+    config_path: Path | None,
 ) -> None:
     """Discover, fetch, extract, store and diff the chapters of the manuals (all by default)."""
+    from amendwatch import views  # noqa: PLC0415
+    from amendwatch.afterrun import after_run  # noqa: PLC0415
+    from amendwatch.config import fetch_settings, load_schedule_config  # noqa: PLC0415
+    from amendwatch.snapshotrun import incomplete  # noqa: PLC0415
+    from reports.periods import parse_when  # noqa: PLC0415
+    from scraper.session import stop_on_signals  # noqa: PLC0415
+
     when = parse_when(at) if at else None
-    with stop_on_signals() as stopping, opened(ctx) as app:
+    config = load_schedule_config(config_path) if config_path else None
+    settings = fetch_settings(settings_of(ctx), config) if config else None
+    with stop_on_signals() as stopping, opened(ctx, settings) as app:
         report = views.run_snapshot(
             app, names, when, quiet=quiet, verbose=verbose, wait=wait, stop=stopping
         )
+        after = after_run(app, config, report.run_id) if config else None
     echo(views.snapshot_summary(report))
+    for line in after.lines if after else ():
+        echo(line)
     if stopping.signal is not None:  # SIGINT/SIGTERM: the fetch in flight was stopped
         name = signal.Signals(stopping.signal).name
         echo(f"stopped by {name}: the chapters not checked wait for the next run", err=True)
@@ -98,14 +198,20 @@ def snapshot(
 def changes(
     ctx: click.Context, since: str | None, until: str | None, manual_name: str | None, fmt: str
 ) -> None:
-    """List detected changes, chapter by chapter and section by section."""
+    """List detected changes in the order they were detected, section by section."""
+    from amendwatch import views  # noqa: PLC0415
+    from amendwatch.api import utc_now  # noqa: PLC0415
+    from reports.periods import parse_range  # noqa: PLC0415
+    from reports.render import changes_payload  # noqa: PLC0415
+
     period = parse_range(since or "1970-01-01", until or utc_now().date().isoformat())
     with opened(ctx, readonly=True) as app:
-        if fmt == "json":
-            echo(json.dumps(app.changes_json(period, manual_name), indent=2))
-        else:
-            found = app.changes(period, manual_name)
-            echo(views.changes_text(found, app.unconfirmed(period, manual_name)))
+        found = sorted(app.changes(period, manual_name), key=lambda c: (c.detected_at, c.change_id))
+        pending = sorted(app.unconfirmed(period, manual_name), key=lambda u: u.observed_at)
+    if fmt == "json":
+        echo(json.dumps(changes_payload(found, pending), indent=2))
+    else:
+        echo(views.changes_text(found, pending))
 
 
 @cli.command()
@@ -124,9 +230,11 @@ def diff(
     output: str | None,
 ) -> None:
     """Show what changed in CHAPTER (a URL or part of its title) between two versions."""
+    from reports.render import render_change  # noqa: PLC0415
+
     with opened(ctx, readonly=True) as app:
         change = app.diff(chapter, from_ref, to_ref)
-    emit(ctx, render.render_change(change, fmt), output)
+    emit(ctx, render_change(change, fmt), output)
 
 
 # report ------------------------------------------------------------------------------
@@ -135,7 +243,12 @@ def diff(
 @click.option("--since", help="Start date of a custom range.")
 @click.option("--until", help="End date of a custom range (inclusive).")
 @click.option("--manual", "manual_name", help="Only this manual.")
-@click.option("--format", "fmt", type=click.Choice(["html", "md", "json"]), default="html")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["html", "md", "json"]),
+    help="Default: md on a terminal, html to a pipe, a file or -o.",
+)
 @click.option("-o", "--output", help="Write to this file.")
 @click.pass_context
 def report(
@@ -144,14 +257,18 @@ def report(
     since: str | None,
     until: str | None,
     manual_name: str | None,
-    fmt: str,
+    fmt: str | None,
     output: str | None,
 ) -> None:
     """The weekly compliance digest: what changed, with redlines, and what was not checked."""
+    from amendwatch.api import utc_now  # noqa: PLC0415
+
     if not (week or since or until):
         now = utc_now()
         since = (now - timedelta(days=6)).date().isoformat()
         until = now.date().isoformat()
+    if fmt is None:  # Markdown reads on a terminal; HTML for files and pipes, as before
+        fmt = "md" if output is None and stdout_is_terminal() else "html"
     period = select_period(ctx, month=None, week=week, since=since, until=until)
     with opened(ctx, readonly=True) as app:
         text = app.report(period, manual_name, fmt)
@@ -172,6 +289,8 @@ def amendments(ctx: click.Context, name_or_url: str, fmt: str, follow_archives: 
     """Fetch and parse a publisher's own Amendments page (a manual NAME or a URL).
 
     Exit status 3 when the page has no entries or a linked archive could not be fetched."""
+    from amendwatch import views  # noqa: PLC0415
+
     with opened(ctx) as app:
         entries, failed = app.amendments(name_or_url, follow_archives=follow_archives)
     if not entries:  # one line (JSON keeps its shape: an empty list, the line on stderr)
@@ -191,11 +310,22 @@ def amendments(ctx: click.Context, name_or_url: str, fmt: str, follow_archives: 
 @cli.command()
 @click.argument("chapter")
 @click.option("--section", "section_ref", help="Follow one section: a number, title or lineage id.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 @click.pass_context
-def history(ctx: click.Context, chapter: str, section_ref: str | None) -> None:
+def history(ctx: click.Context, chapter: str, section_ref: str | None, fmt: str) -> None:
     """Each version of CHAPTER with when it was seen, or one section's timeline."""
+    from amendwatch import jsonout, views  # noqa: PLC0415
+
     with opened(ctx, readonly=True) as app:
-        echo(views.history_text(app, chapter, section_ref))
+        if fmt == "text":
+            text = views.history_text(app, chapter, section_ref)
+        elif section_ref is not None:
+            found, events = app.section_timeline(chapter, section_ref)
+            text = jsonout.dumps(jsonout.timeline_json(found, section_ref, events))
+        else:
+            found, entries = app.history(chapter)
+            text = jsonout.dumps(jsonout.history_json(found, entries))
+    echo(text)
 
 
 @cli.command()
@@ -206,19 +336,31 @@ def history(ctx: click.Context, chapter: str, section_ref: str | None) -> None:
 @click.pass_context
 def show(ctx: click.Context, chapter: str, as_of: str, section_ref: str | None, fmt: str) -> None:
     """The text of CHAPTER as it stood on a date, with honest bounds."""
+    from amendwatch import views  # noqa: PLC0415
+    from reports.periods import parse_when  # noqa: PLC0415
+
     with opened(ctx, readonly=True) as app:
         echo(views.show_as_of(app, chapter, parse_when(as_of), section_ref, fmt))
 
 
-# verify / runs -------------------------------------------------------------------------
+# runs ----------------------------------------------------------------------------------
 @cli.command()
 @click.option("--limit", default=20, show_default=True)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 @click.pass_context
 def runs(ctx: click.Context, limit: int, fmt: str) -> None:
     """What each run checked, changed and failed, and the listed entries it did not watch."""
+    from amendwatch import jsonout, views  # noqa: PLC0415
+
     with opened(ctx) as app:
-        echo(views.runs_json(app, limit) if fmt == "json" else views.runs_text(app, limit))
+        if fmt == "text":
+            text = views.runs_text(app, limit)
+        else:
+            rows = app.runs(limit)
+            ids = [row.id for row in rows]
+            failed = jsonout.not_checked_in_runs(app.db, ids)
+            text = jsonout.dumps(jsonout.runs_json(rows, app.unwatched(ids), failed))
+    echo(text)
 
 
 # demo --------------------------------------------------------------------------------
@@ -231,13 +373,6 @@ def demo(ctx: click.Context, output: str) -> None:
 
     summary = run_demo(settings_of(ctx), Path(output))
     echo(summary)
-
-
-cli_manual.register(cli)
-cli_verify.register(cli)
-cli_audit.register(cli)
-cli_drafts.register(cli)
-cli_delivery.register(cli)
 
 
 def main() -> None:

@@ -1,5 +1,6 @@
 """Audit and evidence commands: show-manual, export warc|evidence, import warc, rederive,
-compact, browse. Thin over :mod:`amendwatch.audit`."""
+compact, browse. Thin over :mod:`amendwatch.audit`, imported when a command runs (so that
+``--help`` stays fast)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,8 @@ from pathlib import Path
 
 import click
 
-from amendwatch import audit
-from amendwatch.clitools import echo, opened, settings_of
+from amendwatch.clitools import PORT, check_port_free, echo, opened, settings_of
 from amendwatch.errors import InputError, StoreError
-from amendwatch.outputs import atomic_file
-from reports.periods import parse_range, parse_when
-from store import compact as compaction
 
 
 def _open_output(path: str) -> Path:
@@ -34,6 +31,9 @@ def _open_output(path: str) -> Path:
 @click.pass_context
 def show_manual(ctx: click.Context, name: str, as_of: str, fmt: str) -> None:
     """The whole manual NAME as it stood on a date: its chapters and each one's version."""
+    from amendwatch import audit  # noqa: PLC0415
+    from reports.periods import parse_when  # noqa: PLC0415
+
     with opened(ctx, readonly=True) as app:
         result = audit.manual_as_of(app, name, parse_when(as_of))
     if fmt == "json":
@@ -63,6 +63,10 @@ def export_warc(
     until: str | None,
 ) -> None:
     """Write the raw captures as WARC 1.1 (request, response and revisit records)."""
+    from amendwatch import audit  # noqa: PLC0415
+    from amendwatch.outputs import atomic_file  # noqa: PLC0415
+    from reports.periods import parse_range  # noqa: PLC0415
+
     start = end = None
     if since or until:
         period = parse_range(since or "1970-01-01", until or "9999-12-30")
@@ -90,6 +94,9 @@ def export_evidence(
     ctx: click.Context, chapter: str, from_ref: str | None, to_ref: str | None, output: str
 ) -> None:
     """Write an evidence pack (zip) for CHAPTER between two versions, with a manifest."""
+    from amendwatch import audit  # noqa: PLC0415
+    from amendwatch.outputs import atomic_file  # noqa: PLC0415
+
     target = _open_output(output)
     mode = settings_of(ctx).file_mode
     with opened(ctx, readonly=True) as app, atomic_file(target, mode) as out:
@@ -108,6 +115,8 @@ def import_group() -> None:
 @click.pass_context
 def import_warc(ctx: click.Context, files: tuple[str, ...], manual_name: str | None) -> None:
     """Backfill history from WARC FILES with their original capture dates."""
+    from amendwatch import audit  # noqa: PLC0415
+
     with opened(ctx) as app:
         result = audit.import_warc(app, [Path(f) for f in files], manual_name)
     for skip in result.skipped:
@@ -126,6 +135,8 @@ def import_warc(ctx: click.Context, files: tuple[str, ...], manual_name: str | N
 @click.pass_context
 def rederive(ctx: click.Context, chapter: str | None, selector: str | None, apply: bool) -> None:
     """Re-run extraction on the stored captures; differences are recorded as derivations."""
+    from amendwatch import audit  # noqa: PLC0415
+
     with opened(ctx) as app:
         results = audit.rederive_versions(app, chapter, selector=selector, apply=apply)
     differ = [r for r in results if r.derivation_id is not None]
@@ -147,6 +158,8 @@ def rederive(ctx: click.Context, chapter: str | None, selector: str | None, appl
 @click.pass_context
 def compact(ctx: click.Context) -> None:
     """Rewrite rows stored before compact storage into it, then shrink the file."""
+    from store import compact as compaction  # noqa: PLC0415
+
     with opened(ctx) as app:
         result = app.compact()
     for line in compaction.describe(result):
@@ -154,10 +167,12 @@ def compact(ctx: click.Context) -> None:
 
 
 @click.command("browse")
-@click.option("--port", default=8001, show_default=True, help="Port on 127.0.0.1.")
+@click.option("--port", default=8001, show_default=True, type=PORT, help="Port on 127.0.0.1.")
 @click.pass_context
 def browse(ctx: click.Context, port: int) -> None:
     """Open the database in Datasette on 127.0.0.1 (read-only), with auditors' queries."""
+    from amendwatch import audit  # noqa: PLC0415
+
     settings = settings_of(ctx)
     with opened(ctx):
         pass  # create/migrate the database first
@@ -166,6 +181,7 @@ def browse(ctx: click.Context, port: int) -> None:
         metadata = Path(folder) / "metadata.json"
         metadata.write_text(json.dumps(audit.browse_metadata(db_path)), encoding="utf-8")
         command = audit.browse_command(db_path, metadata, port)
+        check_port_free("127.0.0.1", port)
         echo(f"browse at http://127.0.0.1:{port}/{db_path.stem} (Ctrl-C to stop)")
         try:
             subprocess.run(command, check=True)

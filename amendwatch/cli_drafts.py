@@ -1,13 +1,11 @@
-"""The editor's commands: draft the entries of a period, edit, approve, reject."""
+"""The editor's commands: draft the entries of a period, edit, approve, reject. What they run
+on is imported when a command runs (so that ``--help`` stays fast)."""
 
 from __future__ import annotations
 
 import click
 
-from amendwatch import editorial, views
 from amendwatch.clitools import echo, emit, opened, select_period
-from reports import render
-from reports.draft import draft_entries
 
 
 def _period_options(func: click.decorators.FC) -> click.decorators.FC:
@@ -45,6 +43,9 @@ def draft(
     --preview)."""
     if ctx.invoked_subcommand is not None:
         return
+    from reports import render  # noqa: PLC0415
+    from reports.draft import draft_entries  # noqa: PLC0415
+
     period = select_period(ctx, month=month, week=None, since=since, until=until)
     with opened(ctx, readonly=preview) as app:
         if preview:
@@ -61,6 +62,8 @@ def draft(
 @click.pass_context
 def draft_edit(ctx: click.Context, draft_id: int, text: str | None, who: str) -> None:
     """Change the details of a drafted entry."""
+    from amendwatch import views  # noqa: PLC0415
+
     with opened(ctx) as app:
         views.edit_draft(app, draft_id, text, who)
     echo(f"draft {draft_id} edited")
@@ -72,6 +75,8 @@ def draft_edit(ctx: click.Context, draft_id: int, text: str | None, who: str) ->
 @click.pass_context
 def draft_approve(ctx: click.Context, draft_id: int, who: str) -> None:
     """Approve a drafted entry for publication."""
+    from amendwatch import views  # noqa: PLC0415
+
     with opened(ctx) as app:
         views.set_draft_status(app, draft_id, "approved", who)
     echo(f"draft {draft_id} approved")
@@ -83,6 +88,8 @@ def draft_approve(ctx: click.Context, draft_id: int, who: str) -> None:
 @click.pass_context
 def draft_reject(ctx: click.Context, draft_id: int, who: str) -> None:
     """Reject a drafted entry."""
+    from amendwatch import views  # noqa: PLC0415
+
     with opened(ctx) as app:
         views.set_draft_status(app, draft_id, "rejected", who)
     echo(f"draft {draft_id} rejected")
@@ -96,6 +103,8 @@ def draft_list(
     ctx: click.Context, month: str | None, since: str | None, until: str | None, fmt: str
 ) -> None:
     """The stored drafts of a period: id, status, chapter, who changed it last and when."""
+    from amendwatch import editorial  # noqa: PLC0415
+
     period = select_period(ctx, month=month, week=None, since=since, until=until)
     with opened(ctx) as app:
         rows = editorial.draft_rows(app, period)
@@ -108,6 +117,8 @@ def draft_list(
 @click.pass_context
 def draft_history(ctx: click.Context, draft_id: int) -> None:
     """Who did what to a drafted entry, and when."""
+    from amendwatch import editorial  # noqa: PLC0415
+
     with opened(ctx) as app:
         events = editorial.draft_history(app, draft_id)
         echo(editorial.history_text(app.get_draft(draft_id), events))
@@ -127,6 +138,8 @@ def draft_export(
     output: str | None,
 ) -> None:
     """The page to publish: only the approved entries of the period (edited text if edited)."""
+    from amendwatch import editorial  # noqa: PLC0415
+
     period = select_period(ctx, month=month, week=None, since=since, until=until)
     with opened(ctx) as app:
         page = editorial.export_page(app, period, fmt)

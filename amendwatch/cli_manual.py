@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import astuple
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from amendwatch.clitools import echo, opened, settings_of
-from amendwatch.contentscheck import check_new_manual, probe_new_manual
-from store.models import Manual
 from store.network import ManualNetwork, parse_cookie, parse_header
+
+if TYPE_CHECKING:  # imported where used: `--help` stays fast
+    from store.models import Manual
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -108,6 +109,9 @@ def manual_add(
 ) -> None:
     """Watch the manual NAME whose contents page is CONTENTS_URL (tried once first: one
     that fails, is not HTML or lists no chapter links is refused unless --no-check)."""
+    from amendwatch.contentscheck import check_new_manual, probe_new_manual  # noqa: PLC0415
+    from store.models import Manual  # noqa: PLC0415
+
     network = network_of(display_name, headers, cookies, user_agent)
     candidate = Manual(
         0, name, contents_url, amendments_url, content_selector, None,
@@ -180,11 +184,17 @@ def manual_set(
 
 
 @manual.command("list")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 @click.pass_context
-def manual_list(ctx: click.Context) -> None:
+def manual_list(ctx: click.Context, fmt: str) -> None:
     """List the manuals being watched."""
     with opened(ctx) as app:
         found = app.manuals()
+    if fmt == "json":
+        from amendwatch import jsonout  # noqa: PLC0415
+
+        echo(jsonout.dumps(jsonout.manuals_json(found)))
+        return
     if not found:
         echo("no manuals yet: add one with `amendwatch manual add NAME URL`")
     for item in found:

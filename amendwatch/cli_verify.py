@@ -9,14 +9,15 @@ from typing import TYPE_CHECKING
 
 import click
 
-from amendwatch.api import Amendwatch
 from amendwatch.clitools import echo, opened
 from amendwatch.errors import IntegrityError
-from store import chainhead
 
 if TYPE_CHECKING:
+    from amendwatch.api import Amendwatch
     from amendwatch.deepverify import DeepResult
     from amendwatch.timestamping import StampCheck
+    from store.chainhead import ChainHead
+    from store.models import VerifyResult
 
 
 @click.command()
@@ -43,31 +44,40 @@ if TYPE_CHECKING:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Check the RFC 3161 time-stamps against this CA (or TSA) certificate, PEM.",
 )
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 @click.pass_context
 def verify(
-    ctx: click.Context, against: str | None, deep: bool, jobs: int | None, tsa_cert: Path | None
+    ctx: click.Context,
+    against: str | None,
+    deep: bool,
+    jobs: int | None,
+    tsa_cert: Path | None,
+    fmt: str,
 ) -> None:
     """Recompute the observation hash chain, every stored body's hash and every sealed row's
     hash; print the chain head. --deep also re-derives what was derived and compares."""
+    from store import chainhead  # noqa: PLC0415 (sqlite-utils: loaded when run)
+
     published = chainhead.parse_head(against) if against else None
     with opened(ctx, readonly=True) as app:
         result = app.verify()
         head = chainhead.chain_head(app.db)
-        if result.ok and published is not None:
-            try:
-                chainhead.check_extends(app.db, published)
-            except IntegrityError as exc:
-                raise click.ClickException(f"verify FAILED: {exc}") from exc
+        refused = extends_problem(app, published) if result.ok and published else None
         deep_result = None
-        if deep and result.ok:
-            deep_result = run_deep_verify(app, jobs or os.cpu_count() or 1)
+        if deep and result.ok and refused is None:
+            deep_result = run_deep_verify(app, jobs or os.cpu_count() or 1, quiet=fmt == "json")
         stamps = check_time_stamps(app, tsa_cert) if result.ok else ()
+    if fmt == "json":
+        emit_json(result, head, published, refused, deep_result, stamps)
+        return
     if not result.ok:
         for problem in result.problems:
             echo(problem, err=True)
         raise click.ClickException(
             f"verify FAILED: {result.problems[0]} (keep this database as it is and investigate)"
         )
+    if refused is not None:
+        raise click.ClickException(f"verify FAILED: {refused}")
     echo(
         f"verify ok: {result.observations} observations, {result.bodies} stored bodies and"
         f" {result.sealed} sealed rows are intact"
@@ -80,12 +90,59 @@ def verify(
     echo(f"chain head: {head.text}")
 
 
-def run_deep_verify(app: Amendwatch, jobs: int) -> DeepResult:
+def extends_problem(app: Amendwatch, published: ChainHead) -> str | None:
+    """Why the database does not extend ``published`` (None when it does)."""
+    from store import chainhead  # noqa: PLC0415
+
+    try:
+        chainhead.check_extends(app.db, published)
+    except IntegrityError as exc:
+        return str(exc)
+    return None
+
+
+def emit_json(
+    result: VerifyResult,
+    head: ChainHead,
+    published: ChainHead | None,
+    refused: str | None,
+    deep: DeepResult | None,
+    stamps: tuple[StampCheck, ...],
+) -> None:
+    """``--format json`` (docs/json.md); exit 1 when anything failed, as the text does."""
+    from amendwatch import jsonout  # noqa: PLC0415
+
+    extra: dict[str, object] = {
+        "against": None
+        if published is None
+        else {"head": published.text, "ok": refused is None, "problem": refused},
+        "deep": None if deep is None else {
+            "ok": deep.ok, "versions": deep.versions, "changes": deep.changes,
+            "skipped": deep.skipped, "problem_count": deep.problem_count,
+            "problems": list(deep.problems),
+        },
+        "timestamps": [
+            {"id": c.stamp_id, "run": c.run_id, "ok": c.ok, "problems": list(c.problems)}
+            for c in stamps
+        ],
+    }  # fmt: skip
+    echo(jsonout.dumps(jsonout.verify_json(result, head, extra)))
+    failed = (
+        not result.ok
+        or refused is not None
+        or (deep is not None and not deep.ok)
+        or any(not c.ok for c in stamps)
+    )
+    if failed:
+        raise SystemExit(1)
+
+
+def run_deep_verify(app: Amendwatch, jobs: int, *, quiet: bool = False) -> DeepResult:
     """``deep_verify`` in ``jobs`` processes, with a progress bar on a terminal."""
     from amendwatch.deepverify import deep_verify  # noqa: PLC0415 (heavy: extraction)
 
     path = app.settings.db_path
-    if not sys.stderr.isatty():
+    if quiet or not sys.stderr.isatty():
         return deep_verify(app.db, path=path, jobs=jobs)
     total = app.db.execute(
         "SELECT (SELECT COUNT(*) FROM versions) + (SELECT COUNT(*) FROM changes)"

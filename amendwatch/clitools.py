@@ -9,21 +9,27 @@ the terminal. Files written with ``-o`` go through :func:`amendwatch.outputs.wri
 
 from __future__ import annotations
 
+import importlib
 import logging
+import os
 import re
+import socket
 import sqlite3
-from collections.abc import Iterator
+import sys
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from dataclasses import dataclass
+from gettext import gettext
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from amendwatch.api import Amendwatch, utc_now
-from amendwatch.config import Settings
-from amendwatch.errors import AmendwatchError, InputError
-from amendwatch.outputs import disk_full, is_disk_full, write_output
-from reports.models import Period
-from reports.periods import month_of, parse_month, parse_range, parse_week
+from amendwatch.errors import AmendwatchError, ConfigError, InputError
+
+if TYPE_CHECKING:  # imported where used: `--help` and `--version` load none of them
+    from amendwatch.api import Amendwatch
+    from amendwatch.config import Settings
+    from reports.models import Period
 
 # C0 controls but tab and newline, DEL, C1 controls (8-bit CSI/OSC) and bidirectional overrides
 _UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
@@ -48,8 +54,53 @@ class SafeFormatter(logging.Formatter):
         return terminal_safe(super().format(record))
 
 
+@dataclass(frozen=True)
+class LazyCommand:
+    """A command of the top-level group whose module is imported only when the command is
+    run or its own help asked for: ``amendwatch --help`` lists it from ``summary``, the
+    first paragraph of its help (a test checks the listing against the real commands)."""
+
+    name: str
+    target: str  # "amendwatch.cli_drafts:draft": the module and the click command in it
+    summary: str
+
+    def load(self) -> click.Command:
+        module, _, attribute = self.target.partition(":")
+        command = getattr(importlib.import_module(module), attribute)
+        if not isinstance(command, click.Command):
+            raise TypeError(f"{self.target} is not a click command")
+        return command
+
+
 class AmendwatchGroup(click.Group):
-    """A click group that turns expected failures, and a full disk, into one-line errors."""
+    """The top-level group: commands of other modules loaded lazily (``lazy``), and
+    expected failures, and a full disk, turned into one-line errors."""
+
+    def __init__(self, *args: Any, lazy: Sequence[LazyCommand] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = {command.name: command for command in lazy}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy and cmd_name not in self.commands:
+            self.add_command(self.lazy[cmd_name].load(), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """As click lists commands, but a lazy command not loaded yet by its summary."""
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.commands.get(name)
+            if command is None:  # a lazy one: the same short help, from its first paragraph
+                command = click.Command(name, help=self.lazy[name].summary)
+            if not command.hidden:
+                rows.append((name, command))
+        if rows:
+            limit = formatter.width - 6 - max(len(name) for name, _ in rows)
+            with formatter.section(gettext("Commands")):  # as click words it
+                formatter.write_dl([(name, cmd.get_short_help_str(limit)) for name, cmd in rows])
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -57,13 +108,22 @@ class AmendwatchGroup(click.Group):
         except AmendwatchError as exc:
             raise click.ClickException(terminal_safe(str(exc))) from exc
         except (OSError, sqlite3.OperationalError) as exc:
+            from amendwatch.outputs import disk_full, is_disk_full  # noqa: PLC0415
+
             if not is_disk_full(exc):
                 raise
             raise click.ClickException(str(disk_full("the database or an output file"))) from exc
 
 
 def settings_of(ctx: click.Context) -> Settings:
-    settings: Settings = ctx.find_root().obj
+    """The settings of this invocation (``--db`` and the environment), read on first use:
+    ``--help`` of a command reads no configuration."""
+    root = ctx.find_root()
+    if root.obj is None:
+        from amendwatch.config import load_settings  # noqa: PLC0415
+
+        root.obj = load_settings(root.params.get("db"))
+    settings: Settings = root.obj
     return settings
 
 
@@ -73,6 +133,8 @@ def opened(
 ) -> Iterator[Amendwatch]:
     """The API over the ``--db`` database. ``readonly`` (the read commands): an existing
     database, opened so that nothing is created or written (see ``store.db``)."""
+    from amendwatch.api import Amendwatch  # noqa: PLC0415
+
     app = Amendwatch.open(settings or settings_of(ctx), readonly=readonly)
     try:
         yield app
@@ -84,6 +146,8 @@ def emit(ctx: click.Context, text: str, output: str | None) -> None:
     """Write ``text`` to the ``-o`` file (whole or not at all, with the configured file
     mode), or to standard output."""
     if output:
+        from amendwatch.outputs import write_output  # noqa: PLC0415
+
         write_output(output, text, settings_of(ctx).file_mode)
         echo(f"wrote {output}", err=True)
     else:
@@ -93,6 +157,9 @@ def emit(ctx: click.Context, text: str, output: str | None) -> None:
 def select_period(
     ctx: click.Context, *, month: str | None, week: str | None, since: str | None, until: str | None
 ) -> Period:
+    from amendwatch.api import utc_now  # noqa: PLC0415
+    from reports.periods import month_of, parse_month, parse_range, parse_week  # noqa: PLC0415
+
     if month and (since or until):
         raise InputError("give --period or --since/--until, not both")
     if month:
@@ -103,3 +170,24 @@ def select_period(
         now = utc_now()
         return parse_range(since or "1970-01-01", until or now.date().isoformat())
     return month_of(utc_now())
+
+
+def stdout_is_terminal() -> bool:
+    """Standard output is a terminal (not a pipe, a file or click's test runner)."""
+    return sys.stdout.isatty()
+
+
+PORT = click.IntRange(1, 65535)  # a --port: a bad one is click's usage error, exit 2
+
+
+def check_port_free(host: str, port: int) -> None:
+    """A one-line error now when ``host:port`` cannot be listened on (in use, or privileged),
+    rather than the server's traceback later."""
+    try:
+        with socket.create_server((host, port)):
+            pass
+    except OSError as exc:  # its strerror names the address again: the errno's text alone
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        raise ConfigError(
+            f"cannot listen on {host}:{port}: {reason}", "choose another --port"
+        ) from exc

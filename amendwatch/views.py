@@ -296,33 +296,3 @@ def runs_text(app: Amendwatch, limit: int) -> str:
         )
         lines.extend(not_watched_lines(unwatched.get(r.id, ())))
     return "\n".join(lines)
-
-
-def runs_json(app: Amendwatch, limit: int) -> str:
-    rows = app.runs(limit)
-    unwatched = app.unwatched([r.id for r in rows])
-    return json.dumps(
-        {
-            "runs": [
-                {
-                    "id": r.id,
-                    "kind": r.kind,
-                    "started_at": r.started_at.isoformat(),
-                    "finished_at": r.finished_at.isoformat() if r.finished_at else None,
-                    "status": r.status,
-                    "checked": r.checked,
-                    "changed": r.changed,
-                    "reverted": r.reverted,
-                    "failed": r.failed,
-                    "errors": list(r.errors),
-                    "not_watched": [
-                        {"manual": u.manual, "url": u.url, "title": u.title, "reason": u.reason}
-                        for u in unwatched.get(r.id, ())
-                    ],
-                }
-                for r in rows
-            ]
-        },
-        indent=2,
-        ensure_ascii=False,
-    )

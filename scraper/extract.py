@@ -53,7 +53,7 @@ def parse_html(html: bytes | str) -> BeautifulSoup:
 
 
 def _classes(tag: Tag) -> str:
-    classes = tag.get("class") or []
+    classes = tag.get("class") or ""
     return " ".join(classes) if isinstance(classes, list) else str(classes)
 
 

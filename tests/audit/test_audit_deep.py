@@ -102,3 +102,23 @@ def test_a_change_summary_that_disagrees_with_its_diff_is_caught(db_copy: Path) 
     assert plain_ok(db_copy)
     code, output = deep(db_copy)
     assert code == 1 and "changes row 1" in output and "summary" in output, output
+
+
+def test_verify_json_carries_against_deep_and_its_failures(db_copy: Path) -> None:
+    import json  # noqa: PLC0415
+
+    import jsonschema  # type: ignore[import-untyped]  # noqa: PLC0415
+
+    schema = json.loads((Path(__file__).parents[2] / "docs/schemas/verify.json").read_text())
+    head = run(db_copy, "verify").output.split("chain head: ")[1].split()[0]
+    good = run(db_copy, "verify", "--format", "json", "--deep", "--against", head)
+    data = json.loads(good.output)
+    jsonschema.validate(data, schema)
+    assert good.exit_code == 0 and data["ok"] and data["deep"]["ok"]
+    assert data["against"] == {"head": head, "ok": True, "problem": None}
+    forge(db_copy, "versions", 1, {"title": "A title the page never had"})
+    bad = run(db_copy, "verify", "--format", "json", "--deep")
+    data = json.loads(bad.output)
+    jsonschema.validate(data, schema)
+    assert bad.exit_code == 1 and data["ok"] and not data["deep"]["ok"]
+    assert any("versions row 1" in problem for problem in data["deep"]["problems"])

@@ -302,3 +302,21 @@ def test_a_scheduled_run_is_time_stamped_and_a_dead_tsa_does_not_fail_it(tmp_pat
     assert all(status == "ok" for _, status in runs_done)
     assert check.ok, check.problems
     assert run(db_path, "verify", "--tsa-cert", str(ca)).exit_code == 0
+
+
+def test_snapshot_with_a_config_time_stamps_its_run(tmp_path: Path) -> None:
+    from tests.integration.minisite import MiniSite, chapter_html, contents_html  # noqa: PLC0415
+
+    authority = TsaAuthority()
+    db_path = tmp_path / "aw.db"
+    with MiniSite() as site, TsaServer(authority) as tsa:
+        site.pages["/"] = contents_html([("1.1", "Assessments", "/a.html")])
+        site.pages["/a.html"] = chapter_html("Assessments", [("1 Scope", "Staff must act.")])
+        assert run(db_path, "manual", "add", "mini", f"{site.base_url}/").exit_code == 0
+        config = tmp_path / "amendwatch.toml"
+        config.write_text(f'[timestamp]\nurl = "{tsa.url}"\n')
+        done = run(db_path, "snapshot", "--quiet", "--config", str(config))
+    assert done.exit_code == 0, done.output
+    assert "time-stamped by" in done.output
+    bad = run(db_path, "snapshot", "--config", str(tmp_path / "missing.toml"))
+    assert bad.exit_code == 1 and "config file not found" in bad.output

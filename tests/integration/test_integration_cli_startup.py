@@ -1,0 +1,129 @@
+"""Start-up: `amendwatch --version` and `--help` import none of the heavy modules (the
+commands of the ``cli_*`` modules are loaded lazily), and the lazy listing is the listing the
+real commands give (docs/benchmarks.md, "Start-up"; bench/startup.py measures the time)."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from amendwatch.cli import LAZY_COMMANDS, cli
+from amendwatch.clitools import AmendwatchGroup
+
+ROOT = Path(__file__).resolve().parents[2]
+HEAVY = (
+    "httpx", "bs4", "lxml", "sqlite_utils", "jinja2", "rich", "apscheduler", "sqlalchemy",
+    "zstandard", "warcio", "diff_match_patch", "amendwatch.api", "amendwatch.config",
+    "amendwatch.pipeline", "amendwatch.views", "reports.render", "store.db",
+)  # fmt: skip
+PROBE = """
+import json, sys
+heavy = json.loads(sys.argv[2])
+sys.argv = ["amendwatch", *json.loads(sys.argv[1])]
+from amendwatch.cli import main
+try:
+    main()
+except SystemExit:
+    pass
+print(json.dumps(sorted(name for name in heavy if name in sys.modules)), file=sys.stderr)
+"""
+
+
+def first_paragraph(command: click.Command) -> str:
+    return " ".join((command.help or "").partition("\n\n")[0].split())
+
+
+def command_modules() -> list[str]:
+    """Every amendwatch/cli_*.py that registers commands on the top-level group."""
+    names = sorted(path.stem for path in (ROOT / "amendwatch").glob("cli_*.py"))
+    return [
+        name for name in names if hasattr(importlib.import_module(f"amendwatch.{name}"), "register")
+    ]
+
+
+def test_the_lazy_table_is_what_the_modules_register() -> None:
+    lazy = {entry.name: entry for entry in LAZY_COMMANDS}
+    registered: set[str] = set()
+    for name in command_modules():
+        group = click.Group()
+        importlib.import_module(f"amendwatch.{name}").register(group)
+        for command_name, command in group.commands.items():
+            hint = (
+                f"add LazyCommand({command_name!r}, 'amendwatch.{name}:...', ...) to LAZY_COMMANDS"
+            )
+            assert command_name in lazy, hint
+            entry = lazy[command_name]
+            assert entry.target.startswith(f"amendwatch.{name}:") and entry.load() is command
+            assert entry.summary == first_paragraph(command), f"update {command_name}'s summary"
+            assert command.short_help is None and not command.hidden and not command.deprecated
+            registered.add(command_name)
+    assert registered == set(lazy)
+    assert not registered & {name for name in cli.commands if name not in lazy}  # no clash
+
+
+@pytest.mark.parametrize("width", [60, 80, 120])
+def test_the_lazy_listing_is_the_real_commands_help(width: int) -> None:
+    lazy = {entry.name for entry in LAZY_COMMANDS}
+    own = {name: command for name, command in cli.commands.items() if name not in lazy}
+    fresh = AmendwatchGroup(
+        name="amendwatch", commands=own, params=cli.params, help=cli.help, lazy=LAZY_COMMANDS
+    )
+    real = click.Group(
+        name="amendwatch",
+        commands={**own, **{entry.name: entry.load() for entry in LAZY_COMMANDS}},
+        params=cli.params,
+        help=cli.help,
+    )
+
+    def listing(group: click.Group) -> str:
+        context = click.Context(group, info_name="amendwatch", terminal_width=width)
+        context.max_content_width = width
+        return group.get_help(context)
+
+    assert not fresh.commands.keys() & lazy  # nothing loaded: the listing comes from the table
+    assert listing(fresh) == listing(real)
+    assert not fresh.commands.keys() & lazy  # and listing did not load them
+    assert all(f"  {name} " in listing(fresh) for name in real.commands)
+
+
+def test_a_lazy_command_runs() -> None:
+    result = CliRunner().invoke(cli, ["draft", "--help"])
+    assert result.exit_code == 0 and "--preview" in result.output
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--version"], ["--help"], ["draft", "--help"], ["manual", "--help"],
+     ["export", "--help"], ["schedule", "--help"], ["snapshot", "--help"]],
+)  # fmt: skip
+def test_help_and_version_import_nothing_heavy(args: list[str]) -> None:
+    probe = subprocess.run(
+        [sys.executable, "-c", PROBE, json.dumps(args), json.dumps(HEAVY)],
+        capture_output=True, text=True, cwd=ROOT, timeout=30, check=True,
+    )  # fmt: skip
+    assert json.loads(probe.stderr.strip().splitlines()[-1]) == [], probe.stderr
+    assert "amendwatch" in probe.stdout
+
+
+@pytest.mark.slow
+def test_version_and_help_answer_within_150_ms() -> None:
+    """The installed command, timed as bench/startup.py does (on demand: timing depends on
+    what else the machine runs)."""
+    cli_path = Path(sys.executable).parent / "amendwatch"
+    bench = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "startup.py"), "--runs", "15", "--json",
+         "--cli", str(cli_path)],
+        capture_output=True, text=True, check=True, timeout=120,
+    )  # fmt: skip
+    results = json.loads(bench.stdout)["results"]
+    assert {name: figures["median_ms"] < 150 for name, figures in results.items()} == {
+        "--version": True,
+        "--help": True,
+    }, results
