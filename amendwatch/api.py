@@ -16,10 +16,11 @@ from zoneinfo import ZoneInfo
 import httpx
 from sqlite_utils import Database
 
-from amendwatch.config import Settings, cookie_values
-from amendwatch.errors import FetchError, InputError, NotFoundError
+from amendwatch import amendmentspage
+from amendwatch.amendmentspage import months_between
+from amendwatch.config import Settings
+from amendwatch.errors import InputError, NotFoundError
 from amendwatch.pipeline import ChapterOutcome
-from amendwatch.runcontext import site_policy
 from amendwatch.snapshotrun import Clock, RunHooks, RunReport, fixed_clock, record_run
 from differ.chapter import diff_chapters
 from reports.digest import build_digest, weekly_counts
@@ -33,13 +34,10 @@ from reports.models import (
     UnconfirmedChange,
 )
 from reports.periods import parse_when
-from reports.reconcile import DEFAULT_WINDOW, reconcile
 from reports.render import changes_payload, render_digest
-from scraper.amendments import archive_links, parse_amendments, parse_with_archives
-from scraper.fetch import FetchRequest, decode_body, fetch_pages
-from scraper.models import Page, PublishedEntry
+from scraper.models import PublishedEntry
 from store import compact as compaction
-from store import drafts, evidence, history, lifecycle, lock, manuals, observations, runs
+from store import drafts, evidence, history, lifecycle, lock, manuals, runs
 from store.chainhead import chain_head
 from store.db import open_db, open_db_readonly
 from store.models import (
@@ -78,16 +76,6 @@ def check_manual_urls(contents_url: str, amendments_url: str | None = None) -> N
     manuals.check_url(contents_url)
     if amendments_url:
         manuals.check_url(amendments_url)
-
-
-def months_between(period: Period) -> set[str]:
-    """The "YYYY-MM" months that a period touches."""
-    months = set()
-    cursor = period.start.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    while cursor < period.end:
-        months.add(cursor.strftime("%Y-%m"))
-        cursor = (cursor + timedelta(days=32)).replace(day=1)
-    return months
 
 
 class Amendwatch:
@@ -360,27 +348,9 @@ class Amendwatch:
     def reconciliations(
         self, period: Period, changes: Sequence[DetectedChange], manual: str | None = None
     ) -> tuple[Reconciliation, ...]:
-        """The publisher's declared entries for the period's months (the last capture before
-        the period ended) compared with what was detected up to 8 weeks either side."""
-        selected = [manuals.get_manual(self.db, manual)] if manual else self.manuals()
-        months = months_between(period)
-        window = DEFAULT_WINDOW
-        around = history.changes_in(self.db, period.start - window, period.end + window, manual)
-        detected = list({c.change_id: c for c in (*around, *changes)}.values())
-        found = []
-        for item in selected:
-            page = observations.latest_capture(self.db, item.id, "amendments", period.end)
-            if page is None:
-                continue
-            declared = [
-                entry
-                for entry in parse_amendments(decode_body(page), page.final_url or page.url)
-                if entry.month in months
-            ]
-            titles = [c.title for c in lifecycle.active_chapters(self.db, item.id)]
-            rec = reconcile(item.name, declared, detected, period=period, chapters=titles)
-            found.append(rec)
-        return tuple(found)
+        """The publisher's declared entries compared with what was detected (see
+        :func:`amendwatch.amendmentspage.reconciliations`)."""
+        return amendmentspage.reconciliations(self, period, changes, manual)
 
     def verify(self) -> VerifyResult:
         return evidence.verify(self.db)
@@ -399,30 +369,4 @@ class Amendwatch:
     ) -> tuple[tuple[PublishedEntry, ...], tuple[str, ...]]:
         """The entries of a manual's (or a URL's) Amendments page, with those of the year
         archives it links when ``follow_archives``; and the archive URLs that failed."""
-        url, manual = name_or_url, None
-        if "://" not in name_or_url:
-            manual = manuals.get_manual(self.db, name_or_url)
-            if not manual.amendments_url:
-                raise InputError(
-                    f"manual {manual.name!r} has no Amendments page",
-                    "add it with `manual add ... --amendments-url URL`",
-                )
-            url = manual.amendments_url
-        (page,) = self._fetch([url], manual)
-        if not page.ok:
-            raise FetchError(f"could not fetch {url}: {page.error or f'HTTP {page.status}'}")
-        html, base = decode_body(page), page.final_url or page.url
-        if not follow_archives:
-            return parse_amendments(html, base), ()
-        archives = self._fetch(list(archive_links(html, base)), manual)
-        bodies = {p.url: decode_body(p) for p in archives if p.ok}
-        failed = tuple(p.url for p in archives if not p.ok)
-        return parse_with_archives(html, base, bodies.get), failed
-
-    def _fetch(self, urls: list[str], manual: Manual | None = None) -> Sequence[Page]:
-        """Fetch with the manual's own policy (hosts, headers, cookies, User-Agent) if given."""
-        requests = [FetchRequest(u) for u in urls]
-        policy = self.settings.fetch
-        if manual is not None:
-            policy = site_policy(policy, manual, cookie_values)
-        return fetch_pages(requests, policy, self.clock, transport=self.transport)
+        return amendmentspage.published_entries(self, name_or_url, follow_archives)
