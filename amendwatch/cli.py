@@ -208,10 +208,12 @@ def changes(
     with opened(ctx, readonly=True) as app:
         found = sorted(app.changes(period, manual_name), key=lambda c: (c.detected_at, c.change_id))
         pending = sorted(app.unconfirmed(period, manual_name), key=lambda u: u.observed_at)
-    if fmt == "json":
-        echo(json.dumps(changes_payload(found, pending), indent=2))
-    else:
-        echo(views.changes_text(found, pending))
+        if fmt == "json":  # with each change's review state (the web app's review page)
+            from amendwatch.reviews import add_review_state  # noqa: PLC0415
+
+            echo(json.dumps(add_review_state(changes_payload(found, pending), app), indent=2))
+            return
+    echo(views.changes_text(found, pending))
 
 
 @cli.command()
@@ -366,9 +368,16 @@ def runs(ctx: click.Context, limit: int, fmt: str) -> None:
 # demo --------------------------------------------------------------------------------
 @cli.command()
 @click.option("--output", default="demo-output", show_default=True, help="Folder for the outputs.")
+@click.option("--web", is_flag=True, help="Then serve the web application until Ctrl-C.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True)
 @click.pass_context
-def demo(ctx: click.Context, output: str) -> None:
+def demo(ctx: click.Context, output: str, web: bool, port: int) -> None:
     """Serve the bundled manual on 127.0.0.1 in three editions, snapshot each, draft and report."""
+    if web:
+        from amendwatch.demo.web import demo_web  # noqa: PLC0415
+
+        demo_web(settings_of(ctx), Path(output), echo, port=port)
+        return
     from amendwatch.demo.runner import run_demo  # noqa: PLC0415
 
     summary = run_demo(settings_of(ctx), Path(output))

@@ -1,14 +1,15 @@
-"""Delivery commands: the scheduler, the weekly report by email or folder, Atom feeds, serve."""
+"""Delivery commands: the scheduler, the weekly report by email or folder, Atom feeds, serve.
+What they run on is imported when a command runs (so that ``--help`` stays fast)."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import click
 
-from amendwatch.api import utc_now
+from amendwatch.cli_web import web_options
 from amendwatch.clitools import echo, emit, opened, settings_of
-from amendwatch.config import fetch_settings, load_schedule_config
 from amendwatch.errors import ConfigError
 
 CONFIG_OPTION = click.option(
@@ -25,14 +26,36 @@ def schedule() -> None:
 @schedule.command("run")
 @CONFIG_OPTION
 @click.option("--quiet", "-q", is_flag=True, help="Log warnings and errors only.")
-@click.option("--verbose", "-v", is_flag=True, help="Log every chapter checked.")
+@click.option(
+    "--verbose",
+    "-v",
+    count=True,
+    help="-v: log every chapter checked; -vv: also every HTTP request (httpx, httpcore).",
+)
 @click.pass_context
-def schedule_run(ctx: click.Context, config_path: str, quiet: bool, verbose: bool) -> None:
+def schedule_run(ctx: click.Context, config_path: str, quiet: bool, verbose: int) -> None:
     """Run snapshots and reports on the schedule of the config file until stopped."""
     from amendwatch import scheduler  # noqa: PLC0415 - APScheduler loads only when used
 
-    verbosity = -1 if quiet else (1 if verbose else 0)
+    verbosity = -1 if quiet else min(verbose, 2)
+    quiet_http_logs(verbosity)
     scheduler.run_forever(settings_of(ctx), Path(config_path), verbosity)
+
+
+def _warnings_only(record: logging.LogRecord) -> bool:
+    return record.levelno >= logging.WARNING
+
+
+def quiet_http_logs(verbosity: int) -> None:
+    """httpx's and httpcore's loggers show only warnings unless ``verbosity`` is 2 (-vv):
+    httpcore alone writes a dozen debug lines per request, httpx one line. httpcore logs on
+    child loggers (``httpcore.http11``...), which inherit its level; httpx on its own, whose
+    level :func:`amendwatch.scheduler.configure_logging` sets, hence a filter there."""
+    logging.getLogger("httpcore").setLevel(logging.WARNING if verbosity < 2 else logging.DEBUG)
+    httpx_logger = logging.getLogger("httpx")
+    httpx_logger.removeFilter(_warnings_only)
+    if verbosity < 2:
+        httpx_logger.addFilter(_warnings_only)
 
 
 @schedule.command("list")
@@ -54,6 +77,8 @@ def schedule_list(ctx: click.Context, config_path: str) -> None:
 def deliver(ctx: click.Context, config_path: str, week: str | None) -> None:
     """Deliver a week's report now, as the config's [email] and report_dir say."""
     from amendwatch import delivery  # noqa: PLC0415
+    from amendwatch.api import utc_now  # noqa: PLC0415
+    from amendwatch.config import fetch_settings, load_schedule_config  # noqa: PLC0415
 
     config = load_schedule_config(Path(config_path))
     if config.report_dir is None and config.email is None:
@@ -77,6 +102,7 @@ def deliver(ctx: click.Context, config_path: str, week: str | None) -> None:
 def feed(ctx: click.Context, name: str, output: str | None) -> None:
     """The Atom feed of manual NAME's latest detected changes (at most 100)."""
     from amendwatch import delivery  # noqa: PLC0415
+    from amendwatch.api import utc_now  # noqa: PLC0415
 
     with opened(ctx, readonly=True) as app:
         text = delivery.feed_xml(app, name, utc_now())
@@ -84,28 +110,7 @@ def feed(ctx: click.Context, name: str, output: str | None) -> None:
 
 
 @click.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8080, show_default=True, type=int)
-@click.option(
-    "--allow-host",
-    "allowed_hosts",
-    multiple=True,
-    help="Another Host name clients may use (besides 127.0.0.1, localhost and --host).",
-)
-@click.option(
-    "--max-connections",
-    default=16,
-    show_default=True,
-    type=click.IntRange(1, 1024),
-    help="Connections served at once; more are answered 503.",
-)
-@click.option(
-    "--idle-timeout",
-    default=10.0,
-    show_default=True,
-    type=click.FloatRange(0.1, 3600),
-    help="Seconds a connection may stay silent before it is closed.",
-)
+@web_options
 @click.pass_context
 def serve(
     ctx: click.Context,
@@ -115,29 +120,14 @@ def serve(
     max_connections: int,
     idle_timeout: float,
 ) -> None:
-    """Serve /feeds/<manual>.atom and /reports/latest.html over HTTP until interrupted."""
-    from amendwatch.serve import make_server  # noqa: PLC0415
+    """The old name of `amendwatch web`: prints the new name, then runs it."""
+    from amendwatch.cli_web import run_web  # noqa: PLC0415
 
-    try:
-        server = make_server(
-            settings_of(ctx),
-            host,
-            port,
-            allowed_hosts=allowed_hosts,
-            max_connections=max_connections,
-            idle_timeout=idle_timeout,
-        )
-    except OSError as exc:
-        raise ConfigError(
-            f"cannot listen on {host}:{port}: {exc.strerror}", "choose another --port"
-        ) from exc
-    echo(f"serving on http://{host}:{server.server_address[1]}/ (Ctrl-C to stop)", err=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+    echo("serve is now `amendwatch web`", err=True)
+    run_web(
+        ctx, host=host, port=port, allowed_hosts=allowed_hosts,
+        max_connections=max_connections, idle_timeout=idle_timeout,
+    )  # fmt: skip
 
 
 def register(group: click.Group) -> None:

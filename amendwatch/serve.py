@@ -1,10 +1,13 @@
-"""``amendwatch serve``: the Atom feeds (and the latest weekly report) over HTTP.
+"""Feeds over HTTP: the Host allow-list and feed answers that the web application
+(``amendwatch web``, amendwatch/web/) uses, and the small stdlib server that ``amendwatch
+serve`` ran before the web application replaced it (``serve`` is now an alias of ``web``;
+:func:`make_server` stays for library users and its tests).
 
-A small stdlib ``http.server``: ``/feeds/<manual>.atom`` with ``Last-Modified`` (the newest
-detected change) and ``304 Not Modified`` for a matching ``If-Modified-Since``;
-``/reports/latest.html`` the digest of the last 7 days; ``/`` an index. Each request opens the
-database itself (SQLite connections are not shared between threads). Bind to 127.0.0.1 unless
-a reverse proxy in front needs otherwise.
+The stdlib server: ``/feeds/<manual>.atom`` with ``Last-Modified`` (the newest detected
+change) and ``304 Not Modified`` for a matching ``If-Modified-Since``; ``/reports/latest.html``
+the digest of the last 7 days; ``/`` an index. Each request opens the database itself (SQLite
+connections are not shared between threads). Bind to 127.0.0.1 unless a reverse proxy in front
+needs otherwise.
 
 Limits: at most ``max_connections`` connections are served at once (one thread each); one
 more is answered 503 and closed without a thread. A connection that sends nothing for

@@ -20,7 +20,7 @@ from amendwatch.config import Settings, cookie_values
 from amendwatch.errors import AmendwatchError
 from amendwatch.outputs import disk_full, is_disk_full
 from amendwatch.pipeline import ChapterOutcome, SnapshotResult, snapshot_manual
-from store import runs
+from store import runs, search
 from store.models import Manual
 
 Clock = Callable[[], datetime]
@@ -129,6 +129,7 @@ def record_run(
         errors=[*errors, *problems(results)],
         status=run_status(results, errors),
     )
+    search.refresh_index(db)  # the web app's search follows the new versions
     return RunReport(run_id, tuple(results), tuple(errors))
 
 

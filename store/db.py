@@ -23,9 +23,11 @@ from store.schema import (
     SITEMAP_SCHEMA,
     TIMESTAMPS_SCHEMA,
     UNWATCHED_SCHEMA,
+    WEB_SCHEMA,
 )
 from store.seals import (
     SEALED_BY_0008,
+    SEALED_BY_0013,
     SEALS_SCHEMA,
     install,
     reseal_table,
@@ -100,7 +102,16 @@ def _seal_derivations(db: Database) -> None:
     seal_more_tables(db)
 
 
-SCHEMA_VERSION = 12  # the number of migrations above; PRAGMA user_version mirrors it
+@MIGRATIONS(name="0013_web")
+def _web(db: Database) -> None:
+    db.executescript(WEB_SCHEMA)
+    for table in SEALED_BY_0013:  # sealed from the start (re-applied, the tables may exist)
+        if "row_hash" not in db[table].columns_dict:
+            db.execute(f"ALTER TABLE {table} ADD COLUMN row_hash TEXT")
+    seal_existing(db, SEALED_BY_0013)  # one seal over any rows they hold (none when new)
+
+
+SCHEMA_VERSION = 13  # the number of migrations above; PRAGMA user_version mirrors it
 
 
 def open_db(path: str | Path | None) -> Database:

@@ -51,10 +51,14 @@ SEALED: dict[str, tuple[str, ...]] = {
                     "new_content", "rule", "at", "applied"),
     "unwatched": ("run_id", "manual_id", "observation_id", "observed_at", "url", "title",
                   "reason"),
+    # migration 0013: the web application's sign-offs and its audit log
+    "reviews": ("change_id", "status", "impact", "owner", "note", "at", "who"),
+    "audit_log": ("at", "who", "action", "target", "detail", "address"),
 }  # fmt: skip
 SEALED_BY_0008 = ("manuals", "chapters", "versions", "sections", "changes", "drafts",
                   "draft_events", "runs")  # fmt: skip
 SEALED_BY_0012 = ("derivations", "unwatched")
+SEALED_BY_0013 = ("reviews", "audit_log")
 
 SEALS_SCHEMA = [f"ALTER TABLE {table} ADD COLUMN row_hash TEXT" for table in SEALED_BY_0008] + [
     """CREATE TABLE seals (

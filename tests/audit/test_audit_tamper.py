@@ -6,18 +6,21 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from store.auditlog import log_action
 from store.db import open_db
+from store.reviews import record_review
 from store.seals import SEALED, hash_of_row, seal_pending
 from tests.audit.conftest import run
 
 EDIT = {
     "manuals": "name", "chapters": "title", "versions": "title", "sections": "title",
     "changes": "summary", "drafts": "details", "draft_events": "who", "runs": "status",
-    "derivations": "rule", "unwatched": "reason",
+    "derivations": "rule", "unwatched": "reason", "reviews": "note", "audit_log": "action",
 }  # fmt: skip
 
 
@@ -53,6 +56,11 @@ def sealed_db(built_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
             " VALUES (1, 1, ?, ?, ?, 'off-site link')",
             ("2026-11-24T09:00:00+00:00", f"https://elsewhere.example/{n}", f"Entry {n}"),
         )
+    for n in (1, 2):
+        at = datetime(2026, 11, 24, 9, n, tzinfo=UTC)
+        record_review(db, n, status="acknowledged", impact="low", owner="lead", note=f"note {n}",
+                      who="reviewer", now=at)  # fmt: skip
+        log_action(db, who="reviewer", action="review", target=f"change {n}", now=at)
     seal_pending(db)
     db.close()
     return path
@@ -192,8 +200,8 @@ def test_rows_written_before_the_migration_are_sealed_once_by_it(copy: Path) -> 
     _downgrade_to_0007(copy)
     assert run(copy, "manual", "list").exit_code == 0  # a write command migrates
     with sqlite3.connect(copy) as conn:  # 0008 seals every table, 0009 the manuals again
-        # (their new columns), 0012 the derivations and unwatched entries
-        assert conn.execute("SELECT COUNT(*) FROM seals").fetchone()[0] == 3
+        # (their new columns), 0012 the derivations and unwatched entries, 0013 the web's tables
+        assert conn.execute("SELECT COUNT(*) FROM seals").fetchone()[0] == 4
     result = run(copy, "verify")
     assert result.exit_code == 0, result.output
     with sqlite3.connect(copy) as conn:

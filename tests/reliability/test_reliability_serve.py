@@ -123,10 +123,12 @@ def test_the_command_line_takes_allow_host(settings: Settings) -> None:
     )  # fmt: skip
     try:
         assert process.stderr is not None
+        assert "serve is now `amendwatch web`" in process.stderr.readline()
         line = process.stderr.readline()
         base = line.split("serving on ", 1)[1].split(" ", 1)[0]
-        assert httpx.get(base, headers={"Host": "feeds.example.org"}).status_code == 200
-        assert httpx.get(base, headers={"Host": "rebind.example"}).status_code == 421
+        health = f"{base.rstrip('/')}/healthz"
+        assert httpx.get(health, headers={"Host": "feeds.example.org"}).status_code == 200
+        assert httpx.get(health, headers={"Host": "rebind.example"}).status_code == 421
     finally:
         process.terminate()
         process.wait(5)
