@@ -353,7 +353,8 @@ class Amendwatch:
         return amendmentspage.reconciliations(self, period, changes, manual)
 
     def verify(self) -> VerifyResult:
-        return evidence.verify(self.db)
+        path = None if self.db.memory else self.settings.db_path
+        return evidence.verify(self.db, path)
 
     def compact(
         self, *, progress: compaction.Progress | None = None, wait: float | None = None

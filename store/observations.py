@@ -7,6 +7,7 @@ import hashlib
 import json
 import zlib
 from collections import OrderedDict
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -48,10 +49,14 @@ HASHED_FIELDS = (
 )
 
 
-def observation_hash(row: dict[str, Any]) -> str:
+def observation_hash(row: Mapping[str, Any]) -> str:
     """SHA-256 of the canonical JSON of the row's own fields and its prev_hash."""
-    payload = dumps({name: row[name] for name in HASHED_FIELDS})
+    payload = _CANONICAL({name: row[name] for name in HASHED_FIELDS})
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+# store.codec.dumps (sorted keys, compact, UTF-8 kept) with one encoder for every row
+_CANONICAL = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
 
 
 def store_body(db: Database, body: bytes, base: str | None = None) -> str:

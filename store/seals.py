@@ -72,15 +72,19 @@ SEALS_SCHEMA = [f"ALTER TABLE {table} ADD COLUMN row_hash TEXT" for table in SEA
 ]
 
 
-def _canonical(value: Any) -> Any:
-    return ["blob", bytes(value).hex()] if isinstance(value, bytes | memoryview) else value
+# json.dumps(data, ensure_ascii=False, separators=(",", ":")), without building an encoder per
+# call (verify hashes every sealed row: about a third of its time went to that)
+_ROW_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 def row_hash(table: str, row_id: int, *values: Any) -> str:
     """SHA-256 of ``[table, id, value...]`` as canonical JSON (a BLOB as its hex)."""
-    data = [table, row_id, *(_canonical(value) for value in values)]
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()
+    data: list[Any] = [table, row_id, *values]
+    for index in range(2, len(data)):
+        value = data[index]
+        if isinstance(value, bytes | memoryview):
+            data[index] = ["blob", bytes(value).hex()]
+    return hashlib.sha256(_ROW_JSON(data).encode()).hexdigest()
 
 
 def hash_of_row(table: str, row: dict[str, Any]) -> str:

@@ -207,3 +207,19 @@ def test_rows_written_before_the_migration_are_sealed_once_by_it(copy: Path) -> 
     with sqlite3.connect(copy) as conn:
         conn.execute("UPDATE sections SET text = 'forged' WHERE id = 3")
     _failed(copy, "sections 3: content does not match its row hash")
+
+
+def test_a_large_file_has_its_seals_checked_in_a_second_process(copy: Path) -> None:
+    """The same findings whether the seals are checked beside the chain or after it."""
+    from store import evidence  # noqa: PLC0415
+    from store.db import open_db_readonly  # noqa: PLC0415
+
+    with sqlite3.connect(copy) as conn:
+        conn.execute("UPDATE chapters SET title = 'forged' WHERE id = 2")
+    conn.close()
+    db = open_db_readonly(copy)
+    alone = evidence.verify(db, copy, parallel_from=1 << 62)
+    beside = evidence.verify(db, copy, parallel_from=0)
+    db.close()
+    assert not beside.ok and beside == alone
+    assert any("chapters 2: content does not match" in p for p in beside.problems)
