@@ -38,7 +38,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from amendwatch import delivery
 from amendwatch.afterrun import after_run
 from amendwatch.api import Amendwatch, RunReport, utc_now
-from amendwatch.clitools import SafeFormatter
+from amendwatch.cli.tools import SafeFormatter
 from amendwatch.config import (
     ManualConfig,
     ScheduleConfig,

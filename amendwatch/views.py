@@ -13,7 +13,7 @@ from rich.progress import Progress
 
 from amendwatch.api import Amendwatch, RunReport
 from amendwatch.bounds import bounds_text, format_time
-from amendwatch.clitools import echo
+from amendwatch.cli.tools import echo
 from amendwatch.errors import InputError
 from amendwatch.pipeline import ChapterOutcome
 from differ.classify import split_hunks

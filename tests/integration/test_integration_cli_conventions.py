@@ -24,7 +24,7 @@ from click.testing import CliRunner, Result
 
 from amendwatch import __version__
 from amendwatch.cli import cli
-from amendwatch.cli_delivery import quiet_http_logs
+from amendwatch.cli.delivery import quiet_http_logs
 from scraper.policy import FetchPolicy
 from store.db import open_db
 from tests.integration.minisite import MiniSite, chapter_html, contents_html

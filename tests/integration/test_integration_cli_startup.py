@@ -1,6 +1,7 @@
 """Start-up: `amendwatch --version` and `--help` import none of the heavy modules (the
-commands of the ``cli_*`` modules are loaded lazily), and the lazy listing is the listing the
-real commands give (docs/benchmarks.md, "Start-up"; bench/startup.py measures the time)."""
+commands of the ``amendwatch.cli.*`` modules are loaded lazily), and the lazy listing is the
+listing the real commands give (docs/benchmarks.md, "Start-up"; bench/startup.py measures the
+time)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from amendwatch.cli import LAZY_COMMANDS, cli
-from amendwatch.clitools import AmendwatchGroup
+from amendwatch.cli.tools import AmendwatchGroup
 
 ROOT = Path(__file__).resolve().parents[2]
 HEAVY = (
@@ -41,8 +42,8 @@ def first_paragraph(command: click.Command) -> str:
 
 
 def command_modules() -> list[str]:
-    """Every amendwatch/cli_*.py that registers commands on the top-level group."""
-    names = sorted(path.stem for path in (ROOT / "amendwatch").glob("cli_*.py"))
+    """Every module of amendwatch/cli/ that registers commands on the top-level group."""
+    names = sorted(f"cli.{path.stem}" for path in (ROOT / "amendwatch" / "cli").glob("*.py"))
     return [
         name for name in names if hasattr(importlib.import_module(f"amendwatch.{name}"), "register")
     ]

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from amendwatch.cli import cli
-from amendwatch.clitools import SafeFormatter, terminal_safe
+from amendwatch.cli.tools import SafeFormatter, terminal_safe
 from tests.integration.minisite import MiniSite, chapter_html, contents_html
 
 OSC_TITLE = "\x1b]0;pwned\x07"  # sets the terminal's window title

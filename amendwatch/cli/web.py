@@ -12,7 +12,7 @@ import sys
 
 import click
 
-from amendwatch.clitools import echo, opened, settings_of
+from amendwatch.cli.tools import echo, opened, settings_of
 from amendwatch.errors import InputError
 
 ROLE = click.Choice(["viewer", "reviewer", "editor", "admin"])

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from amendwatch.clitools import echo, opened
+from amendwatch.cli.tools import echo, opened
 from amendwatch.errors import IntegrityError
 
 if TYPE_CHECKING:

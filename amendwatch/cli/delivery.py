@@ -8,8 +8,8 @@ from pathlib import Path
 
 import click
 
-from amendwatch.cli_web import web_options
-from amendwatch.clitools import echo, emit, opened, settings_of
+from amendwatch.cli.tools import echo, emit, opened, settings_of
+from amendwatch.cli.web import web_options
 from amendwatch.errors import ConfigError
 
 CONFIG_OPTION = click.option(
@@ -121,7 +121,7 @@ def serve(
     idle_timeout: float,
 ) -> None:
     """The old name of `amendwatch web`: prints the new name, then runs it."""
-    from amendwatch.cli_web import run_web  # noqa: PLC0415
+    from amendwatch.cli.web import run_web  # noqa: PLC0415
 
     echo("serve is now `amendwatch web`", err=True)
     run_web(

@@ -61,7 +61,7 @@ class LazyCommand:
     first paragraph of its help (a test checks the listing against the real commands)."""
 
     name: str
-    target: str  # "amendwatch.cli_drafts:draft": the module and the click command in it
+    target: str  # "amendwatch.cli.drafts:draft": the module and the click command in it
     summary: str
 
     def load(self) -> click.Command:

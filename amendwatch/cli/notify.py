@@ -25,7 +25,7 @@ def notify() -> None:
 def notify_test(ctx: click.Context, config_path: str) -> None:
     """Send a test message to every [notify] URL; one line per URL (secrets masked), exit 1
     when any was not delivered."""
-    from amendwatch.clitools import echo  # noqa: PLC0415 (kept out of --help)
+    from amendwatch.cli.tools import echo  # noqa: PLC0415 (kept out of --help)
     from amendwatch.config import load_schedule_config  # noqa: PLC0415
     from amendwatch.errors import ConfigError  # noqa: PLC0415
     from amendwatch.notify import send_test  # noqa: PLC0415

@@ -41,7 +41,7 @@ def config_group() -> None:
 def config_check(ctx: click.Context, file: str) -> None:
     """Validate FILE (default amendwatch.toml) and print the effective settings, defaults
     included, secrets masked. Exit status 1, with the file and line, when it is not valid."""
-    from amendwatch.clitools import echo, settings_of  # noqa: PLC0415 - loaded when run
+    from amendwatch.cli.tools import echo, settings_of  # noqa: PLC0415 - loaded when run
     from amendwatch.config import fetch_settings, load_schedule_config  # noqa: PLC0415
 
     config = load_schedule_config(Path(file))

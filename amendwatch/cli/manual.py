@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from amendwatch.clitools import echo, opened, settings_of
+from amendwatch.cli.tools import echo, opened, settings_of
 from store.network import ManualNetwork, parse_cookie, parse_header
 
 if TYPE_CHECKING:  # imported where used: `--help` stays fast

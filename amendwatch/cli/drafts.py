@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from amendwatch.clitools import echo, emit, opened, select_period
+from amendwatch.cli.tools import echo, emit, opened, select_period
 
 
 def _period_options(func: click.decorators.FC) -> click.decorators.FC:

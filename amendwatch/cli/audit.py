@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from amendwatch.clitools import PORT, check_port_free, echo, opened, settings_of
+from amendwatch.cli.tools import PORT, check_port_free, echo, opened, settings_of
 from amendwatch.errors import InputError, StoreError
 
 

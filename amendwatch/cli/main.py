@@ -5,11 +5,12 @@ hint of what to do next; nothing here prints a traceback for them.
 
 Start-up: ``amendwatch --version`` and ``--help`` import click and this module only (under
 150 ms, docs/benchmarks.md "Start-up"). The commands here import what they need when they
-run; the commands of the ``cli_*`` modules are listed in :data:`LAZY_COMMANDS` and their
-module is imported only when one of them runs. A new command module adds its commands there
-(name, ``module:attribute``, the first paragraph of its help): ``register`` lines would
-import it on every start. tests/integration/test_integration_cli_startup.py checks the table
-against each module's ``register`` and the listing against the real commands' help.
+run; the commands of the other ``amendwatch.cli`` modules are listed in
+:data:`LAZY_COMMANDS` and their module is imported only when one of them runs. A new command
+module adds its commands there (name, ``module:attribute``, the first paragraph of its
+help): ``register`` lines would import it on every start.
+tests/integration/test_integration_cli_startup.py checks the table against each module's
+``register`` and the listing against the real commands' help.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from pathlib import Path
 import click
 
 from amendwatch import __version__
-from amendwatch.clitools import (
+from amendwatch.cli.tools import (
     AmendwatchGroup,
     LazyCommand,
     echo,
@@ -36,80 +37,80 @@ from amendwatch.clitools import (
 
 LAZY_COMMANDS = (
     LazyCommand(
-        "manual", "amendwatch.cli_manual:manual", "Add and list the manuals being watched."
+        "manual", "amendwatch.cli.manual:manual", "Add and list the manuals being watched."
     ),
     LazyCommand(
         "config",
-        "amendwatch.cli_config:config_group",
+        "amendwatch.cli.config:config_group",
         "Check the scheduler's configuration file (amendwatch.toml).",
     ),
     LazyCommand(
         "notify",
-        "amendwatch.cli_notify:notify",
+        "amendwatch.cli.notify:notify",
         "Alerts through Apprise (the amendwatch[notify] extra): see docs/notify.md.",
     ),
     LazyCommand(
         "verify",
-        "amendwatch.cli_verify:verify",
+        "amendwatch.cli.verify:verify",
         "Recompute the observation hash chain, every stored body's hash and every sealed row's"
         " hash; print the chain head. --deep also re-derives what was derived and compares.",
     ),
     LazyCommand(
         "show-manual",
-        "amendwatch.cli_audit:show_manual",
+        "amendwatch.cli.audit:show_manual",
         "The whole manual NAME as it stood on a date: its chapters and each one's version.",
     ),
     LazyCommand(
         "export",
-        "amendwatch.cli_audit:export_group",
+        "amendwatch.cli.audit:export_group",
         "Export evidence: WARC files of the captures, or an evidence pack.",
     ),
-    LazyCommand("import", "amendwatch.cli_audit:import_group", "Import archived captures."),
+    LazyCommand("import", "amendwatch.cli.audit:import_group", "Import archived captures."),
     LazyCommand(
         "rederive",
-        "amendwatch.cli_audit:rederive",
+        "amendwatch.cli.audit:rederive",
         "Re-run extraction on the stored captures; differences are recorded as derivations.",
     ),
     LazyCommand(
         "compact",
-        "amendwatch.cli_audit:compact",
+        "amendwatch.cli.audit:compact",
         "Rewrite rows stored before compact storage into it, then shrink the file.",
     ),
     LazyCommand(
         "browse",
-        "amendwatch.cli_audit:browse",
+        "amendwatch.cli.audit:browse",
         "Open the database in Datasette on 127.0.0.1 (read-only), with auditors' queries.",
     ),
     LazyCommand(
         "draft",
-        "amendwatch.cli_drafts:draft",
+        "amendwatch.cli.drafts:draft",
         "Draft the amendment entries of a period in the house style (and store them, unless"
         " --preview).",
     ),
     LazyCommand(
-        "schedule", "amendwatch.cli_delivery:schedule", "The long-running scheduler (APScheduler)."
+        "schedule", "amendwatch.cli.delivery:schedule", "The long-running scheduler (APScheduler)."
     ),
     LazyCommand(
         "deliver",
-        "amendwatch.cli_delivery:deliver",
+        "amendwatch.cli.delivery:deliver",
         "Deliver a week's report now, as the config's [email] and report_dir say.",
     ),
     LazyCommand(
         "feed",
-        "amendwatch.cli_delivery:feed",
+        "amendwatch.cli.delivery:feed",
         "The Atom feed of manual NAME's latest detected changes (at most 100).",
     ),
     LazyCommand(
         "serve",
-        "amendwatch.cli_delivery:serve",
+        "amendwatch.cli.delivery:serve",
         "The old name of `amendwatch web`: prints the new name, then runs it.",
     ),
     LazyCommand(
-        "user", "amendwatch.cli_web:user", "Accounts of the web application (amendwatch web)."
+        "user", "amendwatch.cli.web:user", "Accounts of the web application (amendwatch web)."
     ),
     LazyCommand(
         "web",
-        "amendwatch.cli_web:web",
+        "amendwatch.cli.web:web",
         "Serve the web application (review, sign-off, point-in-time browsing) until Ctrl-C.",
     ),
 )
