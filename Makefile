@@ -29,8 +29,9 @@ browser:
 			|| echo "chromium could not be installed: the browser tests will be skipped"; \
 	fi
 
+# two workers (pytest-xdist): the suite's wall time on 2 cores; PYTEST_ARGS="-n 0" for one
 unit: $(STAMP) browser
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
 
 test: lint types unit
 
