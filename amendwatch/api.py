@@ -31,13 +31,14 @@ from reports.models import (
     ManualInfo,
     Period,
     Reconciliation,
+    ReviewNote,
     UnconfirmedChange,
 )
 from reports.periods import parse_when
 from reports.render import changes_payload, render_digest
 from scraper.models import PublishedEntry
 from store import compact as compaction
-from store import drafts, evidence, history, lifecycle, lock, manuals, runs
+from store import drafts, evidence, history, lifecycle, lock, manuals, reviews, runs
 from store.chainhead import chain_head
 from store.db import open_db, open_db_readonly
 from store.models import (
@@ -337,9 +338,17 @@ class Amendwatch:
             reconciliations=self.reconciliations(period, changes, manual),
             generated_at=self.clock(),
             chain_head=chain_head(self.db).text,
+            reviews=self.review_notes([c.change_id for c in changes]),
         )
         zone = tz or ZoneInfo(self.settings.timezone)
         return render_digest(digest, fmt, tz=zone, manuals=self.manual_info())
+
+    def review_notes(self, change_ids: Sequence[int]) -> dict[int, ReviewNote]:
+        """The current review of each of ``change_ids`` that the web application recorded."""
+        found = reviews.latest_reviews(self.db, change_ids)
+        return {
+            cid: ReviewNote(r.status, r.impact, r.owner, r.who, r.at) for cid, r in found.items()
+        }
 
     def manual_info(self) -> list[ManualInfo]:
         """Each manual's reader-facing heading and start, as the renderers want them."""

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Literal
 from urllib.parse import urlsplit
@@ -28,6 +28,7 @@ from reports.models import (
     ManualInfo,
     Period,
     Reconciliation,
+    ReviewNote,
     WeekCount,
 )
 from reports.periods import week_key
@@ -103,6 +104,7 @@ class ChapterView:
     headline: str = ""  # the drafted sentence that opens the chapter
     rank: int = 1  # reports.importance: ACT, READ or COSMETIC
     outline: tuple[OutlineItem, ...] = ()  # a new or removed chapter: its sections
+    review: ReviewNote | None = None  # its review in the web application, if any
 
 
 @dataclass(frozen=True)
@@ -158,8 +160,10 @@ def build_digest(
     reconciliations: Sequence[Reconciliation] = (),
     generated_at: datetime | None = None,
     chain_head: str | None = None,
+    reviews: Mapping[int, ReviewNote] | None = None,
 ) -> Digest:
-    """The digest of ``period``: its non-empty changes and failed checks, in a stable order."""
+    """The digest of ``period``: its non-empty changes and failed checks, in a stable order;
+    ``reviews``: the current review of a change (by change id), shown beside it."""
     in_period = [c for c in changes if period.contains(c.detected_at)]
     kept = sorted(
         (c for c in in_period if not stamp_only(c)),
@@ -178,6 +182,11 @@ def build_digest(
         generated_at=generated_at,
         chain_head=chain_head,
         stamp_only=len({(c.manual, c.chapter_url) for c in in_period if stamp_only(c)}),
+        reviews=tuple(
+            (c.change_id, (reviews or {})[c.change_id])
+            for c in kept
+            if c.change_id in (reviews or {})
+        ),
     )
 
 
@@ -292,6 +301,7 @@ def manual_views(
     changes: Sequence[DetectedChange],
     context_words: int = 12,
     manuals: Sequence[ManualInfo] = (),
+    reviews: Mapping[int, ReviewNote] | None = None,
 ) -> tuple[ManualView, ...]:
     """Changes grouped manual -> chapter -> section, ready for the templates; in each manual
     the chapters in reading order (``reports.importance``): new and removed chapters and
@@ -303,7 +313,10 @@ def manual_views(
     return tuple(
         ManualView(
             name,
-            tuple(chapter_view(c, context_words) for c in sorted(own, key=reading_order)),
+            tuple(
+                replace(chapter_view(c, context_words), review=(reviews or {}).get(c.change_id))
+                for c in sorted(own, key=reading_order)
+            ),
             headings.get(name, name),
         )
         for name, own in grouped.items()

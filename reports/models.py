@@ -157,6 +157,27 @@ class WeekCount:
 
 
 @dataclass(frozen=True)
+class ReviewNote:
+    """A change's current review in the web application (status, impact, owner, who, when)."""
+
+    status: str
+    impact: str | None
+    owner: str
+    who: str
+    at: datetime
+
+    @property
+    def text(self) -> str:
+        """``acknowledged, impact high, owner Dana (by reviewer, 2026-11-24)``."""
+        parts = [self.status]
+        if self.impact:
+            parts.append(f"impact {self.impact}")
+        if self.owner:
+            parts.append(f"owner {self.owner}")
+        return f"{', '.join(parts)} (by {self.who}, {self.at.date().isoformat()})"
+
+
+@dataclass(frozen=True)
 class Digest:
     """The weekly compliance report's content, ready to render."""
 
@@ -169,3 +190,4 @@ class Digest:
     chain_head: str | None = None  # "COUNT:HASH" of the observation chain when it was made
     kind: Literal["digest"] = "digest"
     stamp_only: int = 0  # chapters whose only change in the period was a date stamp (not shown)
+    reviews: tuple[tuple[int, ReviewNote], ...] = ()  # (change id, its current review)

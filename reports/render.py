@@ -33,6 +33,7 @@ from reports.models import (
     ManualInfo,
     Period,
     Reversion,
+    ReviewNote,
     UnconfirmedChange,
 )
 from reports.recview import reconciliation_json, reconciliation_view
@@ -150,7 +151,7 @@ def render_digest(
         "summary_rows": _summary_rows(counts),
         "not_counted": not_counted_text(counts),
         "charts": charts(digest, manuals),
-        "manuals": manual_views(digest.changes, manuals=manuals),
+        "manuals": manual_views(digest.changes, manuals=manuals, reviews=dict(digest.reviews)),
         "reconciliations": [
             reconciliation_view(r, digest.changes, tz=tz, headings=headings)
             for r in digest.reconciliations
@@ -272,11 +273,26 @@ def digest_json(digest: Digest) -> dict[str, Any]:
         "period": _period_json(digest.period),
         "generated_at": digest.generated_at.isoformat() if digest.generated_at else None,
         "summary": summary_counts(digest).__dict__,
-        "changes": [change_json(c) for c in digest.changes],
+        "changes": [
+            {**change_json(c), "review": _review_json(dict(digest.reviews).get(c.change_id))}
+            for c in digest.changes
+        ],
         "failures": [_failure_json(f) for f in digest.failures],
         "history": [w.__dict__ for w in digest.history],
         "reconciliations": [reconciliation_json(r) for r in digest.reconciliations],
         "chain_head": digest.chain_head,
+    }
+
+
+def _review_json(review: ReviewNote | None) -> dict[str, Any] | None:
+    if review is None:
+        return None
+    return {
+        "status": review.status,
+        "impact": review.impact,
+        "owner": review.owner,
+        "who": review.who,
+        "at": review.at.isoformat(),
     }
 
 
