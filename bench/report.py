@@ -153,7 +153,7 @@ class Figures:
         m = self.machine
         lines = [
             START,
-            "## Harness (`make bench`)",
+            "## The in-process harness (`make bench-harness`)",
             "",
             f"Command: `{self.command}` (N = {self.args.chapters}, {self.args.runs} runs each,"
             f" per-host concurrency {self.args.per_host or 'default (2)'},"
