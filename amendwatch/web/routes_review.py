@@ -12,6 +12,7 @@ from amendwatch import reviews
 from amendwatch.web.core import Ctx, choices, int_param, page, redirect
 from amendwatch.web.templating import style_hashes
 from reports.digest import build_digest, chapter_view, manual_views
+from reports.importance import reading_order
 from reports.models import Period
 from reports.periods import parse_range, parse_week
 from store import alerts, history
@@ -28,19 +29,26 @@ def last_days(now: datetime, days: int) -> Period:
     return parse_range((now - timedelta(days=days - 1)).date().isoformat(), now.date().isoformat())
 
 
+DASHBOARD_CHANGES = 25  # changes the dashboard lists (most important first)
+
+
 def dashboard(ctx: Ctx) -> Response:
     api = ctx.api
     week = last_days(ctx.now, 7)
     failures = history.failures_in(api.db, week.start, week.end)
     digest = build_digest(api.changes(week), failures, week)
+    # the most important changes only: a large manual changes hundreds of chapters a week,
+    # and each headline is a drafted sentence; /changes lists them all
+    shown = sorted(digest.changes, key=reading_order)[:DASHBOARD_CHANGES]
     not_checked: dict[tuple[str, str], list[str]] = {}
     for failure in digest.failures:
         not_checked.setdefault((failure.manual, failure.url), []).append(failure.reason)
     return ctx.render(
         "dashboard.html.j2",
         period=week,
-        manuals=manual_views(digest.changes),
-        states=review_store.latest_reviews(api.db, [c.change_id for c in digest.changes]),
+        manuals=manual_views(shown),
+        more=len(digest.changes) - len(shown),
+        states=review_store.latest_reviews(api.db, [c.change_id for c in shown]),
         not_checked=sorted(not_checked.items()),
         unconfirmed=api.unconfirmed(week),
         runs=api.runs(5),
