@@ -46,6 +46,8 @@ class Web:
     options: WebOptions
     env: Environment
     cache: dict[str, str] = field(default_factory=dict)  # the cookie key, once read
+    # the dashboard's ranked changes, kept while no run or change was added (one entry)
+    memo: dict[tuple[object, ...], Any] = field(default_factory=dict)
 
     def key(self, api: Amendwatch) -> str:
         if "key" not in self.cache:

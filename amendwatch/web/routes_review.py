@@ -4,6 +4,7 @@ weekly digest."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
@@ -32,24 +33,44 @@ def last_days(now: datetime, days: int) -> Period:
 DASHBOARD_CHANGES = 25  # changes the dashboard lists (most important first)
 
 
+def _week_views(ctx: Ctx, week: Period) -> tuple[Any, int, list[Any], list[int]]:
+    """The week's most important changes as views, how many more, the pages not checked and
+    the ids shown. Kept in memory until a run or a change is added (or the week moves on):
+    ranking a large manual's week means loading every change and drafting each headline."""
+    db = ctx.api.db
+    marks = db.execute("SELECT (SELECT MAX(id) FROM changes), (SELECT MAX(id) FROM runs)")
+    key = ("dashboard", week.start, week.end, *marks.fetchone())
+    if key not in ctx.web.memo:
+        failures = history.failures_in(db, week.start, week.end)
+        digest = build_digest(ctx.api.changes(week), failures, week)
+        # the most important changes only: a large manual changes hundreds of chapters a
+        # week; /changes lists them all
+        shown = sorted(digest.changes, key=reading_order)[:DASHBOARD_CHANGES]
+        not_checked: dict[tuple[str, str], list[str]] = {}
+        for failure in digest.failures:
+            not_checked.setdefault((failure.manual, failure.url), []).append(failure.reason)
+        ctx.web.memo.clear()
+        ctx.web.memo[key] = (
+            manual_views(shown),
+            len(digest.changes) - len(shown),
+            sorted(not_checked.items()),
+            [c.change_id for c in shown],
+        )
+    found: tuple[Any, int, list[Any], list[int]] = ctx.web.memo[key]
+    return found
+
+
 def dashboard(ctx: Ctx) -> Response:
     api = ctx.api
     week = last_days(ctx.now, 7)
-    failures = history.failures_in(api.db, week.start, week.end)
-    digest = build_digest(api.changes(week), failures, week)
-    # the most important changes only: a large manual changes hundreds of chapters a week,
-    # and each headline is a drafted sentence; /changes lists them all
-    shown = sorted(digest.changes, key=reading_order)[:DASHBOARD_CHANGES]
-    not_checked: dict[tuple[str, str], list[str]] = {}
-    for failure in digest.failures:
-        not_checked.setdefault((failure.manual, failure.url), []).append(failure.reason)
+    views, more, not_checked, shown_ids = _week_views(ctx, week)
     return ctx.render(
         "dashboard.html.j2",
         period=week,
-        manuals=manual_views(shown),
-        more=len(digest.changes) - len(shown),
-        states=review_store.latest_reviews(api.db, [c.change_id for c in shown]),
-        not_checked=sorted(not_checked.items()),
+        manuals=views,
+        more=more,
+        states=review_store.latest_reviews(api.db, shown_ids),
+        not_checked=not_checked,
         unconfirmed=api.unconfirmed(week),
         runs=api.runs(5),
         alerts=alerts.open_alerts(api.db),
