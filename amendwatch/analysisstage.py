@@ -81,6 +81,11 @@ def remember_guard(db: Database, page: Page, analysis: Analysis | None, outcome:
         return
     if outcome not in _GUARDED_OUTCOMES or not page.body:
         return
+    if outcome == "unchanged" and guards.reference_for(db, analysis.fingerprint) is not None:
+        # the same content, and a guard for it already: this page differs from that capture
+        # in a way no guard absorbs (an element added, not just text), and so will the next
+        # fetch; another guard per run would only grow the table
+        return
     reference = guards.Reference(
         page.body_hash, page.final_url or page.url, page.header("Content-Type"), analysis.guard
     )

@@ -4,8 +4,9 @@
 - ``/static/``: plain files; nginx answers with ETag and Last-Modified and honours
   If-None-Match / If-Modified-Since (the 304 path).
 - ``/dynamic/``: the same files through ``sub_filter``, which writes the request time and
-  nginx's request id into the footer, so the bytes differ on every request while the
-  chapter does not; nginx then sends no validators.
+  nginx's request id into a paragraph of the footer (text only, as a CMS stamps its render
+  time), so the bytes differ on every request while the chapter does not; nginx then sends
+  no validators.
 
 Debian's ``nginx-light`` (``make nginx`` installs it as root) has the sub module.
 """
@@ -44,7 +45,7 @@ http {{
             alias {root}/;
             charset utf-8;
             sub_filter_types text/html;
-            sub_filter '<!--render-->' '<p class="render">Rendered $time_iso8601 ($request_id)</p>';
+            sub_filter '<!--render-->' 'Rendered $time_iso8601 ($request_id)';
             sub_filter_once on;
         }}
     }}
@@ -78,7 +79,7 @@ class SiteFiles:
 
     def write(self, number: int) -> None:
         head = self.before.replace("{title}", self.site.title_of(number))
-        tail = self.after + "<!--render-->" + footer("2026-01-01", "static")
+        tail = self.after + '<p class="render"><!--render--></p>' + footer("2026-01-01", "static")
         page = head + self.site.chapter_main(number) + tail
         (self.root / "ch" / f"{number:05d}.html").write_text(page, encoding="utf-8")
 

@@ -102,3 +102,25 @@ def test_edited_chapters_are_never_quick_and_the_edit_is_found(
     changed = {o.url for o in report.results[0].outcomes if o.outcome == "new-version"}
     assert changed, "edition 2 edits some chapters"
     assert not changed & quick_same
+
+
+def test_a_page_no_guard_absorbs_does_not_grow_the_guards(tmp_path: Path) -> None:
+    """A page that differs from its capture by an element added outside the chapter (not just
+    text) fails the quick check every run and is parsed; its content is the same, so its
+    first guard stays the only one: no new row per run."""
+    from tests.integration.minisite import MiniSite, chapter_html, contents_html  # noqa: PLC0415
+
+    with MiniSite() as site:
+        site.pages["/"] = contents_html([("1.1", "Assessments", "/a.html")])
+        body = chapter_html("Assessments", [("1 Scope", "Staff must act within 10 days.")])
+        opened = Amendwatch.open(Settings(db_path=tmp_path / "aw.db"), clock=lambda: T0)
+        opened.add_manual("mini", f"{site.base_url}/")
+        for run in range(4):
+            extra = "".join(f"<aside><p>Rendered {run}.{n}</p></aside>" for n in range(run + 1))
+            site.pages["/a.html"] = body.replace("</main>", f"</main>{extra}")
+            opened.snapshot(["mini"], at=T0 + timedelta(days=run))
+        guards = fetch_all(opened.db, "SELECT url FROM capture_guards WHERE url LIKE '%/a.html'")
+        versions = fetch_all(opened.db, "SELECT id FROM versions")
+        opened.close()
+    assert len(versions) == 1
+    assert len(guards) == 1
