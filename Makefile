@@ -50,10 +50,14 @@ nginx:
 	fi
 
 # what users run: the installed CLI, default settings, on nginx, urlwatch beside it (issue 18)
+# (bytecode compiled first, as a wheel install has it: an editable install under
+# PYTHONDONTWRITEBYTECODE would compile every module from source on every run)
 bench: $(STAMP) $(BENCH_VENV)/bin/urlwatch nginx
+	$(BIN)/python -m compileall -q amendwatch scraper store reports differ
 	$(BIN)/python bench/cli_bench.py $(BENCH_ARGS)
 
 bench-quick: $(STAMP) $(BENCH_VENV)/bin/urlwatch nginx
+	$(BIN)/python -m compileall -q amendwatch scraper store reports differ
 	$(BIN)/python bench/cli_bench.py --chapters 200 --doc /dev/null $(BENCH_ARGS)
 
 # the in-process harness on the project's own server: memory at 10,000 chapters, database size
