@@ -335,7 +335,8 @@ CREATE TABLE IF NOT EXISTS audit_log (
 );
 CREATE INDEX IF NOT EXISTS audit_log_at ON audit_log(at);
 CREATE VIRTUAL TABLE IF NOT EXISTS search_index USING fts5(
-    title, section, body, chapter_id UNINDEXED, version_id UNINDEXED,
+    title, section, body,
+    content = '', detail = none,
     tokenize = 'porter unicode61 remove_diacritics 2'
 );
 CREATE TABLE IF NOT EXISTS search_indexed (
