@@ -5,7 +5,6 @@ import json
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from storekit import chapter, sec
 
 from amendwatch.errors import IntegrityError
 from differ.models import ChapterDiff, Edit, SectionChange
@@ -17,6 +16,7 @@ from store.codec import (
     pack_content,
     unpack_content,
 )
+from tests.store.storekit import chapter, sec
 
 text = st.text(max_size=30)
 links = st.builds(Link, text=text, url=text)

@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 import zstandard
 from sqlite_utils import Database
-from storekit import URL, chapter, day, new_db, observe_version, page, sec, seed
 from warcio.archiveiterator import ArchiveIterator
 
 from amendwatch.errors import IntegrityError
@@ -23,6 +22,7 @@ from store.export import WarcScope, export_warc
 from store.history import changes_in, get_version, scope_summary, section_timeline, version_as_of
 from store.observations import _BaseCache, get_body, record_observation, store_body
 from store.versions import record_change, version_content
+from tests.store.storekit import URL, chapter, day, new_db, observe_version, page, sec, seed
 
 RNG = random.Random(5)
 WORDS = [

@@ -16,7 +16,6 @@ import pytest
 import zstandard
 from click.testing import CliRunner
 from sqlite_utils import Database
-from storekit import T0, day, observe_unchanged, observe_version, page, sec
 
 from amendwatch.cli import cli
 from amendwatch.errors import StoreError
@@ -32,6 +31,7 @@ from store.manuals import add_manual
 from store.models import StoredVersion
 from store.observations import get_body, record_observation
 from store.versions import record_change, upsert_chapter, version_chapter, version_content
+from tests.store.storekit import T0, day, observe_unchanged, observe_version, page, sec
 
 WORDS = ["child", "plan", "conference", "review", "referral", "social", "care", "within"]
 CHAPTERS = 3

@@ -3,13 +3,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from storekit import T0, day, new_db
 
 from amendwatch.errors import InputError, NotFoundError
 from reports.models import AmendmentEntry, Period
 from store.drafts import draft_events, edit_draft, list_drafts, save_drafts, set_draft_status
 from store.manuals import add_manual, get_manual, list_manuals
 from store.runs import finish_run, list_runs, start_run
+from tests.store.storekit import T0, day, new_db
 
 MARCH = Period(
     datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 4, 1, tzinfo=UTC), "March 2026", "2026-03"

@@ -3,11 +3,10 @@ from __future__ import annotations
 import zlib
 from pathlib import Path
 
-from storekit import URL, day, page, seed
-
 from store.db import open_db
 from store.evidence import verify
 from store.observations import observation_hash, record_observation
+from tests.store.storekit import URL, day, page, seed
 
 
 def _filled(tmp_path: Path):  # type: ignore[no-untyped-def]

@@ -1,8 +1,6 @@
 from __future__ import annotations
 
 import pytest
-from storekit import URL, chapter, day, new_db, observe_unchanged, observe_version, page, sec, seed
-from test_store_versions import PAIRS_1_2, V1, V2
 
 from amendwatch.errors import AmbiguousError, NotFoundError
 from differ.models import ChapterDiff, Edit, SectionChange
@@ -18,6 +16,18 @@ from store.history import (
 )
 from store.observations import record_observation
 from store.versions import add_version, mark_removed, record_change, upsert_chapter
+from tests.store.storekit import (
+    URL,
+    chapter,
+    day,
+    new_db,
+    observe_unchanged,
+    observe_version,
+    page,
+    sec,
+    seed,
+)
+from tests.store.test_store_versions import PAIRS_1_2, V1, V2
 
 V3 = chapter(
     "Pre-birth Child Protection Procedure",

@@ -5,18 +5,6 @@ import itertools
 import zlib
 
 import pytest
-from storekit import (
-    URL,
-    chapter,
-    day,
-    new_db,
-    observe_unchanged,
-    observe_version,
-    page,
-    sec,
-    seed,
-    table_counts,
-)
 
 from amendwatch.errors import InputError, NotFoundError
 from store.db import open_db
@@ -29,6 +17,18 @@ from store.observations import (
     store_body,
 )
 from store.versions import latest_version
+from tests.store.storekit import (
+    URL,
+    chapter,
+    day,
+    new_db,
+    observe_unchanged,
+    observe_version,
+    page,
+    sec,
+    seed,
+    table_counts,
+)
 
 
 def test_observations_form_a_hash_chain() -> None:

@@ -3,7 +3,6 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from storekit import T0, URL, chapter, day, new_db, observe_version, sec, seed
 
 from amendwatch.errors import InputError, NotFoundError
 from differ.models import ChapterDiff
@@ -17,6 +16,7 @@ from store.versions import (
     record_change,
     upsert_chapter,
 )
+from tests.store.storekit import T0, URL, chapter, day, new_db, observe_version, sec, seed
 
 V1 = chapter(
     "Pre-birth Procedure",
