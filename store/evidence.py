@@ -94,13 +94,14 @@ def _missing_bodies(db: Database) -> list[str]:
 PARALLEL_FROM = 50 * 1024 * 1024  # bytes: a smaller file is checked faster in one process
 
 
-def _seals_in(path: str) -> tuple[int, list[str]]:
-    """``check_seals`` in a worker process, on its own read-only connection."""
+def _in_worker(path: str, check: str) -> tuple[int, list[str]]:
+    """``check_seals`` or ``_check_bodies`` in a worker process, on its own read-only
+    connection."""
     from store.db import open_db_readonly  # noqa: PLC0415 (store.db imports this module)
 
     db = open_db_readonly(path)
     try:
-        return check_seals(db)
+        return check_seals(db) if check == "seals" else _check_bodies(db)
     finally:
         db.close()
 
@@ -112,16 +113,18 @@ def verify(
 
     Reports the first broken link of the chain, then any damaged or missing bodies, then the
     seals: the seal chain and every sealed row (store/sealcheck.py), naming table and row id.
-    For a large file at ``path``, the seals are checked in a second process meanwhile.
+    For a large file at ``path``, the bodies and the seals are each checked in a worker
+    process while this one walks the chain.
     """
     seal_on_close(db)  # this connection's own writes, not yet sealed
     pool = None
     if path is not None and path.is_file() and path.stat().st_size >= parallel_from:
-        pool = ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"))
+        pool = ProcessPoolExecutor(max_workers=2, mp_context=get_context("spawn"))
     with pool or contextlib.nullcontext():
-        seals = pool.submit(_seals_in, str(path)) if pool is not None else None
+        seals = pool.submit(_in_worker, str(path), "seals") if pool is not None else None
+        stored = pool.submit(_in_worker, str(path), "bodies") if pool is not None else None
         rows, chain_problem = _check_chain(db)
-        bodies, body_problems = _check_bodies(db)
+        bodies, body_problems = _check_bodies(db) if stored is None else stored.result()
         problems = ([chain_problem] if chain_problem else []) + body_problems[:MAX_BODY_PROBLEMS]
         problems += _missing_bodies(db)
         sealed, seal_problems = check_seals(db) if seals is None else seals.result()

@@ -216,10 +216,13 @@ def test_a_large_file_has_its_seals_checked_in_a_second_process(copy: Path) -> N
 
     with sqlite3.connect(copy) as conn:
         conn.execute("UPDATE chapters SET title = 'forged' WHERE id = 2")
+        (sha,) = conn.execute("SELECT sha256 FROM bodies ORDER BY sha256 LIMIT 1").fetchone()
+        conn.execute("UPDATE bodies SET data = X'00' WHERE sha256 = ?", (sha,))
     conn.close()
     db = open_db_readonly(copy)
     alone = evidence.verify(db, copy, parallel_from=1 << 62)
-    beside = evidence.verify(db, copy, parallel_from=0)
+    beside = evidence.verify(db, copy, parallel_from=0)  # bodies and seals in two workers
     db.close()
     assert not beside.ok and beside == alone
     assert any("chapters 2: content does not match" in p for p in beside.problems)
+    assert any(f"body {sha[:12]}" in p for p in beside.problems)
