@@ -20,13 +20,13 @@ from typing import Any, BinaryIO
 
 from amendwatch.api import Amendwatch
 from amendwatch.bounds import bounds_text
+from amendwatch.deepverify import extract_capture
 from amendwatch.errors import InputError
 from amendwatch.timestamping import pack_files
 from amendwatch.warcimport import ImportResult, import_warc
 from differ.align import align_sections
 from reports.render import render_change
 from scraper.discover import keep_known_urls, parse_contents
-from scraper.extract import extract_chapter
 from scraper.fetch import decode_body
 from scraper.models import Chapter, ChapterRef, Page
 from scraper.text import decode_bytes
@@ -310,13 +310,7 @@ def rederive_versions(
     selector, ignore selectors and text patterns; ``selector`` overrides its selector)."""
 
     def default(page: Page, rules: rederive.ExtractionRules) -> Chapter:
-        return extract_chapter(
-            decode_body(page),
-            page.final_url or page.url,
-            selector=selector or rules.selector,
-            ignore=rules.ignore,
-            ignore_text=rules.ignore_text,
-        )
+        return extract_capture(page, rules, selector)
 
     def align(old: Chapter, new: Chapter) -> Sequence[tuple[int, int]]:
         return align_sections(old.sections, new.sections).pairs

@@ -38,7 +38,7 @@ from differ.chapter import diff_chapters, diff_moved
 from differ.models import ChapterDiff
 from scraper.extract import extract_chapter
 from scraper.fetch import decode_body
-from scraper.models import Chapter
+from scraper.models import Chapter, Page
 from store import rederive
 from store.codec import diff_to_json, unpack_diff
 from store.db import open_db_readonly
@@ -129,7 +129,7 @@ def _check_part_in(path: str, table: str, low: int, high: int) -> _Part:
 def _check_part(db: Database, table: str, low: int, high: int) -> _Part:
     tally, checked = _Tally([]), 0
     if table == "versions":
-        for row in _version_rows(db, low, high):
+        for row in rederive.captured_versions(db, ids=(low, high)):
             _check_version(db, row, tally)
             checked += 1
     else:
@@ -145,29 +145,22 @@ def _count(db: Database, sql: str) -> int:
     return int(fetch_all(db, sql)[0]["n"])
 
 
-def _version_rows(db: Database, low: int, high: int) -> list[dict[str, Any]]:
-    """Versions (id in (low, high]) with their capture and their manual's rules."""
-    return fetch_all(
-        db,
-        "SELECT v.*, o.url AS o_url, o.final_url, o.status, o.headers, o.body_sha256,"
-        " o.observed_at, m.content_selector, m.ignore_selectors, m.ignore_patterns"
-        " FROM versions v JOIN observations o ON o.id = v.observation_id"
-        " JOIN chapters c ON c.id = v.chapter_id JOIN manuals m ON m.id = c.manual_id"
-        " WHERE o.body_sha256 IS NOT NULL AND v.id > ? AND v.id <= ? ORDER BY v.id",
-        (low, high),
+def extract_capture(
+    page: Page, rules: rederive.ExtractionRules, selector: str | None = None
+) -> Chapter:
+    """A stored capture extracted again with its manual's rules (``selector`` overrides the
+    manual's): what ``rederive`` and ``verify --deep`` compare with the stored version."""
+    return extract_chapter(
+        decode_body(page),
+        page.final_url or page.url,
+        selector=selector or rules.selector,
+        ignore=rules.ignore,
+        ignore_text=rules.ignore_text,
     )
 
 
 def _extract(db: Database, row: dict[str, Any]) -> Chapter:
-    page = rederive.page_of(db, row)
-    rules = rederive.rules_of(row)
-    return extract_chapter(
-        decode_body(page),
-        page.final_url or page.url,
-        selector=rules.selector,
-        ignore=rules.ignore,
-        ignore_text=rules.ignore_text,
-    )
+    return extract_capture(rederive.page_of(db, row), rederive.rules_of(row))
 
 
 def _check_version(db: Database, row: dict[str, Any], tally: _Tally) -> None:

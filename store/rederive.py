@@ -12,6 +12,7 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlite_utils import Database
 
@@ -49,8 +50,16 @@ class Derivation:
     error: str = ""
 
 
-def _versions(db: Database, chapter_id: int | None) -> list[dict[str, object]]:
-    where = "" if chapter_id is None else " AND v.chapter_id = ?"
+def captured_versions(
+    db: Database, *, chapter_id: int | None = None, ids: tuple[int, int] | None = None
+) -> list[dict[str, Any]]:
+    """Versions that have a stored capture, with the capture's observation and their
+    manual's extraction rules, in id order: of one chapter, or with id in ``(low, high]``."""
+    where, params = "", []
+    if chapter_id is not None:
+        where, params = " AND v.chapter_id = ?", [chapter_id]
+    if ids is not None:
+        where, params = where + " AND v.id > ? AND v.id <= ?", [*params, *ids]
     return fetch_all(
         db,
         "SELECT v.*, o.url AS o_url, o.final_url, o.status, o.headers, o.body_sha256,"
@@ -59,7 +68,7 @@ def _versions(db: Database, chapter_id: int | None) -> list[dict[str, object]]:
         " JOIN observations o ON o.id = v.observation_id"
         " JOIN chapters c ON c.id = v.chapter_id JOIN manuals m ON m.id = c.manual_id"
         " WHERE o.body_sha256 IS NOT NULL" + where + " ORDER BY v.id",
-        () if chapter_id is None else (chapter_id,),
+        tuple(params),
     )
 
 
@@ -95,7 +104,7 @@ def rederive(
 ) -> tuple[Derivation, ...]:
     """Re-run ``extract`` on every version's stored capture (of one chapter, or all)."""
     results = []
-    for row in _versions(db, chapter_id):
+    for row in captured_versions(db, chapter_id=chapter_id):
         version_id, old_hash = int(str(row["id"])), str(row["content_hash"])
         chapter_of = int(str(row["chapter_id"]))
         try:
