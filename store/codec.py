@@ -132,9 +132,14 @@ def diff_from_json(data: dict[str, Any]) -> ChapterDiff:
     )
 
 
+# one encoder for every call: json.dumps builds one per call for non-default options, which
+# cost verify about a third of its time on the observation chain
+_CANONICAL = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
+
+
 def dumps(data: Any) -> str:
     """Canonical compact JSON (sorted keys, UTF-8 kept)."""
-    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return _CANONICAL(data)
 
 
 CONTENT_LEVEL = 10  # written once, read often; with a capture as dictionary, levels 10+ find

@@ -51,12 +51,8 @@ HASHED_FIELDS = (
 
 def observation_hash(row: Mapping[str, Any]) -> str:
     """SHA-256 of the canonical JSON of the row's own fields and its prev_hash."""
-    payload = _CANONICAL({name: row[name] for name in HASHED_FIELDS})
+    payload = dumps({name: row[name] for name in HASHED_FIELDS})
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
-
-
-# store.codec.dumps (sorted keys, compact, UTF-8 kept) with one encoder for every row
-_CANONICAL = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
 
 
 def store_body(db: Database, body: bytes, base: str | None = None) -> str:
