@@ -12,7 +12,6 @@ from amendwatch.errors import FetchError, InputError
 from amendwatch.runcontext import site_policy
 from reports.models import DetectedChange, Period, Reconciliation
 from reports.reconcile import DEFAULT_WINDOW, reconcile
-from scraper.amendments import archive_links, parse_amendments, parse_with_archives
 from scraper.fetch import FetchRequest, decode_body, fetch_pages
 from scraper.models import Page, PublishedEntry
 from store import history, lifecycle, manuals, observations
@@ -37,6 +36,8 @@ def reconciliations(
 ) -> tuple[Reconciliation, ...]:
     """The publisher's declared entries for the period's months (the last capture before
     the period ended) compared with what was detected up to 8 weeks either side."""
+    from scraper.amendments import parse_amendments  # noqa: PLC0415 (the HTML parser: here only)
+
     selected = [manuals.get_manual(app.db, manual)] if manual else app.manuals()
     months = months_between(period)
     window = DEFAULT_WINDOW
@@ -63,6 +64,8 @@ def published_entries(
 ) -> tuple[tuple[PublishedEntry, ...], tuple[str, ...]]:
     """The entries of a manual's (or a URL's) Amendments page, with those of the year
     archives it links when ``follow_archives``; and the archive URLs that failed."""
+    from scraper import amendments  # noqa: PLC0415 (the HTML parser: here only)
+
     url, manual = name_or_url, None
     if "://" not in name_or_url:
         manual = manuals.get_manual(app.db, name_or_url)
@@ -77,11 +80,11 @@ def published_entries(
         raise FetchError(f"could not fetch {url}: {page.error or f'HTTP {page.status}'}")
     html, base = decode_body(page), page.final_url or page.url
     if not follow_archives:
-        return parse_amendments(html, base), ()
-    archives = _fetch(app, list(archive_links(html, base)), manual)
+        return amendments.parse_amendments(html, base), ()
+    archives = _fetch(app, list(amendments.archive_links(html, base)), manual)
     bodies = {p.url: decode_body(p) for p in archives if p.ok}
     failed = tuple(p.url for p in archives if not p.ok)
-    return parse_with_archives(html, base, bodies.get), failed
+    return amendments.parse_with_archives(html, base, bodies.get), failed
 
 
 def _fetch(app: Amendwatch, urls: list[str], manual: Manual | None = None) -> Sequence[Page]:

@@ -23,8 +23,6 @@ from amendwatch.errors import InputError, NotFoundError
 from amendwatch.pipeline import ChapterOutcome
 from amendwatch.snapshotrun import Clock, RunHooks, RunReport, fixed_clock, record_run
 from differ.chapter import diff_chapters
-from reports.digest import build_digest, weekly_counts
-from reports.draft import draft_entries
 from reports.models import (
     AmendmentEntry,
     DetectedChange,
@@ -35,7 +33,6 @@ from reports.models import (
     UnconfirmedChange,
 )
 from reports.periods import parse_when
-from reports.render import changes_payload, render_digest
 from scraper.models import PublishedEntry
 from store import compact as compaction
 from store import drafts, evidence, history, lifecycle, lock, manuals, reviews, runs
@@ -229,6 +226,8 @@ class Amendwatch:
 
     def changes_json(self, period: Period, manual: str | None = None) -> dict[str, Any]:
         """``changes --format json``: ``{"changes": [...], "unconfirmed": [...]}``."""
+        from reports.render import changes_payload  # noqa: PLC0415 (Jinja2: not at start-up)
+
         return changes_payload(self.changes(period, manual), self.unconfirmed(period, manual))
 
     def unconfirmed(
@@ -311,6 +310,8 @@ class Amendwatch:
 
     # drafts and reports --------------------------------------------------------------
     def draft(self, period: Period, manual: str | None = None) -> tuple[AmendmentEntry, ...]:
+        from reports.draft import draft_entries  # noqa: PLC0415 (not needed at start-up)
+
         entries = draft_entries(self.changes(period, manual), period)
         drafts.save_drafts(self.db, entries, period, self.clock())
         return entries
@@ -324,6 +325,9 @@ class Amendwatch:
         tz: tzinfo | None = None,
     ) -> str:
         """The digest of ``period``, its times in ``tz`` (default: the settings' time zone)."""
+        from reports.digest import build_digest, weekly_counts  # noqa: PLC0415 (imported
+        from reports.render import render_digest  # noqa: PLC0415 where used: Jinja2 is slow)
+
         changes = self.changes(period, manual)
         failures = history.failures_in(self.db, period.start, period.end, manual)
         # the chart counts what the table counts (no cosmetic-only or stamp-only change)

@@ -26,8 +26,9 @@ from amendwatch.timestamping import pack_files
 from amendwatch.warcimport import ImportResult, import_warc
 from differ.align import align_sections
 from reports.render import render_change
-from scraper.discover import keep_known_urls, parse_contents
+from scraper.discover import parse_contents
 from scraper.fetch import decode_body
+from scraper.listing import keep_known_urls
 from scraper.models import Chapter, ChapterRef, Page
 from scraper.text import decode_bytes
 from store import export, history, manuals, observations, rederive

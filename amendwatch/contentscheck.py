@@ -12,7 +12,6 @@ import httpx
 from amendwatch.config import Settings, cookie_values
 from amendwatch.errors import InputError
 from amendwatch.runcontext import CookieValues, no_cookies, site_policy
-from scraper.discover import parse_contents
 from scraper.fetch import FetchRequest, decode_body
 from scraper.models import Page
 from scraper.session import FetchSession
@@ -57,6 +56,8 @@ def probe_contents(
     manual's hosts (its headers, User-Agent and ``cookie_values``' cookies, see
     ``site_policy``), and return how many chapters it lists; raise :class:`InputError` (with
     a hint) when it fails, answers non-2xx, is not HTML or lists no chapter links."""
+    from scraper.discover import parse_contents  # noqa: PLC0415 (BeautifulSoup: when needed)
+
     policy = site_policy(settings.fetch, manual, cookie_values)
     with FetchSession(policy, lambda: datetime.now(UTC), transport) as session:
         (page,) = session.fetch([FetchRequest(manual.contents_url)])

@@ -12,20 +12,36 @@ an earlier release (``?ref=contents``) keeps its stored URL (``keep_known_urls``
 
 from __future__ import annotations
 
+import functools
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
+import scraper
+from amendwatch import __version__
 from amendwatch.contentscheck import NO_CHAPTERS, page_problem
 from amendwatch.runcontext import RunContext, fetch
 from amendwatch.sitemapstage import merge_sitemap
-from scraper.discover import confirm_stable, keep_known_urls, parse_contents
 from scraper.fetch import FetchRequest, decode_body
+from scraper.listing import confirm_stable, keep_known_urls
 from scraper.models import Contents, Page, Skipped
 from store import observations
+from store.codec import dumps
+from store.listings import cached_listing, remember_listing
 from store.models import ChapterRow
 from store.unwatched import record_unwatched
 
 REREAD_OUTCOME = "reread"  # the second reading of a contents page (the first is 'ok')
+# the contents parser and what it uses: a kept listing is reused only under the same source
+# (and release), as scraper/fingerprint.py's RULES does for fingerprints
+_LISTING_SOURCES = ("discover.py", "guard.py", "sections.py", "text.py", "urlcanon.py", "models.py")
+
+
+@functools.cache
+def _parser_source() -> str:
+    folder = Path(scraper.__file__).parent
+    return hashlib.sha256(b"".join((folder / n).read_bytes() for n in _LISTING_SOURCES)).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -67,12 +83,19 @@ def read_contents(ctx: RunContext, known: Sequence[ChapterRow]) -> ContentsRead:
 
 
 def _parse(ctx: RunContext, page: Page, known: Sequence[ChapterRow]) -> Contents:
-    contents = parse_contents(
-        decode_body(page),
-        page.final_url or page.url,
-        hosts=ctx.manual.allowed_hosts,
-        amendments_url=ctx.manual.amendments_url,
-    )
+    """The page's chapters: parsed, or as parsed before from the same bytes under the same
+    rules (store/listings.py)."""
+    url, manual = page.final_url or page.url, ctx.manual
+    rules = dumps([__version__, _parser_source(), url, manual.allowed_hosts, manual.amendments_url])
+    digest = page.body_hash
+    contents = cached_listing(ctx.db, manual.id, digest, rules)
+    if contents is None:
+        from scraper.discover import parse_contents  # noqa: PLC0415 (BeautifulSoup: only here)
+
+        contents = parse_contents(
+            decode_body(page), url, hosts=manual.allowed_hosts, amendments_url=manual.amendments_url
+        )
+        remember_listing(ctx.db, manual.id, digest, rules, contents)
     return keep_known_urls(contents, [row.url for row in known])
 
 

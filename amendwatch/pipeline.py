@@ -7,6 +7,7 @@ version; a failed or suspect fetch never removes or changes anything.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import os
 from collections import Counter
@@ -49,7 +50,7 @@ from amendwatch.runcontext import (
 from scraper.analysis import Analyser, Analysis
 from scraper.checks import Judgement, ends_whole, judge_page
 from scraper.fetch import FetchRequest, decode_body
-from scraper.fetchproc import FetchProcess, Pending, clock_pickles
+from scraper.fetchproc import FetchProcess, Pending, clock_pickles, processes_for
 from scraper.fingerprint import fingerprint
 from scraper.models import Chapter, Page
 from scraper.session import FetchSession
@@ -156,7 +157,8 @@ def _fetch_elsewhere(ctx: RunContext, chapters: int) -> FetchProcess | None:
         return None
     if not session.own_transport or not clock_pickles(ctx.clock):
         return None
-    return FetchProcess(session.policy, ctx.clock)
+    policy = session.policy
+    return FetchProcess(policy, ctx.clock, processes_for(policy, os.cpu_count()))
 
 
 def _check_chapters(
@@ -187,15 +189,18 @@ def _check_batches(
     progress: Callable[[ChapterOutcome], None] | None,
     stop: Callable[[], bool] | None,
 ) -> bool:
-    """Batch k+1 is fetched (and analysed) while batch k is stored."""
+    """Batches k+1 to k+depth are fetched (and k+1 analysed) while batch k is stored."""
     size = max(1, ctx.settings.batch_size)
+    depth = ctx.session.depth
     previous: _Batch | None = None
-    ahead = _prefetch(ctx, rows[:size])
+    ahead = collections.deque(
+        _prefetch(ctx, rows[start : start + size]) for start in range(0, depth * size, size)
+    )
     for start in [*range(0, len(rows), size), len(rows)]:
         batch = None
-        if ahead is not None:
-            pages = ahead.result()
-            ahead = _prefetch(ctx, rows[start + size : start + 2 * size])
+        if ahead and (pending_pages := ahead.popleft()) is not None:
+            pages = pending_pages.result()
+            ahead.append(_prefetch(ctx, rows[start + depth * size : start + (depth + 1) * size]))
             batch = _start_batch(ctx, rows[start : start + size], pages, analyser)
         if previous is not None and _finish_batch(ctx, previous, pending, outcomes, progress, stop):
             return True

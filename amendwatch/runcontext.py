@@ -10,7 +10,6 @@ from datetime import datetime
 from sqlite_utils import Database
 
 from amendwatch.config import Settings
-from scraper.extract import extract_chapter
 from scraper.fetch import FetchPolicy, FetchRequest, decode_body
 from scraper.fetchproc import Fetcher
 from scraper.guard import allow_entry, policy_for_site
@@ -134,6 +133,8 @@ def record(ctx: RunContext, row: ChapterRow, page: Page, outcome: str, reason: s
 
 
 def extract(ctx: RunContext, page: Page) -> Chapter:
+    from scraper.extract import extract_chapter  # noqa: PLC0415 (the HTML parser: when needed)
+
     return extract_chapter(
         decode_body(page),
         page.final_url or page.url,

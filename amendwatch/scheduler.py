@@ -66,8 +66,9 @@ from amendwatch.pipeline import ChapterOutcome
 from amendwatch.runcontext import site_policy
 from amendwatch.snapshotrun import problems, run_status
 from scraper.amendments import parse_amendments
-from scraper.discover import keep_known_urls, parse_contents
+from scraper.discover import parse_contents
 from scraper.fetch import FetchRequest, decode_body, fetch_pages
+from scraper.listing import keep_known_urls
 from scraper.session import interrupt_fetches, resume_fetches
 from store import lifecycle, observations
 from store.models import Manual

@@ -9,7 +9,6 @@ from dataclasses import asdict
 from datetime import datetime
 
 import click
-from rich.progress import Progress
 
 from amendwatch.api import Amendwatch, RunReport
 from amendwatch.bounds import bounds_text, format_time
@@ -40,6 +39,8 @@ def run_snapshot(
         return app.snapshot(names, at=when, wait=wait, progress=print_outcome, stop=stop)
     if quiet or not sys.stderr.isatty():
         return app.snapshot(names, at=when, wait=wait, stop=stop)
+    from rich.progress import Progress  # noqa: PLC0415 (only on a terminal)
+
     with Progress(transient=True) as progress:
         task = progress.add_task("checking chapters", total=None)
         return app.snapshot(

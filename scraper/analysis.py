@@ -19,12 +19,11 @@ from multiprocessing import get_context
 from lxml import etree
 
 from amendwatch.errors import ExtractError
-from scraper.extract import extract_chapter
 from scraper.fingerprint import digest_of, fingerprint, parse_pruned
 from scraper.models import Chapter
 from scraper.orphans import exit_with_parent
+from scraper.pageparts import MAX_ELEMENTS
 from scraper.quickcheck import guard_of, whole_guard
-from scraper.sections import MAX_ELEMENTS
 
 __all__ = ["Analyser", "Analysis", "AnalysisJob", "analyse"]
 
@@ -99,6 +98,8 @@ def _analyse(job: AnalysisJob) -> Analysis:
         guard = (guard_of(job.html, root) or whole_guard(job.html)).to_json()
     if same:
         return Analysis(new, old, same=True, guard=guard)
+    from scraper.extract import extract_chapter  # noqa: PLC0415 (BeautifulSoup: when needed)
+
     try:
         chapter = extract_chapter(
             job.html, job.url, selector=job.selector, ignore=job.ignore, ignore_text=job.ignore_text

@@ -44,7 +44,7 @@ from scraper.guard import allow_entry
 from scraper.models import ChapterRef, Contents, Skipped
 from scraper.sections import gone, inline_text
 from scraper.text import normalise_line
-from scraper.urlcanon import adopt_known, canonical_url, page_path, routing_query
+from scraper.urlcanon import canonical_url, page_path, routing_query
 
 _NUMBER_PREFIX = re.compile(r"^(\d{1,3}(?:\.\d{1,3})+|\d{1,3})\.?\s+(?=\S)")
 _NUMBER_TAIL = re.compile(r"(\d{1,3}(?:\.\d{1,3})+)\.?\s*$")
@@ -650,29 +650,3 @@ def parse_contents(
                     nothing = found  # nothing anywhere: say why, for every link read
     assert nothing is not None
     return nothing
-
-
-def confirm_stable(first: Contents, second: Contents, known: Collection[str]) -> Contents:
-    """``first`` without the chapters that are new (not ``known``) and missing from a second
-    reading of the same contents page: a link whose target changes from render to render
-    (a token in its path or query) is never a chapter."""
-    again = {ref.url for ref in second.chapters}
-    unstable = [ref for ref in first.chapters if ref.url not in known and ref.url not in again]
-    if not unstable:
-        return first
-    reason = "the link changed between two readings of the contents page"
-    return replace(
-        first,
-        chapters=tuple(ref for ref in first.chapters if ref not in unstable),
-        skipped=(*first.skipped, *(Skipped(ref.url, ref.title, reason) for ref in unstable)),
-    )
-
-
-def keep_known_urls(contents: Contents, known: Collection[str]) -> Contents:
-    """``contents`` with each chapter stored under a decorated URL by an earlier release
-    (``?ref=contents``) listed under that stored URL, so that it keeps its record."""
-    adopted = adopt_known([ref.url for ref in contents.chapters], known)
-    if not adopted:
-        return contents
-    chapters = tuple(replace(ref, url=adopted.get(ref.url, ref.url)) for ref in contents.chapters)
-    return replace(contents, chapters=chapters)

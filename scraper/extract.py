@@ -12,26 +12,14 @@ from soupsieve import SelectorSyntaxError
 from amendwatch.errors import ExtractError
 from scraper.contentroot import content_root, take_stamps
 from scraper.models import Chapter, Link
+from scraper.pageparts import BODY_CANDIDATES as _BODY_CANDIDATES
+from scraper.pageparts import NEVER_CONTENT as _NEVER_CONTENT
 from scraper.sections import HEADING_TAGS, bounded_text, gone, split_sections
 from scraper.text import has_text, normalise_line, normalise_text
 
 __all__ = ["extract_chapter", "find_body", "normalise_text", "parse_html", "strip_furniture"]
 
-_NEVER_CONTENT = ("script", "style", "noscript", "template", "link", "meta", "svg", "iframe")
 _FURNITURE_TAGS = ("nav", "header", "footer", "form", "aside", "button", "input", "select")
-_BODY_CANDIDATES = (
-    "main",
-    "[role=main]",
-    "article",
-    "#content",
-    "#main-content",
-    "#maincontent",
-    ".main-content",
-    ".content",
-    "#main",
-    ".page-content",
-    ".entry-content",
-)
 _FURNITURE_NAME = re.compile(
     r"(^|[-_\s])(skip|skip-?link|logo|breadcrumbs?|cookies?|cookie-?banner|consent|search|"
     r"print|share|social|sidebar|side-?bar|related-?(chapters|links|pages|content)|"

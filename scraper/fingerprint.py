@@ -23,7 +23,7 @@ from typing import cast
 
 from lxml import etree, html
 
-from scraper.extract import _BODY_CANDIDATES, _NEVER_CONTENT
+from scraper.pageparts import BODY_CANDIDATES, NEVER_CONTENT
 from scraper.text import has_text
 
 __all__ = [
@@ -55,7 +55,7 @@ _CANDIDATE_XPATH = {
 SELECTING_ATTRIBUTES = frozenset(re.findall(r"@([\w-]+)", " ".join(_CANDIDATE_XPATH.values())))
 _RULE_FILES = (
     "extract.py", "sections.py", "text.py", "fingerprint.py", "contentroot.py", "stamps.py",
-    "urlcanon.py",
+    "urlcanon.py", "pageparts.py",
 )  # fmt: skip
 RULES = hashlib.sha256(
     b"".join((Path(__file__).parent / name).read_bytes() for name in _RULE_FILES)
@@ -70,7 +70,7 @@ def _markup(element: etree._Element) -> bytes:
 def _candidates(root: html.HtmlElement) -> list[tuple[str, html.HtmlElement]] | None:
     """The candidates in order up to (and including) the one ``find_body`` takes."""
     found: list[tuple[str, html.HtmlElement]] = []
-    for candidate in _BODY_CANDIDATES:
+    for candidate in BODY_CANDIDATES:
         for element in cast(list[html.HtmlElement], root.xpath(_CANDIDATE_XPATH[candidate])):
             found.append((candidate, element))
             if has_text(element.text_content(), _MIN_TEXT):
@@ -88,7 +88,7 @@ def parse_document(page_html: str) -> html.HtmlElement | None:
 
 def prune(root: html.HtmlElement) -> html.HtmlElement:
     """Drop the never-content elements, as ``extract_chapter`` does; returns ``root``."""
-    dropped: list[html.HtmlElement] = list(root.iter(*_NEVER_CONTENT))
+    dropped: list[html.HtmlElement] = list(root.iter(*NEVER_CONTENT))
     for element in dropped:
         if element.getparent() is not None:
             element.drop_tree()

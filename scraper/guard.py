@@ -25,6 +25,7 @@ and :mod:`scraper.fetch`; it imports only :mod:`scraper.policy` of the fetch lay
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import socket
 from collections.abc import Callable
@@ -66,6 +67,7 @@ CREDENTIALS_HINT = (
 )
 
 
+@functools.lru_cache(maxsize=16384)  # each chapter's URL is checked on both sides of the pipe
 def check_url(url: str) -> str:
     """Return ``url`` if it is an absolute http(s) URL, else raise ``FetchError``."""
     try:

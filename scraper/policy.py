@@ -63,6 +63,7 @@ class FetchPolicy:
     cookies: tuple[tuple[str, str], ...] = ()  # (name, value), resolved from their sources
     proxy: str | None = None  # an http(s):// forward proxy for every request
     no_proxy: tuple[str, ...] = ()  # hosts (or .domain suffixes) reached without the proxy
+    gap_factor: float = 1.0  # robots.txt Crawl-delay times this (a share of the fetching)
 
     @property
     def timeout(self) -> httpx.Timeout:

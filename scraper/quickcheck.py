@@ -30,7 +30,6 @@ from pathlib import Path
 
 from lxml import html
 
-from scraper.extract import _NEVER_CONTENT
 from scraper.fingerprint import (
     RULES,
     SELECTING_ATTRIBUTES,
@@ -38,6 +37,7 @@ from scraper.fingerprint import (
     parse_document,
     prune,
 )
+from scraper.pageparts import NEVER_CONTENT
 
 __all__ = ["Guard", "guard_of", "same_content", "whole_guard"]
 
@@ -189,7 +189,7 @@ def _plain_context(old: str, position: int, changed: str) -> bool:
     name = _TAG_NAME.match(old, opened)
     if name is None:
         return False
-    if name.group(1).lower() in _NEVER_CONTENT:
+    if name.group(1).lower() in NEVER_CONTENT:
         return True
     if any(char.isspace() or char in "=/" for char in changed):
         return False  # could start another attribute

@@ -12,6 +12,7 @@ from bs4.element import CData, Comment, PageElement
 
 from amendwatch.errors import ExtractError
 from scraper.models import Link, Section
+from scraper.pageparts import MAX_ELEMENTS
 from scraper.text import SMALL_WORDS, normalise_line, strip_anchor_marks, title_case
 from scraper.urlcanon import canonical_url
 
@@ -195,7 +196,6 @@ def bold_lead_in(tag: Tag) -> tuple[Tag, list[PageElement]] | None:
     return bold, list(brk.next_siblings)
 
 
-MAX_ELEMENTS = 200_000  # a chapter page with more elements than this is refused, not parsed
 _END = object()  # on the walk's stack: the end of a block element
 
 

@@ -129,6 +129,11 @@ class FetchSession:
         self._cancelled = False
 
     @property
+    def depth(self) -> int:
+        """Batches to submit ahead: one (``submit`` fetches at once)."""
+        return 1
+
+    @property
     def own_transport(self) -> bool:
         """Whether the session makes its own connections (no transport was injected)."""
         return self._transport is None

@@ -19,7 +19,6 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from lxml import etree
 
 from amendwatch.errors import ExtractError
-from scraper.discover import chapter_url
 
 MAX_SITEMAP_BYTES = 20 * 1024 * 1024  # inflated size; the protocol's own limit is 50 MB
 MAX_ENTRIES = 50_000  # the protocol's limit per sitemap file
@@ -176,6 +175,8 @@ def is_chapter(
     """Whether a sitemap URL may be a chapter: what the contents page would accept as a
     chapter link (own host, not itself, not furniture), under ``prefix``, and not the
     Amendments page, a file (PDF, image ...), a search, tag or feed page, or the folder."""
+    from scraper.discover import chapter_url  # noqa: PLC0415 (BeautifulSoup: when needed)
+
     found = chapter_url(url, contents_url)
     if found is None or found != url.split("#", 1)[0]:
         return False

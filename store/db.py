@@ -18,6 +18,7 @@ from store.schema import (
     COMPACT_SCHEMA,
     FINGERPRINT_SCHEMA,
     INITIAL_SCHEMA,
+    LISTINGS_SCHEMA,
     MANUAL_NETWORK_SCHEMA,
     RULES_SCHEMA,
     SITEMAP_SCHEMA,
@@ -28,6 +29,7 @@ from store.schema import (
 from store.seals import (
     SEALED_BY_0008,
     SEALED_BY_0013,
+    SEALED_BY_0014,
     SEALS_SCHEMA,
     install,
     reseal_table,
@@ -111,7 +113,13 @@ def _web(db: Database) -> None:
     seal_existing(db, SEALED_BY_0013)  # one seal over any rows they hold (none when new)
 
 
-SCHEMA_VERSION = 13  # the number of migrations above; PRAGMA user_version mirrors it
+@MIGRATIONS(name="0014_listings")
+def _listings(db: Database) -> None:
+    db.executescript(LISTINGS_SCHEMA)
+    seal_existing(db, SEALED_BY_0014)  # one seal over any rows it holds (none when new)
+
+
+SCHEMA_VERSION = 14  # the number of migrations above; PRAGMA user_version mirrors it
 
 
 def open_db(path: str | Path | None) -> Database:

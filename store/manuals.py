@@ -10,7 +10,6 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-import soupsieve
 from sqlite_utils import Database
 
 from amendwatch.errors import InputError, NotFoundError
@@ -99,6 +98,8 @@ def check_rules(
 ) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
     """Validate a manual's extraction rules now, so that a typo fails at `manual add`
     rather than on every snapshot."""
+    import soupsieve  # noqa: PLC0415 (compiles its own patterns on import: only when needed)
+
     for css in (selector, *ignore_selectors):
         if css is None:
             continue

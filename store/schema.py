@@ -344,3 +344,19 @@ CREATE TABLE IF NOT EXISTS search_indexed (
     version_id INTEGER NOT NULL
 );
 """
+
+# 0014: ``listings``, the chapter list parsed from each manual's latest contents capture, keyed
+# by that capture's SHA-256 and by what the parse depended on (``rules``: the release, the
+# parser's rules, the page's URL, the manual's hosts and Amendments URL). A run whose contents
+# page is byte for byte the capture parsed before reuses it instead of parsing 1,000 links
+# again (store/listings.py). Sealed like the chapters it lists (store/seals.py).
+LISTINGS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS listings (
+    id INTEGER PRIMARY KEY,
+    manual_id INTEGER NOT NULL UNIQUE REFERENCES manuals(id),
+    body_sha256 TEXT NOT NULL,
+    rules TEXT NOT NULL,
+    data TEXT NOT NULL,
+    row_hash TEXT
+);
+"""

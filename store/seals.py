@@ -55,11 +55,14 @@ SEALED: dict[str, tuple[str, ...]] = {
     # migration 0013: the web application's sign-offs and its audit log
     "reviews": ("change_id", "status", "impact", "owner", "note", "at", "who"),
     "audit_log": ("at", "who", "action", "target", "detail", "address"),
+    # migration 0014: the chapter list parsed from the latest contents capture
+    "listings": ("manual_id", "body_sha256", "rules", "data"),
 }  # fmt: skip
 SEALED_BY_0008 = ("manuals", "chapters", "versions", "sections", "changes", "drafts",
                   "draft_events", "runs")  # fmt: skip
 SEALED_BY_0012 = ("derivations", "unwatched")
 SEALED_BY_0013 = ("reviews", "audit_log")
+SEALED_BY_0014 = ("listings",)
 
 SEALS_SCHEMA = [f"ALTER TABLE {table} ADD COLUMN row_hash TEXT" for table in SEALED_BY_0008] + [
     """CREATE TABLE seals (

@@ -21,6 +21,7 @@ EDIT = {
     "manuals": "name", "chapters": "title", "versions": "title", "sections": "title",
     "changes": "summary", "drafts": "details", "draft_events": "who", "runs": "status",
     "derivations": "rule", "unwatched": "reason", "reviews": "note", "audit_log": "action",
+    "listings": "data",
 }  # fmt: skip
 
 
@@ -28,6 +29,7 @@ UNIQUE = {  # columns a copied row must change to be inserted
     ("manuals", "name"): "name || ' 2'",
     ("chapters", "url"): "url || '?2'",
     ("sections", "ordinal"): "ordinal + 1000",
+    ("listings", "manual_id"): "manual_id + 1000",
 }
 
 
@@ -61,6 +63,10 @@ def sealed_db(built_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
         record_review(db, n, status="acknowledged", impact="low", owner="lead", note=f"note {n}",
                       who="reviewer", now=at)  # fmt: skip
         log_action(db, who="reviewer", action="review", target=f"change {n}", now=at)
+    db.execute(  # the second manual's listing (the demo's own is kept by its runs)
+        "INSERT INTO listings (manual_id, body_sha256, rules, data) VALUES (2, 'f00d', '[]', ?)",
+        ('{"url":"http://127.0.0.1:9/","title":"Second","chapters":[],"skipped":[]}',),
+    )
     seal_pending(db)
     db.close()
     return path
@@ -186,8 +192,10 @@ def _downgrade_to_0007(path: Path) -> None:
     """The database as a release before migration 0008 wrote it: no seals, no row hashes."""
     with sqlite3.connect(path) as conn:
         conn.execute("DROP TABLE seals")
+        conn.execute("DROP TABLE listings")  # 0014
         for table in SEALED:
-            conn.execute(f"ALTER TABLE {table} DROP COLUMN row_hash")
+            if table != "listings":
+                conn.execute(f"ALTER TABLE {table} DROP COLUMN row_hash")
         for column in ("display_name", "headers", "cookies", "user_agent"):  # 0009
             conn.execute(f"ALTER TABLE manuals DROP COLUMN {column}")
         conn.execute("DROP TABLE timestamps")  # 0010

@@ -5,13 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from scraper.discover import (
-    chapter_url,
-    confirm_stable,
-    is_contents_page,
-    keep_known_urls,
-    parse_contents,
-)
+from scraper.discover import chapter_url, is_contents_page, parse_contents
+from scraper.listing import confirm_stable, keep_known_urls
 from scraper.models import ChapterRef, Contents, Skipped
 
 DATA = Path(__file__).parent / "data"

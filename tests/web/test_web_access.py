@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from store.db import SCHEMA_VERSION
 from store.users import ROLES
 from tests.web.conftest import Clock, csrf_of, logged_in, make_client
 
@@ -86,7 +87,7 @@ def test_without_a_login_every_route_redirects_to_the_login_page(
             assert answer.status_code == 303, route
             assert answer.headers["location"].startswith("/login?next="), route
         assert client.get("/login").status_code == 200
-        assert client.get("/healthz").json() == {"status": "ok", "schema": 13}
+        assert client.get("/healthz").json() == {"status": "ok", "schema": SCHEMA_VERSION}
 
 
 def test_a_post_without_or_with_a_wrong_csrf_token_is_refused(db_path: Path, clock: Clock) -> None:
