@@ -22,7 +22,7 @@ from amendwatch.runcontext import RunContext
 from scraper.analysis import Analysis, AnalysisJob
 from scraper.fetch import decode_body
 from scraper.models import Page
-from scraper.quickcheck import Guard, same_content
+from scraper.quickcheck import GUARD_RULES, Guard, same_content
 from store import guards, observations, versions
 from store.models import Manual
 from store.rows import fetch_one
@@ -81,15 +81,21 @@ def remember_guard(db: Database, page: Page, analysis: Analysis | None, outcome:
         return
     if outcome not in _GUARDED_OUTCOMES or not page.body:
         return
-    if outcome == "unchanged" and guards.reference_for(db, analysis.fingerprint) is not None:
+    known = guards.reference_for(db, analysis.fingerprint)
+    if outcome == "unchanged" and known is not None and _current(known):
         # the same content, and a guard for it already: this page differs from that capture
         # in a way no guard absorbs (an element added, not just text), and so will the next
-        # fetch; another guard per run would only grow the table
+        # fetch; another guard per run would only grow the table. A guard made under other
+        # rules (an earlier release) is replaced, or every later run would parse the page.
         return
     reference = guards.Reference(
         page.body_hash, page.final_url or page.url, page.header("Content-Type"), analysis.guard
     )
     guards.remember(db, reference, analysis.fingerprint)
+
+
+def _current(reference: guards.Reference) -> bool:
+    return Guard.from_json(reference.guard).rules == GUARD_RULES
 
 
 @dataclass(frozen=True)

@@ -346,6 +346,7 @@ def _process_chapter(
         record(ctx, row, page, judgement.outcome, reason)
         return ChapterOutcome(row.url, row.title, judgement.outcome, reason)
     if latest is not None and latest.content_hash == chapter.content_hash:
+        _refresh_fingerprint(ctx, head, captured)
         return _unchanged(ctx, row, page, latest.id, chapter.title)
     if latest is not None and ctx.settings.confirm_changes:
         again = seconds.get(page.url) or fetch(ctx, [FetchRequest(page.url)])[0]
@@ -353,6 +354,15 @@ def _process_chapter(
             reason = f"{UNCONFIRMED_CHANGE}: the content changed between two fetches"
             return record_unconfirmed(ctx, row, (page, again), UNCONFIRMED_CHANGE, reason)
     return store_new_version(ctx, row, page, chapter, latest, pending, fingerprint=captured)
+
+
+def _refresh_fingerprint(ctx: RunContext, head: Head | None, captured: str | None) -> None:
+    """The same content under another fingerprint (a release changed the rules that compute
+    it, or the page changed in a way the extraction ignores): the version takes the new one,
+    so that the next run's fingerprint comparison and quick check answer again, instead of
+    every later run extracting the page in full."""
+    if head is not None and captured is not None and head.fingerprint != captured:
+        versions.set_fingerprint(ctx.db, head.id, captured)
 
 
 def _cut_short(ctx: RunContext, page: Page, head: Head | None) -> bool:
