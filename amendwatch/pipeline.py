@@ -103,10 +103,7 @@ def _run(
     if contents is None:
         rows = list(known)
     else:
-        with write_transaction(db):  # one commit for the whole listing
-            rows = [
-                versions.upsert_chapter(db, manual.id, r, ctx.clock()) for r in contents.chapters
-            ]
+        rows = versions.upsert_chapters(db, manual.id, contents.chapters, ctx.clock())
     pending: list[NewChapter] = []
     outcomes, interrupted = _check_chapters(ctx, rows, pending, progress, stop)
     if contents is not None and not interrupted:

@@ -21,6 +21,7 @@ from amendwatch.errors import AmendwatchError
 from amendwatch.outputs import disk_full, is_disk_full
 from amendwatch.pipeline import ChapterOutcome, SnapshotResult, snapshot_manual
 from store import runs, search
+from store.db import durable_at_the_end
 from store.models import Manual
 
 Clock = Callable[[], datetime]
@@ -114,7 +115,10 @@ def record_run(
         hooks.started(run_id)
     with runs.finished_on_error(db, run_id, clock, _run_error):
         try:
-            results, errors = _each_manual(db, settings, selected, run_id, clock, transport, hooks)
+            with durable_at_the_end(db):  # runs.finish_run's commit flushes the run to disk
+                results, errors = _each_manual(
+                    db, settings, selected, run_id, clock, transport, hooks
+                )
         except (OSError, sqlite3.OperationalError) as exc:
             if is_disk_full(exc):
                 raise disk_full("the snapshot's observations") from exc

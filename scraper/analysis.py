@@ -106,6 +106,7 @@ def _analyse(job: AnalysisJob) -> Analysis:
         )
     except ExtractError as exc:
         return Analysis(new, old, error=str(exc), guard=guard)
+    _ = chapter.content_hash  # computed here, on a worker; it travels with the chapter
     return Analysis(new, old, chapter=chapter, guard=guard)
 
 

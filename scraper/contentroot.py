@@ -22,7 +22,7 @@ from __future__ import annotations
 from bs4 import NavigableString, Tag
 from bs4.element import PageElement
 
-from scraper.sections import bounded_text, gone
+from scraper.sections import bounded_text, gone, strings_in, tags_in
 from scraper.stamps import STAMP_MAX_CHARS, has_time_of_day, is_stamp, stamp_text
 from scraper.text import normalise_line
 
@@ -52,7 +52,7 @@ def take_stamps(root: Tag) -> tuple[str, ...]:
     """Remove the date-stamp blocks from ``root``; the texts of those that are editorial
     (a date, not a render time: ``has_time_of_day``), in document order."""
     stamps: list[str] = []
-    for tag in root.find_all(_STAMP_BLOCKS):
+    for tag in tags_in(root, _STAMP_BLOCKS):
         if gone(tag):
             continue
         text = bounded_text(tag, STAMP_MAX_CHARS)
@@ -75,7 +75,7 @@ def _text_length(node: PageElement) -> int:
     if isinstance(node, NavigableString):
         return len(node.strip())
     if isinstance(node, Tag):
-        return sum(len(piece.strip()) for piece in node.find_all(string=True))
+        return sum(len(piece.strip()) for piece in strings_in(node))
     return 0
 
 
@@ -88,13 +88,13 @@ def _is_furniture_block(tag: Tag) -> bool:
     text = normalise_line(tag.get_text(" "))
     if not text or _is_short_label(text) or is_stamp(text):
         return True
-    linked = sum(len(normalise_line(a.get_text(" "))) for a in tag.find_all("a"))
+    linked = sum(len(normalise_line(a.get_text(" "))) for a in tags_in(tag, ("a",)))
     return linked >= LINK_DENSE * len(text)
 
 
 def _leaf_blocks(tag: Tag) -> list[Tag]:
     """The innermost block elements of ``tag`` (``tag`` itself when it has none)."""
-    inner = [t for t in tag.find_all(_BLOCKS) if t.find(_BLOCKS) is None]
+    inner = [t for t in tags_in(tag, _BLOCKS) if t.find(_BLOCKS) is None]
     return inner or [tag]
 
 

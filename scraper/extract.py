@@ -14,7 +14,14 @@ from scraper.contentroot import content_root, take_stamps
 from scraper.models import Chapter, Link
 from scraper.pageparts import BODY_CANDIDATES as _BODY_CANDIDATES
 from scraper.pageparts import NEVER_CONTENT as _NEVER_CONTENT
-from scraper.sections import HEADING_TAGS, bounded_text, gone, split_sections
+from scraper.sections import (
+    HEADING_TAGS,
+    bounded_text,
+    gone,
+    split_sections,
+    strings_in,
+    tags_in,
+)
 from scraper.text import has_text, normalise_line, normalise_text
 
 __all__ = ["extract_chapter", "find_body", "normalise_text", "parse_html", "strip_furniture"]
@@ -53,7 +60,7 @@ def _is_inpage_contents(tag: Tag) -> bool:
     """A list of links that all point into the page (#...): a generated contents list."""
     if tag.name not in ("ul", "ol"):
         return False
-    anchors = tag.find_all("a")
+    anchors = tags_in(tag, ("a",))
     if len(anchors) < 2 or tag.find(HEADING_TAGS) is not None:
         return False
     if not all(str(a.get("href", "")).startswith("#") for a in anchors):
@@ -96,7 +103,7 @@ _NOT_TEXT = (Comment, Doctype, Declaration, ProcessingInstruction)
 
 def strip_furniture(root: Tag, ignore: Sequence[str] = ()) -> None:
     """Remove navigation, banners, tools, footers and ``ignore`` matches from ``root``."""
-    for markup in root.find_all(string=lambda s: isinstance(s, _NOT_TEXT)):
+    for markup in [s for s in strings_in(root) if isinstance(s, _NOT_TEXT)]:
         markup.extract()  # comments, and a stray <!DOCTYPE> or <?xml?> inside the body
     for selector in ignore:
         try:
@@ -105,16 +112,16 @@ def strip_furniture(root: Tag, ignore: Sequence[str] = ()) -> None:
             raise ExtractError(f"invalid ignore selector {selector!r}") from exc
         for tag in matches:
             tag.decompose()
-    for tag in root.find_all(_NEVER_CONTENT):
+    for tag in tags_in(root, _NEVER_CONTENT):
         tag.decompose()
-    for tag in root.find_all(_FURNITURE_TAGS):
+    for tag in tags_in(root, _FURNITURE_TAGS):
         if gone(tag):
             continue
         if tag.name == "header" and tag.find(HEADING_TAGS) is not None:
             tag.unwrap()  # an article or section header that carries its heading
         else:
             tag.decompose()
-    for tag in root.find_all(True):
+    for tag in tags_in(root):
         if gone(tag) or not _is_named_furniture(tag):
             continue
         tag.decompose()
@@ -150,7 +157,7 @@ def strip_matching_text(root: Tag, patterns: Sequence[str]) -> None:
         compiled = [re.compile(pattern) for pattern in patterns]
     except re.error as exc:
         raise ExtractError(f"invalid ignore pattern: {exc}") from exc
-    for tag in root.find_all(_TEXT_BLOCKS):
+    for tag in tags_in(root, _TEXT_BLOCKS):
         if gone(tag) or tag.find(_BLOCK_CHILDREN) is not None:
             continue
         text = " ".join(tag.get_text(" ").split())
@@ -158,8 +165,11 @@ def strip_matching_text(root: Tag, patterns: Sequence[str]) -> None:
             tag.decompose()
 
 
+_SMALL_FURNITURE = frozenset({"a", "p", "div", "span", "small", "ul", "ol"})
+
+
 def _strip_small_furniture(root: Tag) -> None:
-    for tag in root.find_all(["a", "p", "div", "span", "small", "ul", "ol"]):
+    for tag in tags_in(root, _SMALL_FURNITURE):
         if gone(tag):
             continue
         text = bounded_text(tag, SMALL_TEXT)
@@ -199,7 +209,7 @@ def find_body(soup: BeautifulSoup, selector: str | None) -> Tag:
             if has_text(found.get_text(" "), 40):
                 return found
     scores: dict[int, tuple[int, Tag]] = {}
-    for para in soup.find_all("p"):
+    for para in tags_in(soup, ("p",)):
         parent = para.parent
         if isinstance(parent, Tag):
             score = scores.get(id(parent), (0, parent))[0] + _text_length(para)
@@ -243,7 +253,7 @@ def extract_chapter(
     expressions: the smallest blocks (paragraph, list item, cell, ...) whose text matches one
     are dropped (a manual's own "Page reviewed on ..." lines, say)."""
     soup = parse_html(html)
-    for tag in soup.find_all(_NEVER_CONTENT):
+    for tag in tags_in(soup, _NEVER_CONTENT):
         tag.decompose()
     body = find_body(soup, selector)
     stamps = take_stamps(body)

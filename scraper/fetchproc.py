@@ -77,12 +77,20 @@ def clock_pickles(clock: Clock) -> bool:
     return True
 
 
-def _serve(conn: Connection, policy: FetchPolicy, clock: Clock, parent: int) -> None:
+def _serve(
+    conn: Connection,
+    policy: FetchPolicy,
+    clock: Clock,
+    parent: int,
+    inherited: tuple[Connection, ...] = (),
+) -> None:
     """The child: fetch each batch it is sent, answer (ticket, pages) or (ticket, error).
     Interrupts are the parent's to handle (it stops the child when it stops); a parent that
     is gone ends the child at once, even in the middle of a batch (``exit_with_parent``), or
     quietly when the pipe closes."""
     exit_with_parent(parent)
+    for other in inherited:  # the parent's ends, copied by the fork: closed, so that the pipe
+        other.close()  # ends (and the child with it) when the parent closes its end
     # a forked child must not flush the parent's stream objects when it leaves: another
     # thread (a progress bar) may have held their locks at the fork
     sys.stdout = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
@@ -97,6 +105,8 @@ def _serve(conn: Connection, policy: FetchPolicy, clock: Clock, parent: int) -> 
                     answer: list[Page] | str = session.fetch(requests)
                 except AmendwatchError as exc:
                     answer = str(exc)
+                for page in answer if isinstance(answer, list) else ():
+                    _ = page.body_hash  # hashed here, on another core; it travels with the page
                 conn.send((ticket, answer))
         except (EOFError, OSError):
             return
@@ -163,16 +173,18 @@ class FetchProcess:
         return self._processes * 2
 
     def __enter__(self) -> FetchProcess:
+        forking = _can_fork()
         context: ForkContext | SpawnContext = (
-            get_context("fork") if _can_fork() else get_context("spawn")
+            get_context("fork") if forking else get_context("spawn")
         )
         policy = share_policy(self.policy, self._processes)
         try:
             for number in range(self._processes):
                 parent, child = context.Pipe()
+                ends = (*(c.conn for c in self._children), parent) if forking else ()
                 process = context.Process(
                     target=_serve,
-                    args=(child, policy, self._clock, os.getpid()),
+                    args=(child, policy, self._clock, os.getpid(), ends),
                     name=f"amendwatch-fetch-{number + 1}",
                 )
                 process.daemon = True

@@ -38,8 +38,9 @@ class Page:
                 return value
         return None
 
-    @property
+    @cached_property
     def body_hash(self) -> str:
+        """SHA-256 of the body, computed once (by the fetch process, which sends it along)."""
         return hashlib.sha256(self.body).hexdigest()
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
@@ -44,6 +44,22 @@ class Block:
     text: str
     heading_level: int = 0  # 0 for text; 1-6 for headings (bold paragraphs count as 2)
     links: tuple[Link, ...] = ()
+
+
+def tags_in(root: Tag, names: Collection[str] | None = None) -> list[Tag]:
+    """``root.find_all(names)`` (``find_all(True)`` when None): the elements below ``root``
+    named so, in document order. The same list without BeautifulSoup's filter machinery,
+    several times faster over a whole page."""
+    return [
+        node
+        for node in root.descendants
+        if isinstance(node, Tag) and (names is None or node.name in names)
+    ]
+
+
+def strings_in(root: Tag) -> list[NavigableString]:
+    """``root.find_all(string=True)``: every string below ``root`` (comments included)."""
+    return [node for node in root.descendants if isinstance(node, NavigableString)]
 
 
 def gone(tag: Tag) -> bool:

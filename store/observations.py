@@ -80,6 +80,7 @@ def _insert_body(db: Database, body: bytes, digest: str, base: str | None) -> No
             data, stored_base = delta, base
     if data is None:
         data = compress(body, BODY_LEVEL)
+        _BASES.put(digest, body)  # a base of later deltas, and its version's dictionary
     db.execute(
         "INSERT INTO bodies (sha256, size, compression, data, base_sha256) VALUES (?, ?, ?, ?, ?)",
         (digest, len(body), COMPRESSION, data, stored_base),
@@ -109,9 +110,10 @@ def delta_base(db: Database, url: str) -> str | None:
     return str(row["base"] or row["sha256"])
 
 
-def store_capture(db: Database, url: str, body: bytes) -> str:
-    """Store a capture of ``url`` (as a delta against the URL's latest base when small)."""
-    digest = hashlib.sha256(body).hexdigest()
+def store_capture(db: Database, url: str, body: bytes, digest: str | None = None) -> str:
+    """Store a capture of ``url`` (as a delta against the URL's latest base when small);
+    ``digest``: its SHA-256 when already known."""
+    digest = digest or hashlib.sha256(body).hexdigest()
     if not _is_stored(db, digest):
         _insert_body(db, body, digest, delta_base(db, url))  # delta_base is stored whole
     return digest
@@ -225,7 +227,7 @@ def record_observation(
     if not outcome:
         raise InputError("an observation needs an outcome")
     with write_transaction(db):
-        body_sha = store_capture(db, page.url, page.body) if page.body else None
+        body_sha = store_capture(db, page.url, page.body, page.body_hash) if page.body else None
         last = fetch_one(db, "SELECT id, hash FROM observations ORDER BY id DESC LIMIT 1")
         row: dict[str, Any] = {
             "id": (last["id"] + 1) if last else 1,

@@ -81,6 +81,51 @@ def upsert_chapter(db: Database, manual_id: int, ref: ChapterRef, now: datetime)
     return get_chapter(db, chapter_id)
 
 
+def upsert_chapters(
+    db: Database, manual_id: int, refs: Sequence[ChapterRef], now: datetime
+) -> list[ChapterRow]:
+    """``upsert_chapter`` for a whole listing, in one transaction and a handful of statements
+    (a chapter listed as it was before only has its listing time moved, all in one UPDATE);
+    rows in the order of ``refs`` (a URL listed twice is stored once)."""
+    stamp = to_db_time(now)
+    listed = "SELECT * FROM chapters WHERE manual_id = ?"
+    with write_transaction(db):
+        stored = {row["url"]: row for row in fetch_all(db, listed, (manual_id,))}
+        same: list[int] = []
+        for ref in refs:
+            row = stored.get(ref.url)
+            if row is None:
+                stored[ref.url] = {"id": None}  # a URL listed twice is inserted once
+                db.execute(
+                    "INSERT INTO chapters (manual_id, url, title, number, part, first_seen,"
+                    " last_listed) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (manual_id, ref.url, ref.title, ref.number, ref.part, stamp, stamp),
+                )
+            elif row["id"] is None:
+                continue
+            elif _listed_as_before(row, ref):
+                same.append(row["id"])
+            else:
+                db.execute(
+                    "UPDATE chapters SET title = ?, number = ?, part = ?, last_listed = ?,"
+                    " removed_at = NULL, missing_count = 0 WHERE id = ?",
+                    (ref.title, ref.number, ref.part, stamp, row["id"]),
+                )
+        for start in range(0, len(same), 500):
+            ids = same[start : start + 500]
+            db.execute(
+                f"UPDATE chapters SET last_listed = ? WHERE id IN ({', '.join('?' * len(ids))})",
+                (stamp, *ids),
+            )
+        rows = {row["url"]: chapter_row(row) for row in fetch_all(db, listed, (manual_id,))}
+    return [rows[url] for url in dict.fromkeys(ref.url for ref in refs)]
+
+
+def _listed_as_before(row: dict[str, Any], ref: ChapterRef) -> bool:
+    kept = (row["title"], row["number"], row["part"], row["removed_at"], row["missing_count"])
+    return kept == (ref.title, ref.number, ref.part, None, 0)
+
+
 def note_missing(db: Database, chapter_id: int) -> int:
     """Count one more contents listing without this chapter; returns the count so far."""
     db.execute("UPDATE chapters SET missing_count = missing_count + 1 WHERE id = ?", (chapter_id,))
@@ -177,7 +222,7 @@ def capture_of(db: Database, observation_id: int | None) -> tuple[str, bytes] | 
     row = fetch_one(db, "SELECT body_sha256 FROM observations WHERE id = ?", (observation_id,))
     if row is None or row["body_sha256"] is None:
         return None
-    return (str(row["body_sha256"]), get_body(db, str(row["body_sha256"])))
+    return (str(row["body_sha256"]), get_body(db, str(row["body_sha256"]), cached=True))
 
 
 def insert_version_row(
@@ -255,9 +300,19 @@ def add_version(
         )
         lineage = _lineage_for(chapter_id, version_id, len(chapter.sections), previous, pairs)
         _insert_sections(db, version_id, chapter, lineage)
-        row = fetch_one(db, "SELECT * FROM versions WHERE id = ?", (version_id,))
-        assert row is not None
-        return load_version(db, row)
+    at = from_db_time(stamp)  # what load_version would read back, without decompressing it
+    return StoredVersion(
+        id=version_id,
+        chapter_id=chapter_id,
+        chapter=chapter,
+        content_hash=chapter.content_hash,
+        valid_from=at,
+        valid_to=None,
+        last_seen=at,
+        observation_id=observation_id,
+        lineage=tuple(lineage),
+        derived_by=derived_by,
+    )
 
 
 def _check_not_before_latest(db: Database, chapter_id: int, stamp: str) -> None:

@@ -128,3 +128,36 @@ def test_version_and_help_answer_within_150_ms() -> None:
         "--version": True,
         "--help": True,
     }, results
+
+
+SNAPSHOT_HEAVY = ("bs4", "soupsieve", "jinja2", "rich")
+IMPORT_PROBE = """
+import importlib, json, sys
+for name in json.loads(sys.argv[1]):
+    importlib.import_module(name)
+heavy = json.loads(sys.argv[2])
+loaded = sorted(name for name in heavy if name in sys.modules)
+print(json.dumps({"loaded": loaded, "httpx_main_blocked": sys.modules.get("httpx._main") is None}))
+"""
+
+
+@pytest.mark.parametrize(
+    "modules",
+    [
+        ["amendwatch.api", "amendwatch.views"],
+        # everything `amendwatch snapshot` imports, and the stages a run reaches without
+        # parsing HTML (a reused contents listing, 304 answers)
+        ["amendwatch.cli", "amendwatch.cli.main", "amendwatch.api", "amendwatch.views",
+         "amendwatch.afterrun", "amendwatch.config", "amendwatch.snapshotrun", "reports.periods",
+         "scraper.session", "amendwatch.pipeline", "amendwatch.contentsstage"],
+    ],
+)  # fmt: skip
+def test_what_snapshot_imports_leaves_the_html_parser_templates_and_rich_out(
+    modules: list[str],
+) -> None:
+    probe = subprocess.run(
+        [sys.executable, "-c", IMPORT_PROBE, json.dumps(modules), json.dumps(SNAPSHOT_HEAVY)],
+        capture_output=True, text=True, cwd=ROOT, timeout=30, check=True,
+    )  # fmt: skip
+    seen = json.loads(probe.stdout.strip().splitlines()[-1])
+    assert seen == {"loaded": [], "httpx_main_blocked": True}, probe.stderr
