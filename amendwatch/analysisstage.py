@@ -18,6 +18,7 @@ from functools import partial
 
 from sqlite_utils import Database
 
+from amendwatch.capturework import Prepared
 from amendwatch.runcontext import RunContext
 from scraper.analysis import Analysis, AnalysisJob
 from scraper.fetch import decode_body
@@ -49,10 +50,9 @@ class Quick:
     want_guard: bool
 
 
-def quick_analysis(
-    db: Database, manual: Manual, page: Page, html: str, fingerprint: str | None
-) -> Quick:
-    """``html``: the page decoded; ``fingerprint``: the latest version's (None: no version).
+def quick_analysis(db: Database, manual: Manual, page: Page, fingerprint: str | None) -> Quick:
+    """``fingerprint``: the latest version's (None: no version). The fetch process has
+    usually made the comparison already (``amendwatch.capturework``); else it is made here.
 
     Whenever the page must be parsed (a new chapter, a changed page, no guard yet) its guard
     is wanted too, computed by the analyser in the same parse: a capture stored by the
@@ -62,6 +62,10 @@ def quick_analysis(
         return Quick(None, False)
     if fingerprint is None:
         return Quick(None, True)
+    if isinstance(page.work, Prepared):  # the fetch process has checked it already
+        if page.work.same:
+            return Quick(Analysis(fingerprint, fingerprint, same=True), False)
+        return Quick(None, page.work.want_guard)
     reference = guards.reference_for(db, fingerprint)
     if reference is None or reference.url != (page.final_url or page.url):
         return Quick(None, True)
@@ -69,7 +73,7 @@ def quick_analysis(
     body = observations.get_body(db, reference.body_sha256, cached=True)
     old = decode_body(Page(reference.url, reference.url, 200, headers, body, page.fetched_at))
     guard = Guard.from_json(reference.guard)
-    if not same_content(old, html, guard):
+    if not same_content(old, decode_body(page), guard):
         # a whole-page guard (the capture's elements could not be placed) is not tried again
         return Quick(None, guard.extents != ((0, max(1, len(old))),))
     return Quick(Analysis(fingerprint, fingerprint, same=True), False)

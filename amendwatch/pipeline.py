@@ -25,6 +25,7 @@ from amendwatch.analysisstage import (
     remember_guard,
     remember_old_fingerprint,
 )
+from amendwatch.capturework import prepare, prior_for
 from amendwatch.chapters import (
     NewChapter,
     check_missing,
@@ -84,7 +85,7 @@ def snapshot_manual(
     """
     baseline = not lifecycle.has_completed_baseline(db, manual.id)
     policy = site_policy(settings.fetch, manual, cookie_values)
-    with FetchSession(policy, clock, transport) as session:
+    with FetchSession(policy, clock, transport, prepare=prepare) as session:
         ctx = RunContext(db, manual, settings, clock, run_id, baseline, session)
         return _run(ctx, progress, stop)
 
@@ -155,7 +156,8 @@ def _fetch_elsewhere(ctx: RunContext, chapters: int) -> FetchProcess | None:
     if not session.own_transport or not clock_pickles(ctx.clock):
         return None
     policy = session.policy
-    return FetchProcess(policy, ctx.clock, processes_for(policy, os.cpu_count()))
+    processes = processes_for(policy, os.cpu_count())
+    return FetchProcess(policy, ctx.clock, processes, prepare=prepare)
 
 
 def _check_chapters(
@@ -213,16 +215,17 @@ def _start_batch(
     ctx: RunContext, rows: Sequence[ChapterRow], pages: list[Page], analyser: Analyser
 ) -> _Batch:
     heads = [latest_head(ctx, row.id) for row in rows]
-    texts = [decode_body(page) if page.ok else "" for page in pages]  # once, for both below
     quick = [
-        quick_analysis(ctx.db, ctx.manual, page, html, None if head is None else head.fingerprint)
-        for page, html, head in zip(pages, texts, heads, strict=True)
+        quick_analysis(ctx.db, ctx.manual, page, None if head is None else head.fingerprint)
+        for page, head in zip(pages, heads, strict=True)
     ]
     jobs = [
         None
         if q.analysis is not None
-        else analysis_job(ctx, page, html, head, want_guard=q.want_guard)
-        for page, html, head, q in zip(pages, texts, heads, quick, strict=True)
+        else analysis_job(
+            ctx, page, decode_body(page) if page.ok else "", head, want_guard=q.want_guard
+        )
+        for page, head, q in zip(pages, heads, quick, strict=True)
     ]
     submitted = analyser.submit(jobs)
 
@@ -301,8 +304,14 @@ def _second_fetches(
 
 
 def _request(ctx: RunContext, row: ChapterRow) -> FetchRequest:
+    """The chapter's conditional GET, with what the fetch process needs to check and encode
+    the page there (``amendwatch.capturework``)."""
     etag, last_modified = observations.last_validators(ctx.db, row.url)
-    return FetchRequest(row.url, etag=etag, last_modified=last_modified)
+    if (etag or last_modified) and observations.last_not_modified(ctx.db, row.url):
+        return FetchRequest(row.url, etag=etag, last_modified=last_modified)  # 304 again, likely
+    head = latest_head(ctx, row.id)
+    prior = prior_for(ctx.db, ctx.manual, row.url, None if head is None else head.fingerprint)
+    return FetchRequest(row.url, etag=etag, last_modified=last_modified, payload=prior)
 
 
 def _process_chapter(

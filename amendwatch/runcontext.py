@@ -9,6 +9,7 @@ from datetime import datetime
 
 from sqlite_utils import Database
 
+from amendwatch.capturework import Prepared
 from amendwatch.config import Settings
 from scraper.fetch import FetchPolicy, FetchRequest, decode_body
 from scraper.fetchproc import Fetcher
@@ -120,6 +121,7 @@ def fetch(ctx: RunContext, requests: Sequence[FetchRequest]) -> list[Page]:
 
 
 def record(ctx: RunContext, row: ChapterRow, page: Page, outcome: str, reason: str = "") -> int:
+    work = page.work
     return observations.record_observation(
         ctx.db,
         page,
@@ -129,6 +131,7 @@ def record(ctx: RunContext, row: ChapterRow, page: Page, outcome: str, reason: s
         outcome=outcome,
         reason=reason,
         run_id=ctx.run_id,
+        encoded=work.encoded if isinstance(work, Prepared) else None,  # by the fetch process
     )
 
 

@@ -20,8 +20,10 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
+import queue
 import signal
 import sys
+import threading
 from collections.abc import Sequence
 from dataclasses import replace
 from multiprocessing import get_all_start_methods, get_context
@@ -29,7 +31,7 @@ from multiprocessing.connection import Connection
 from multiprocessing.context import ForkContext, SpawnContext
 from multiprocessing.process import BaseProcess
 from types import TracebackType
-from typing import Protocol
+from typing import Protocol, cast
 
 from amendwatch.errors import AmendwatchError, FetchError
 from scraper.fetch import Clock, FetchPolicy, FetchRequest
@@ -37,7 +39,7 @@ from scraper.guard import check_url
 from scraper.models import Page
 from scraper.orphans import exit_with_parent
 from scraper.responses import interrupted
-from scraper.session import FetchSession, register, unregister
+from scraper.session import FetchSession, Prepare, register, unregister
 
 __all__ = ["FetchProcess", "Fetcher", "Pending", "clock_pickles"]
 
@@ -83,6 +85,7 @@ def _serve(
     clock: Clock,
     parent: int,
     inherited: tuple[Connection, ...] = (),
+    prepare: Prepare | None = None,
 ) -> None:
     """The child: fetch each batch it is sent, answer (ticket, pages) or (ticket, error).
     Interrupts are the parent's to handle (it stops the child when it stops); a parent that
@@ -97,10 +100,13 @@ def _serve(
     sys.stderr = open(os.dup(2), "w", encoding="utf-8", errors="replace")  # noqa: SIM115
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    with FetchSession(policy, clock) as session, contextlib.closing(conn):
+    inbox: queue.SimpleQueue[object] = queue.SimpleQueue()
+    reader = threading.Thread(target=_read_into, args=(conn, inbox), daemon=True)
+    reader.start()
+    with FetchSession(policy, clock, prepare=prepare) as session, contextlib.closing(conn):
         try:
-            while (message := conn.recv()) is not _STOP:
-                ticket, requests = message
+            while (message := inbox.get()) is not _STOP:
+                ticket, requests = cast(tuple[int, Sequence[FetchRequest]], message)
                 try:
                     answer: list[Page] | str = session.fetch(requests)
                 except AmendwatchError as exc:
@@ -110,6 +116,18 @@ def _serve(
                 conn.send((ticket, answer))
         except (EOFError, OSError):
             return
+
+
+def _read_into(conn: Connection, inbox: queue.SimpleQueue[object]) -> None:
+    """Take every batch as it is sent, even while the child is sending an answer: a parent
+    sending a large batch (requests carry stored bodies) while a child sends a large answer
+    would otherwise each wait for the other to read."""
+    try:
+        while (message := conn.recv()) is not _STOP:
+            inbox.put(message)
+    except (EOFError, OSError):
+        pass
+    inbox.put(_STOP)
 
 
 class _Ticket:
@@ -153,8 +171,15 @@ class FetchProcess:
     """Use as a context manager; batches are answered in the order they were submitted.
     With ``processes`` > 1, batches go to the children in turn (see ``share_policy``)."""
 
-    def __init__(self, policy: FetchPolicy, clock: Clock, processes: int = 1) -> None:
+    def __init__(
+        self,
+        policy: FetchPolicy,
+        clock: Clock,
+        processes: int = 1,
+        prepare: Prepare | None = None,
+    ) -> None:
         self.policy = policy
+        self.prepare = prepare  # run in the children (a module-level function)
         self._clock = clock
         self._processes = max(1, processes)
         self._children: list[_Child] = []
@@ -184,7 +209,7 @@ class FetchProcess:
                 ends = (*(c.conn for c in self._children), parent) if forking else ()
                 process = context.Process(
                     target=_serve,
-                    args=(child, policy, self._clock, os.getpid(), ends),
+                    args=(child, policy, self._clock, os.getpid(), ends, self.prepare),
                     name=f"amendwatch-fetch-{number + 1}",
                 )
                 process.daemon = True

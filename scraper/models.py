@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 from typing import Literal
@@ -26,6 +26,8 @@ class Page:
     fetched_at: datetime
     error: str | None = None
     redirects: tuple[str, ...] = ()
+    # what the session's ``prepare`` made of the page (with its request's payload), if any
+    work: object = field(default=None, compare=False, repr=False)
 
     @property
     def ok(self) -> bool:

@@ -8,7 +8,7 @@ The bottom of the fetch layer: :mod:`scraper.guard`, :mod:`scraper.codings`,
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httpx
 
@@ -96,9 +96,13 @@ class FetchPolicy:
 
 @dataclass(frozen=True)
 class FetchRequest:
+    """A page to fetch, with its validators; ``payload``: what the session's ``prepare``
+    function (see :class:`scraper.session.FetchSession`) is given with the fetched page."""
+
     url: str
     etag: str | None = None
     last_modified: str | None = None
+    payload: object = field(default=None, compare=False, repr=False)
 
     @property
     def conditional(self) -> bool:

@@ -19,8 +19,9 @@ import random
 import signal
 import threading
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
+from dataclasses import replace
 from types import FrameType, TracebackType
 from typing import Protocol
 
@@ -103,6 +104,9 @@ def stop_on_signals() -> Iterator[Stopping]:
         resume_fetches()
 
 
+Prepare = Callable[[Page, object], object]  # (page, its request's payload) -> the page's work
+
+
 class FetchSession:
     """Use as a context manager; ``fetch`` returns pages in request order. The client is
     :func:`scraper.fetch.open_client`'s (the policy's proxy, nothing from the environment);
@@ -117,8 +121,10 @@ class FetchSession:
         sleep: AsyncSleep = asyncio.sleep,
         rng: random.Random | None = None,
         resolve: Resolver = resolve_host,
+        prepare: Prepare | None = None,
     ) -> None:
         self.policy = policy
+        self.prepare = prepare
         self._resolve = resolve
         self._clock = clock
         self._transport = transport
@@ -181,7 +187,8 @@ class FetchSession:
         for request in requests:
             check_url(request.url)
         pool = self._pool
-        return self._runner.run(_gather(pool, requests))
+        pages = self._runner.run(_gather(pool, requests))
+        return prepared(pages, requests, self.prepare)
 
     def __exit__(
         self,
@@ -199,6 +206,19 @@ class FetchSession:
             self._runner.__exit__(kind, exc, tb)
             self._runner = None
             self._pool = None
+
+
+def prepared(
+    pages: list[Page], requests: Sequence[FetchRequest], prepare: Prepare | None
+) -> list[Page]:
+    """``pages`` with ``prepare(page, payload)`` as the ``work`` of each whose request has a
+    payload (where the fetching happens: in a fetch process, on another core)."""
+    if prepare is None:
+        return pages
+    return [
+        page if request.payload is None else replace(page, work=prepare(page, request.payload))
+        for page, request in zip(pages, requests, strict=True)
+    ]
 
 
 async def _gather(pool: FetchPool, requests: Sequence[FetchRequest]) -> list[Page]:

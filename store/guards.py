@@ -20,10 +20,16 @@ class Reference:
 
 
 def remember(db: Database, reference: Reference, fingerprint: str) -> None:
-    """Keep the guard of a stored capture (the first one per capture wins)."""
+    """Keep the guard of a stored capture: the first one per capture wins, unless it was made
+    under other rules (an earlier release), which the new one replaces, or a page served the
+    same bytes as before would be parsed on every later run."""
     db.execute(
-        "INSERT OR IGNORE INTO capture_guards (body_sha256, fingerprint, url, content_type, guard)"
-        " VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO capture_guards (body_sha256, fingerprint, url, content_type, guard)"
+        " VALUES (?, ?, ?, ?, ?) ON CONFLICT (body_sha256) DO UPDATE SET"
+        " fingerprint = excluded.fingerprint, url = excluded.url,"
+        " content_type = excluded.content_type, guard = excluded.guard"
+        " WHERE json_extract(capture_guards.guard, '$.rules')"
+        " IS NOT json_extract(excluded.guard, '$.rules')",
         (
             reference.body_sha256,
             fingerprint,

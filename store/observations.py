@@ -71,20 +71,57 @@ def _is_stored(db: Database, digest: str) -> bool:
     return fetch_one(db, "SELECT 1 FROM bodies WHERE sha256 = ?", (digest,)) is not None
 
 
-def _insert_body(db: Database, body: bytes, digest: str, base: str | None) -> None:
-    """Compress and insert a body not stored yet (``base``: a body stored whole, or None)."""
-    data, stored_base = None, None
-    if base is not None and base != digest:
-        delta = compress(body, BODY_LEVEL, get_body(db, base, cached=True))
+def encode_body(
+    body: bytes, digest: str, base: tuple[str, bytes] | None
+) -> tuple[bytes, str | None]:
+    """How ``body`` (SHA-256 ``digest``) is stored: (zstd data, the hash of its delta base or
+    None). A delta against ``base`` (hash, raw bytes of a body stored whole) is kept when it
+    is under 1/``DELTA_RATIO`` of the body; else the body is stored whole. Pure: the fetch
+    process runs it too (amendwatch/capturework.py)."""
+    if base is not None and base[0] != digest:
+        delta = compress(body, BODY_LEVEL, base[1])
         if len(delta) * DELTA_RATIO < len(body):
-            data, stored_base = delta, base
-    if data is None:
-        data = compress(body, BODY_LEVEL)
+            return delta, base[0]
+    return compress(body, BODY_LEVEL), None
+
+
+def _insert_body(
+    db: Database,
+    body: bytes,
+    digest: str,
+    base: str | None,
+    encoded: tuple[bytes, str | None] | None = None,
+) -> None:
+    """Insert a body not stored yet (``base``: a body stored whole, or None), compressed
+    here or, as ``encoded``, already (by ``encode_body``)."""
+    if encoded is None:
+        raw = None if base is None or base == digest else get_body(db, base, cached=True)
+        encoded = encode_body(body, digest, None if raw is None or base is None else (base, raw))
+    data, stored_base = encoded
+    if stored_base is None:
         _BASES.put(digest, body)  # a base of later deltas, and its version's dictionary
     db.execute(
         "INSERT INTO bodies (sha256, size, compression, data, base_sha256) VALUES (?, ?, ?, ?, ?)",
         (digest, len(body), COMPRESSION, data, stored_base),
     )
+
+
+def stored_row(db: Database, sha256: str) -> tuple[str, bytes, str | None] | None:
+    """(compression, data, base hash) of a stored body, as stored (not decompressed)."""
+    row = fetch_one(
+        db, "SELECT compression, data, base_sha256 FROM bodies WHERE sha256 = ?", (sha256,)
+    )
+    if row is None:
+        return None
+    return str(row["compression"]), bytes(row["data"]), row["base_sha256"]
+
+
+def unpack_body(compression: str, data: bytes, base: bytes | None, sha256: str) -> bytes:
+    """A stored body's bytes, checked against its hash (``base``: its delta base's bytes)."""
+    body = decompress(compression, data, base)
+    if hashlib.sha256(body).hexdigest() != sha256:
+        raise IntegrityError(f"body {sha256[:12]}: content does not match its hash")
+    return body
 
 
 def _whole(db: Database, sha256: str | None) -> str | None:
@@ -110,12 +147,20 @@ def delta_base(db: Database, url: str) -> str | None:
     return str(row["base"] or row["sha256"])
 
 
-def store_capture(db: Database, url: str, body: bytes, digest: str | None = None) -> str:
+def store_capture(
+    db: Database,
+    url: str,
+    body: bytes,
+    digest: str | None = None,
+    encoded: tuple[bytes, str | None] | None = None,
+) -> str:
     """Store a capture of ``url`` (as a delta against the URL's latest base when small);
-    ``digest``: its SHA-256 when already known."""
+    ``digest``: its SHA-256 when already known; ``encoded``: its stored form when already
+    made (by ``encode_body`` against a body stored whole)."""
     digest = digest or hashlib.sha256(body).hexdigest()
     if not _is_stored(db, digest):
-        _insert_body(db, body, digest, delta_base(db, url))  # delta_base is stored whole
+        base = None if encoded is not None else delta_base(db, url)  # stored whole
+        _insert_body(db, body, digest, base, encoded)
     return digest
 
 
@@ -160,9 +205,7 @@ def get_body(db: Database, sha256: str, *, cached: bool = False) -> bytes:
     if row is None:
         raise NotFoundError(f"no stored body {sha256[:12]}")
     base = base_bytes(db, sha256, row["base_sha256"], cached=cached)
-    body = decompress(row["compression"], row["data"], base)
-    if hashlib.sha256(body).hexdigest() != sha256:
-        raise IntegrityError(f"body {sha256[:12]}: content does not match its hash")
+    body = unpack_body(row["compression"], row["data"], base, sha256)
     if cached and base is None:
         _BASES.put(sha256, body)
     return body
@@ -220,14 +263,18 @@ def record_observation(
     reason: str = "",
     run_id: int | None = None,
     imported: bool = False,
+    encoded: tuple[bytes, str | None] | None = None,
 ) -> int:
-    """Store the body once (if any) and append the observation to the hash chain."""
+    """Store the body once (if any; ``encoded``: its stored form, see ``store_capture``) and
+    append the observation to the hash chain."""
     if role not in ROLES:
         raise InputError(f"unknown observation role {role!r}", hint=f"use one of {sorted(ROLES)}")
     if not outcome:
         raise InputError("an observation needs an outcome")
     with write_transaction(db):
-        body_sha = store_capture(db, page.url, page.body, page.body_hash) if page.body else None
+        body_sha = None
+        if page.body:
+            body_sha = store_capture(db, page.url, page.body, page.body_hash, encoded)
         last = fetch_one(db, "SELECT id, hash FROM observations ORDER BY id DESC LIMIT 1")
         row: dict[str, Any] = {
             "id": (last["id"] + 1) if last else 1,
@@ -268,6 +315,16 @@ def last_validators(db: Database, url: str) -> tuple[str | None, str | None]:
     if row is None:
         return (None, None)
     return (row["etag"], row["last_modified"])
+
+
+def last_not_modified(db: Database, url: str) -> bool:
+    """Whether the latest fetch of ``url`` was answered 304 Not Modified."""
+    row = fetch_one(
+        db,
+        "SELECT status FROM observations WHERE url = ? ORDER BY observed_at DESC, id DESC LIMIT 1",
+        (url,),
+    )
+    return row is not None and row["status"] == 304
 
 
 def latest_capture(db: Database, manual_id: int, role: str, before: datetime) -> Page | None:

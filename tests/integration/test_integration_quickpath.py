@@ -17,7 +17,6 @@ from amendwatch.analysisstage import Quick, quick_analysis
 from amendwatch.api import Amendwatch
 from amendwatch.config import Settings
 from amendwatch.demo.server import DemoServer
-from scraper.fetch import decode_body
 from scraper.models import Page
 from store.manuals import get_manual
 from store.rows import fetch_all
@@ -78,10 +77,7 @@ def test_every_version_capture_gets_a_guard(app: Amendwatch) -> None:
 
 def quick(app: Amendwatch, url: str, fingerprint: str) -> Quick:
     """The quick analysis of a fresh fetch of ``url`` against the version ``fingerprint``."""
-    page = fetched(url)
-    return quick_analysis(
-        app.db, get_manual(app.db, "northmoor"), page, decode_body(page), fingerprint
-    )
+    return quick_analysis(app.db, get_manual(app.db, "northmoor"), fetched(url), fingerprint)
 
 
 def test_unchanged_dynamic_pages_are_judged_without_a_parse(app: Amendwatch) -> None:

@@ -1,0 +1,118 @@
+"""The per-page work of a snapshot that needs the page and a few stored bodies but not the
+database, done where the page is fetched (a fetch process, on another core) instead of in the
+process that stores: the quick check against the guard's reference capture, and the stored
+form of the new capture (a zstd delta against the URL's base, or the body whole).
+
+``prior_for`` (in the storing process) reads what that work needs from the database, as
+stored (compressed): it travels with the request (``FetchRequest.payload``). ``prepare`` (in
+the fetch process) does the work; its ``Prepared`` comes back as the page's ``work``.
+Anything it cannot do (a stored body that does not match its hash) it leaves undone, and the
+storing process does it as before (and reports what is wrong).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlite_utils import Database
+
+from amendwatch.errors import AmendwatchError
+from scraper.fetch import decode_body
+from scraper.models import Page
+from scraper.quickcheck import Guard, same_content
+from store import guards, observations
+from store.models import Manual
+
+__all__ = ["Blob", "Prepared", "Prior", "prepare", "prior_for"]
+
+
+@dataclass(frozen=True)
+class Blob:
+    """A stored body as stored: its hash, compression, data and delta base (hash or None)."""
+
+    sha256: str
+    compression: str
+    data: bytes
+    base: str | None
+
+
+@dataclass(frozen=True)
+class Prior:
+    """What the fetch process needs: the bodies (each delta with its base), the quick check's
+    reference capture and guard (None: no quick check) and the delta base (None: stored
+    whole)."""
+
+    blobs: tuple[Blob, ...]
+    reference: guards.Reference | None
+    base: str | None
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """``checked``: the quick check ran; ``same``: it found the page the reference's content;
+    ``want_guard``: a parse should compute the page's guard; ``encoded``: the capture's
+    stored form (``store.observations.encode_body``)."""
+
+    checked: bool
+    same: bool
+    want_guard: bool
+    encoded: tuple[bytes, str | None]
+
+
+def prior_for(db: Database, manual: Manual, url: str, fingerprint: str | None) -> Prior | None:
+    """The ``Prior`` of a chapter fetch (``fingerprint``: its latest version's, if any)."""
+    reference = None
+    if fingerprint is not None and manual.content_selector is None:
+        reference = guards.reference_for(db, fingerprint)
+    base = observations.delta_base(db, url)
+    wanted = [sha for sha in (reference and reference.body_sha256, base) if sha]
+    blobs: dict[str, Blob] = {}
+    for sha in wanted:
+        row = observations.stored_row(db, sha)
+        if row is None:
+            return None
+        blobs[sha] = Blob(sha, *row)
+        if row[2] is not None and row[2] not in blobs:
+            base_row = observations.stored_row(db, row[2])
+            if base_row is None:
+                return None
+            blobs[row[2]] = Blob(row[2], *base_row)
+    return Prior(tuple(blobs.values()), reference, base)
+
+
+def prepare(page: Page, prior: object) -> Prepared | None:
+    """The work on ``page`` (in the fetch process); None when there is none to do, or when a
+    stored body cannot be read (the storing process then does it, and says why)."""
+    if not isinstance(prior, Prior) or not page.ok or not page.body:
+        return None
+    try:
+        return _prepare(page, prior)
+    except AmendwatchError:
+        return None
+
+
+def _prepare(page: Page, prior: Prior) -> Prepared:
+    found = {blob.sha256: blob for blob in prior.blobs}
+    raw: dict[str, bytes] = {}
+
+    def bytes_of(sha: str) -> bytes:
+        if sha not in raw:
+            blob = found[sha]
+            base = None if blob.base is None else bytes_of(blob.base)
+            raw[sha] = observations.unpack_body(blob.compression, blob.data, base, sha)
+        return raw[sha]
+
+    checked = same = False
+    want_guard = True
+    reference = prior.reference
+    if reference is not None and reference.url == (page.final_url or page.url):
+        headers = (("Content-Type", reference.content_type),) if reference.content_type else ()
+        body = bytes_of(reference.body_sha256)
+        old = decode_body(Page(reference.url, reference.url, 200, headers, body, page.fetched_at))
+        guard = Guard.from_json(reference.guard)
+        checked, same = True, same_content(old, decode_body(page), guard)
+        # a whole-page guard (the capture's elements could not be placed) is not tried again
+        want_guard = not same and guard.extents != ((0, max(1, len(old))),)
+    base = None if prior.base is None else (prior.base, bytes_of(prior.base))
+    encoded = observations.encode_body(page.body, page.body_hash, base)
+    return Prepared(checked, same, want_guard, encoded)
