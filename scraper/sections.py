@@ -227,6 +227,8 @@ class _Collector:
         self.elements = 0
 
     def flush(self) -> None:
+        if not self.parts and not self.links:
+            return  # nothing gathered since the last block (most flushes)
         text = normalise_line("".join(self.parts))
         if text:
             self.blocks.append(Block(text, 0, tuple(self.links)))

@@ -20,6 +20,7 @@ from store.schema import (
     FINGERPRINT_SCHEMA,
     INITIAL_SCHEMA,
     LISTINGS_SCHEMA,
+    LOOKUP_SCHEMA,
     MANUAL_NETWORK_SCHEMA,
     RULES_SCHEMA,
     SITEMAP_SCHEMA,
@@ -120,7 +121,12 @@ def _listings(db: Database) -> None:
     seal_existing(db, SEALED_BY_0014)  # one seal over any rows it holds (none when new)
 
 
-SCHEMA_VERSION = 14  # the number of migrations above; PRAGMA user_version mirrors it
+@MIGRATIONS(name="0015_lookup_indexes")
+def _lookup_indexes(db: Database) -> None:
+    db.executescript(LOOKUP_SCHEMA)
+
+
+SCHEMA_VERSION = 15  # the number of migrations above; PRAGMA user_version mirrors it
 
 
 @contextlib.contextmanager

@@ -360,3 +360,16 @@ CREATE TABLE IF NOT EXISTS listings (
     row_hash TEXT
 );
 """
+
+# 0015: indexes for the two lookups every chapter fetch makes, so that neither grows with the
+# history: the latest successful fetch's validators (a partial index of the 2xx observations,
+# covering ETag and Last-Modified, instead of walking back through every 304), and the latest
+# version's head (covering, so the wide versions row, with its content, is not read).
+LOOKUP_SCHEMA = """
+CREATE INDEX IF NOT EXISTS observations_validators
+    ON observations(url, observed_at, id, etag, last_modified)
+    WHERE status BETWEEN 200 AND 299 AND outcome NOT IN ('failed', 'suspect', 'superseded');
+DROP INDEX IF EXISTS versions_chapter;
+CREATE INDEX versions_chapter
+    ON versions(chapter_id, valid_from, id, content_hash, observation_id, fingerprint);
+"""
