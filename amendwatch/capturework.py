@@ -87,8 +87,8 @@ def prepare(page: Page, prior: object) -> Prepared | None:
         return None
     try:
         return _prepare(page, prior)
-    except AmendwatchError:
-        return None
+    except (AmendwatchError, ValueError, KeyError, TypeError):  # a stored body or guard the
+        return None  # storing process then reads itself, and reports
 
 
 def _prepare(page: Page, prior: Prior) -> Prepared:

@@ -22,7 +22,6 @@ import os
 import pickle
 import queue
 import signal
-import sys
 import threading
 from collections.abc import Sequence
 from dataclasses import replace
@@ -37,7 +36,7 @@ from amendwatch.errors import AmendwatchError, FetchError
 from scraper.fetch import Clock, FetchPolicy, FetchRequest
 from scraper.guard import check_url
 from scraper.models import Page
-from scraper.orphans import exit_with_parent
+from scraper.orphans import start_child
 from scraper.responses import interrupted
 from scraper.session import FetchSession, Prepare, register, unregister
 
@@ -91,13 +90,9 @@ def _serve(
     Interrupts are the parent's to handle (it stops the child when it stops); a parent that
     is gone ends the child at once, even in the middle of a batch (``exit_with_parent``), or
     quietly when the pipe closes."""
-    exit_with_parent(parent)
+    start_child(parent)
     for other in inherited:  # the parent's ends, copied by the fork: closed, so that the pipe
         other.close()  # ends (and the child with it) when the parent closes its end
-    # a forked child must not flush the parent's stream objects when it leaves: another
-    # thread (a progress bar) may have held their locks at the fork
-    sys.stdout = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
-    sys.stderr = open(os.dup(2), "w", encoding="utf-8", errors="replace")  # noqa: SIM115
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     inbox: queue.SimpleQueue[object] = queue.SimpleQueue()

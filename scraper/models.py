@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cached_property
 from typing import Literal
@@ -39,6 +39,13 @@ class Page:
             if key.lower() == lowered:
                 return value
         return None
+
+    def with_work(self, work: object) -> Page:
+        """This page with ``work``, keeping its body hash if computed already."""
+        page = replace(self, work=work)
+        if "body_hash" in self.__dict__:
+            page.__dict__["body_hash"] = self.__dict__["body_hash"]
+        return page
 
     @cached_property
     def body_hash(self) -> str:

@@ -12,6 +12,7 @@ that started the child ends while the parent lives on.
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import time
 
@@ -34,3 +35,14 @@ def _watch(parent_pid: int, interval: float) -> None:
     while os.getppid() == parent_pid:
         time.sleep(interval)
     os._exit(ORPHANED_EXIT)  # no cleanup: the parent that would collect the work is gone
+
+
+def start_child(parent_pid: int) -> None:
+    """What every worker process does first: end with its parent (``exit_with_parent``) and,
+    when forked, leave the parent's stream objects alone: another thread of the parent (a
+    progress bar) may have held their locks at the fork, and the child flushes its streams
+    when it leaves. Its stdout goes nowhere (a worker prints nothing), its stderr to a new
+    object on the same descriptor."""
+    exit_with_parent(parent_pid)
+    sys.stdout = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
+    sys.stderr = open(os.dup(2), "w", encoding="utf-8", errors="replace")  # noqa: SIM115

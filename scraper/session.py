@@ -21,7 +21,6 @@ import threading
 import weakref
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
-from dataclasses import replace
 from types import FrameType, TracebackType
 from typing import Protocol
 
@@ -216,7 +215,7 @@ def prepared(
     if prepare is None:
         return pages
     return [
-        page if request.payload is None else replace(page, work=prepare(page, request.payload))
+        page if request.payload is None else page.with_work(prepare(page, request.payload))
         for page, request in zip(pages, requests, strict=True)
     ]
 
