@@ -8,7 +8,6 @@ import unicodedata
 
 _INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"), None)
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
-_ANY_SPACE = re.compile(r"\s+")
 
 #: Articles, conjunctions and prepositions a title may have in lower case ("Working with
 #: Schools"); the Amendments parser reads a section reference's title to the last capital.
@@ -91,8 +90,11 @@ def normalise_text(s: str) -> str:
 
 
 def normalise_line(s: str) -> str:
-    """Like :func:`normalise_text` but the result is a single line."""
-    return _ANY_SPACE.sub(" ", normalise_text(s)).strip()
+    """Like :func:`normalise_text` but the result is a single line: every run of white space
+    (``str.isspace``, as ``\\s`` matches it) one space, none at either end."""
+    if not s.isascii():  # ASCII is NFC already, and has none of the invisible characters
+        s = unicodedata.normalize("NFC", s).translate(_INVISIBLE)
+    return " ".join(s.split())
 
 
 def has_text(s: str, minimum: int) -> bool:
