@@ -307,8 +307,8 @@ def _request(ctx: RunContext, row: ChapterRow) -> FetchRequest:
     """The chapter's conditional GET, with what the fetch process needs to check and encode
     the page there (``amendwatch.capturework``)."""
     etag, last_modified = observations.last_validators(ctx.db, row.url)
-    if (etag or last_modified) and observations.last_not_modified(ctx.db, row.url):
-        return FetchRequest(row.url, etag=etag, last_modified=last_modified)  # 304 again, likely
+    if (etag or last_modified) and observations.likely_not_modified(ctx.db, row.url):
+        return FetchRequest(row.url, etag=etag, last_modified=last_modified)  # 304, likely
     head = latest_head(ctx, row.id)
     prior = prior_for(ctx.db, ctx.manual, row.url, None if head is None else head.fingerprint)
     return FetchRequest(row.url, etag=etag, last_modified=last_modified, payload=prior)

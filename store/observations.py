@@ -17,7 +17,7 @@ from sqlite_utils import Database
 from amendwatch.errors import InputError, IntegrityError, NotFoundError
 from scraper.models import Page
 from store.codec import compress, decompress_zstd, dumps
-from store.rows import fetch_one, from_db_time, insert, to_db_time, write_transaction
+from store.rows import fetch_all, fetch_one, from_db_time, insert, to_db_time, write_transaction
 
 GENESIS_HASH = "0" * 64
 ROLES = frozenset({"contents", "chapter", "amendments", "robots"})
@@ -317,14 +317,26 @@ def last_validators(db: Database, url: str) -> tuple[str | None, str | None]:
     return (row["etag"], row["last_modified"])
 
 
-def last_not_modified(db: Database, url: str) -> bool:
-    """Whether the latest fetch of ``url`` was answered 304 Not Modified."""
-    row = fetch_one(
+def likely_not_modified(db: Database, url: str) -> bool:
+    """Whether a conditional GET of ``url`` will most likely be answered 304: its latest fetch
+    was, or no conditional GET of it has been answered yet (its latest fetch is the first
+    with validators). A site that answers a conditional GET with 200 again and again (its
+    validators change with every render) is not expected to answer 304."""
+    rows = fetch_all(
         db,
-        "SELECT status FROM observations WHERE url = ? ORDER BY observed_at DESC, id DESC LIMIT 1",
+        "SELECT status, etag, last_modified FROM observations WHERE url = ?"
+        " ORDER BY observed_at DESC, id DESC LIMIT 2",
         (url,),
     )
-    return row is not None and row["status"] == 304
+    if not rows:
+        return False
+    if rows[0]["status"] == 304:
+        return True
+    if len(rows) < 2:
+        return True
+    earlier = rows[1]
+    asked = earlier["status"] == 304 or earlier["etag"] or earlier["last_modified"]
+    return not asked
 
 
 def latest_capture(db: Database, manual_id: int, role: str, before: datetime) -> Page | None:

@@ -25,7 +25,7 @@ import pytest
 import zstandard
 
 from amendwatch import pipeline
-from amendwatch.analysisstage import Quick, quick_analysis
+from amendwatch.analysisstage import Quick, latest_head, quick_analysis
 from amendwatch.api import Amendwatch, utc_now
 from amendwatch.capturework import Prepared, Prior, prepare, prior_for
 from amendwatch.config import Settings
@@ -403,22 +403,23 @@ def test_a_chapter_answered_304_last_time_is_asked_for_without_a_payload(tmp_pat
         app.snapshot(["northmoor"], at=T0)  # 200s, with ETags
         first = requests()
         assert len(first) == 12
-        for url, request in first.items():
-            assert request.etag and not observations.last_not_modified(app.db, url)
-            assert isinstance(request.payload, Prior), url
-            assert request.payload.base == observations.delta_base(app.db, url) is not None
-            assert request.payload.reference is not None  # the baseline made the guards
+        for url, request in first.items():  # the first conditional GET: 304 expected
+            assert request.etag and observations.likely_not_modified(app.db, url)
+            assert request.payload is None, url
 
         report = app.snapshot(["northmoor"], at=T0 + DAY)  # all 304
         assert {o.outcome for o in report.results[0].outcomes} == {"not-modified"}
         second = requests()
         for url, request in second.items():
-            assert observations.last_not_modified(app.db, url)
+            assert observations.likely_not_modified(app.db, url)
             assert request.payload is None and request.etag == first[url].etag, url
 
         # a 304 answer is given no work, even when a payload goes with its request
         url, request = next(iter(first.items()))
-        prior = request.payload
+        head = latest_head(ctx, lifecycle.active_chapters(app.db, manual.id)[0].id)
+        prior = prior_for(app.db, manual, url, None if head is None else head.fingerprint)
+        assert isinstance(prior, Prior) and prior.reference is not None  # the baseline's guard
+        assert prior.base == observations.delta_base(app.db, url) is not None
         policy = site_policy(app.settings.fetch, manual)
         with FetchSession(policy, lambda: T0, prepare=prepare) as fetching:
             (page,) = fetching.fetch([replace(second[url], payload=prior)])
@@ -429,6 +430,6 @@ def test_a_chapter_answered_304_last_time_is_asked_for_without_a_payload(tmp_pat
         edited = {o.url for o in report.results[0].outcomes if o.outcome == "new-version"}
         third = requests()
         app.close()
-    assert len(edited) == 3
+    assert len(edited) == 3  # answered 200 to a conditional GET: a payload next time
     assert {url for url, request in third.items() if request.payload is not None} == edited
     assert all(request.etag for request in third.values())
