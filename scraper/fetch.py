@@ -7,28 +7,26 @@ The client never reads the environment (``trust_env=False``: no ``HTTP_PROXY``, 
 ``SSL_CERT_FILE``); the proxy is ``FetchPolicy.proxy``, used for every host that
 :func:`scraper.guard.proxied` says (so the guard and the route always agree).
 
-The top of the fetch layer: it uses :mod:`scraper.policy`, :mod:`scraper.guard`,
-:mod:`scraper.codings`, :mod:`scraper.robots` and :mod:`scraper.responses`, none of which
-imports it."""
+The top of the fetch layer: it uses :mod:`scraper.client`, :mod:`scraper.policy`,
+:mod:`scraper.guard`, :mod:`scraper.codings`, :mod:`scraper.robots` and
+:mod:`scraper.responses`, none of which imports it."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import functools
 import random
-import ssl
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urlsplit
 
 import httpx
 
-from amendwatch.errors import BodyError, FetchError
+from amendwatch.errors import BodyError
+from scraper.client import AsyncSender, DirectRoute, ProxyRoute, open_client, tls_context
 from scraper.codings import BodyReader
-from scraper.guard import Resolver, check_url, proxied, resolve_host, without_credentials
+from scraper.guard import Resolver, check_url, resolve_host
 from scraper.models import Page
 from scraper.policy import FetchPolicy, FetchRequest
 from scraper.responses import (
@@ -47,13 +45,15 @@ from scraper.responses import (
 from scraper.robots import RobotsRules, robots_rules
 from scraper.text import decode_bytes
 
-__all__ = [  # the policy and the pure decisions of scraper.responses are re-exported
+__all__ = [  # the policy, the client and the pure decisions of scraper.responses are re-exported
     "AsyncSender",
     "AsyncSleep",
     "Clock",
+    "DirectRoute",
     "FetchPolicy",
     "FetchPool",
     "FetchRequest",
+    "ProxyRoute",
     "backoff_delay",
     "decode_body",
     "fetch_page",
@@ -65,6 +65,7 @@ __all__ = [  # the policy and the pure decisions of scraper.responses are re-exp
     "parse_retry_after",
     "request_headers",
     "size_error",
+    "tls_context",
     "to_page",
     "transport_failure",
     "validators",
@@ -72,114 +73,6 @@ __all__ = [  # the policy and the pure decisions of scraper.responses are re-exp
 
 Clock = Callable[[], datetime]
 AsyncSleep = Callable[[float], Awaitable[None]]
-
-PROXY_HINT = "give the proxy as http://host:port or https://host:port (user:password@ allowed)"
-
-
-# --- the client --------------------------------------------------------------------------
-
-
-@functools.cache
-def tls_context() -> ssl.SSLContext:
-    """The one verifying TLS context of the process (certifi's CA bundle, never the
-    environment's): loading it costs about 20 ms, so it is built on the first https request
-    and shared by every client, and a forked fetch process inherits it."""
-    return httpx.create_ssl_context(trust_env=False)
-
-
-def _plain_only() -> ssl.SSLContext:
-    """The context of a transport that is only given http:// URLs: it trusts no
-    certificate, so if TLS were ever attempted through it, it would fail closed."""
-    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-
-
-class DirectRoute(httpx.AsyncBaseTransport):
-    """Direct connections: http:// through a pool that never does TLS, https:// through one
-    made on the first https request with :func:`tls_context` (an http:// site never loads
-    the CA bundle)."""
-
-    def __init__(self) -> None:
-        self._plain = httpx.AsyncHTTPTransport(verify=_plain_only(), trust_env=False)
-        self._tls: httpx.AsyncHTTPTransport | None = None
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if request.url.scheme != "https":
-            return await self._plain.handle_async_request(request)
-        if self._tls is None:
-            self._tls = httpx.AsyncHTTPTransport(verify=tls_context(), trust_env=False)
-        return await self._tls.handle_async_request(request)
-
-    async def aclose(self) -> None:
-        await self._plain.aclose()
-        if self._tls is not None:
-            await self._tls.aclose()
-
-
-class ProxyRoute(httpx.AsyncBaseTransport):
-    """Sends each request through the proxy or directly, as :func:`scraper.guard.proxied`
-    decides for its URL (the guard asks the same question)."""
-
-    def __init__(self, policy: FetchPolicy) -> None:
-        self._policy = policy
-        self._direct = DirectRoute()
-        try:
-            self._proxy = httpx.AsyncHTTPTransport(
-                proxy=policy.proxy, verify=tls_context(), trust_env=False
-            )
-        except (ValueError, ImportError, httpx.InvalidURL) as exc:
-            shown = without_credentials(policy.proxy or "")
-            raise FetchError(f"cannot use the proxy {shown}: {exc}", PROXY_HINT) from exc
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        via = self._proxy if proxied(str(request.url), self._policy) else self._direct
-        return await via.handle_async_request(request)
-
-    async def aclose(self) -> None:
-        await self._direct.aclose()
-        await self._proxy.aclose()
-
-
-class AsyncSender:
-    """The async client of a fetch: one transport (its connection pool) and the cookies the
-    sites set. Each request goes straight to the transport: the fetch layer already does
-    what ``httpx.AsyncClient.send`` would add (headers, no redirects, its own decoding), and
-    its URL merging, auth and redirect machinery cost about 0.25 ms a request, a third of a
-    conditional GET answered 304."""
-
-    def __init__(self, transport: httpx.AsyncBaseTransport, timeout: httpx.Timeout) -> None:
-        self.transport = transport
-        self.cookies = httpx.Cookies()
-        self._timeout = timeout.as_dict()
-
-    @contextlib.asynccontextmanager
-    async def stream(self, url: str, headers: dict[str, str]) -> AsyncIterator[httpx.Response]:
-        """A GET of ``url``, its body not read yet; the site's cookies are kept."""
-        request = httpx.Request("GET", url, headers=headers, extensions={"timeout": self._timeout})
-        response = await self.transport.handle_async_request(request)
-        response.request = request
-        try:
-            if "set-cookie" in response.headers:
-                self.cookies.extract_cookies(response)
-            yield response
-        finally:
-            await response.aclose()
-
-    async def aclose(self) -> None:
-        await self.transport.aclose()
-
-
-def open_client(
-    policy: FetchPolicy, transport: httpx.AsyncBaseTransport | None = None
-) -> AsyncSender:
-    """The async client for ``policy``: nothing from the environment, the policy's proxy
-    (unless a test injects ``transport``); FetchError when its headers or cookies cannot be
-    sent or its proxy is not usable."""
-    problem = policy.extras_problem()
-    if problem is not None:
-        raise FetchError(problem, "fix the value where it comes from (option, variable or file)")
-    if transport is None:
-        transport = ProxyRoute(policy) if policy.proxy else DirectRoute()
-    return AsyncSender(transport, policy.timeout)
 
 
 def _hop_headers(jar: httpx.Cookies, attempt: Attempt) -> dict[str, str]:
