@@ -24,6 +24,7 @@ from scraper.fetch import FetchPolicy, FetchRequest
 from scraper.fetchproc import FetchProcess, clock_pickles
 from scraper.session import FetchSession
 from tests.integration.minisite import MiniSite, chapter_html, contents_html
+from tests.procs import alive as _alive
 
 CHAPTERS = POOL_MIN_CHAPTERS + 6
 POLICY = FetchPolicy(retries=0, per_host=2)
@@ -137,12 +138,3 @@ def test_the_child_ends_when_its_parent_is_killed(tmp_path: Path) -> None:
         parent.kill()
         parent.wait(5)
     assert "Traceback" not in (parent.stderr.read() if parent.stderr else "")
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    with open(f"/proc/{pid}/stat") as stat:  # a zombie has exited
-        return stat.read().split()[2] != "Z"

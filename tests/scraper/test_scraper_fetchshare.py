@@ -33,6 +33,7 @@ from scraper.fetch import DirectRoute, FetchPolicy, FetchRequest, fetch_pages
 from scraper.fetchproc import FetchProcess, processes_for, share_policy
 from tests.integration.minisite import chapter_html
 from tests.loopback import LoopbackServer, QuietHandler
+from tests.procs import alive
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
@@ -115,15 +116,6 @@ class Site(LoopbackServer):
 def site() -> Iterator[Site]:
     with Site() as running:
         yield running
-
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    with open(f"/proc/{pid}/stat") as stat:  # a zombie has exited
-        return stat.read().split()[2] != "Z"
 
 
 def wait_gone(pid: int) -> None:
