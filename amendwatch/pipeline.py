@@ -156,7 +156,10 @@ def _fetch_elsewhere(ctx: RunContext, chapters: int) -> FetchProcess | None:
     if not session.own_transport or not clock_pickles(ctx.clock):
         return None
     policy = session.policy
-    processes = processes_for(policy, os.cpu_count())
+    # one process where the contents page's host asks for a Crawl-delay: two would each keep
+    # twice the gap, the same rate, but two requests could start closer than the delay
+    spaced = session.known_crawl_delay(ctx.manual.contents_url) > 0
+    processes = 1 if spaced else processes_for(policy, os.cpu_count())
     return FetchProcess(policy, ctx.clock, processes, prepare=prepare)
 
 

@@ -188,6 +188,10 @@ class FetchProcess:
         return [child.process.pid for child in self._children if child.process.pid is not None]
 
     @property
+    def processes(self) -> int:
+        return self._processes
+
+    @property
     def depth(self) -> int:
         """Batches to keep submitted ahead: two per child (one waits while one is fetched)."""
         return self._processes * 2

@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from types import FrameType, TracebackType
 from typing import Protocol
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -132,6 +133,15 @@ class FetchSession:
         self._runner: asyncio.Runner | None = None
         self._pool: FetchPool | None = None
         self._cancelled = False
+
+    def known_crawl_delay(self, url: str) -> float:
+        """The Crawl-delay robots.txt gives ``url``'s host, when this session has read it
+        already (0.0 when it has not, or there is none)."""
+        if self._pool is None:
+            return 0.0
+        parts = urlsplit(url)
+        rules = self._pool.robots.get(f"{parts.scheme}://{parts.netloc}")
+        return 0.0 if rules is None else rules.crawl_delay(self.policy.user_agent)
 
     @property
     def depth(self) -> int:

@@ -31,6 +31,7 @@ from amendwatch.api import utc_now
 from amendwatch.errors import FetchError
 from scraper.fetch import DirectRoute, FetchPolicy, FetchRequest, fetch_pages
 from scraper.fetchproc import FetchProcess, processes_for, share_policy
+from scraper.session import FetchSession
 from tests.integration.minisite import chapter_html
 from tests.loopback import LoopbackServer, QuietHandler
 from tests.procs import alive
@@ -341,3 +342,75 @@ def test_an_http_fetch_never_builds_the_tls_context(site: Site, tls_site: TlsSit
     assert status == 200 and f"Text of {PATHS[0]}." in body
     status, error = seen["secure"]
     assert status == 0 and "certificate verify failed" in error.lower()
+
+
+def delayed_transport(robots: str) -> httpx.MockTransport:
+    def route(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/robots.txt":
+            return httpx.Response(200, text=robots, headers={"Content-Type": "text/plain"})
+        return httpx.Response(200, text="<p>x</p>", headers={"Content-Type": "text/html"})
+
+    return httpx.MockTransport(route)
+
+
+async def no_sleep(seconds: float) -> None:
+    return None
+
+
+@pytest.mark.parametrize(("robots", "expected"), [(CRAWL_DELAY_1, 1.0), ("User-agent: *\n", 0.0)])
+def test_a_session_knows_the_crawl_delay_of_a_host_it_has_read(
+    robots: str, expected: float
+) -> None:
+    url = "https://manual.example/contents.html"
+    transport = delayed_transport(robots)
+    with FetchSession(FetchPolicy(), clock, transport, sleep=no_sleep) as session:
+        assert session.known_crawl_delay(url) == 0.0  # robots.txt not read yet
+        session.fetch([FetchRequest(url)])
+        assert session.known_crawl_delay(url) == expected
+        assert session.known_crawl_delay("https://other.example/a.html") == 0.0
+
+
+class RobotsSite(LoopbackServer):
+    """``/robots.txt`` as ``robots`` says; a short page for anything else."""
+
+    def __init__(self) -> None:
+        self.robots = ""
+        site = self
+
+        class Handler(QuietHandler):
+            def get(self) -> None:
+                if self.path == "/robots.txt":
+                    self.answer(200, site.robots.encode(), "text/plain")
+                else:
+                    self.answer(200, b"<p>x</p>")
+
+        super().__init__(Handler)
+
+
+def test_a_manual_whose_host_asks_for_a_crawl_delay_is_fetched_by_one_process(
+    tmp_path: Path,
+) -> None:
+    """Two processes would each keep twice the gap: the same rate, but two starts closer
+    together than the delay. With a Crawl-delay known from the contents page, one fetches."""
+    from amendwatch.config import Settings  # noqa: PLC0415
+    from amendwatch.pipeline import _fetch_elsewhere  # noqa: PLC0415
+    from amendwatch.runcontext import RunContext  # noqa: PLC0415
+    from store.db import open_db  # noqa: PLC0415
+    from store.manuals import add_manual  # noqa: PLC0415
+
+    db = open_db(tmp_path / "aw.db")
+    chosen = {}
+    with RobotsSite() as site:
+        manual = add_manual(db, "m", f"{site.base_url}/contents.html", now=clock())
+        for robots in (CRAWL_DELAY_1, "User-agent: *\n"):
+            site.robots = robots
+            with FetchSession(FetchPolicy(), utc_now, sleep=no_sleep) as session:
+                session.fetch([FetchRequest(manual.contents_url)])
+                settings = Settings(db_path=tmp_path / "aw.db")
+                ctx = RunContext(db, manual, settings, utc_now, None, False, session)
+                fetcher = _fetch_elsewhere(ctx, 100)
+                assert fetcher is not None
+                chosen[robots] = fetcher.processes
+    db.close()
+    expected_two = 2 if (os.cpu_count() or 1) >= 2 else 1
+    assert chosen == {CRAWL_DELAY_1: 1, "User-agent: *\n": expected_two}
