@@ -12,11 +12,12 @@ storing process does it as before (and reports what is wrong).
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 from sqlite_utils import Database
 
-from amendwatch.errors import AmendwatchError
+from amendwatch.errors import AmendwatchError, IntegrityError
 from scraper.fetch import decode_body
 from scraper.models import Page
 from scraper.quickcheck import Guard, same_content
@@ -94,12 +95,21 @@ def prepare(page: Page, prior: object) -> Prepared | None:
 def _prepare(page: Page, prior: Prior) -> Prepared:
     found = {blob.sha256: blob for blob in prior.blobs}
     raw: dict[str, bytes] = {}
+    verified: set[str] = set()
 
-    def bytes_of(sha: str) -> bytes:
+    def bytes_of(sha: str, *, checked: bool = True) -> bytes:
+        """The body's bytes; checked against its hash when they are compared with the page
+        (a base only decodes a delta, which is checked, or is the dictionary of the new
+        capture's delta, which decodes against the same stored bytes)."""
         if sha not in raw:
             blob = found[sha]
-            base = None if blob.base is None else bytes_of(blob.base)
-            raw[sha] = observations.unpack_body(blob.compression, blob.data, base, sha)
+            base = None if blob.base is None else bytes_of(blob.base, checked=False)
+            data = observations.decompress(blob.compression, blob.data, base)
+            raw[sha] = data
+        if checked and sha not in verified:
+            if hashlib.sha256(raw[sha]).hexdigest() != sha:
+                raise IntegrityError(f"body {sha[:12]}: content does not match its hash")
+            verified.add(sha)
         return raw[sha]
 
     checked = same = False
@@ -113,6 +123,6 @@ def _prepare(page: Page, prior: Prior) -> Prepared:
         checked, same = True, same_content(old, decode_body(page), guard)
         # a whole-page guard (the capture's elements could not be placed) is not tried again
         want_guard = not same and guard.extents != ((0, max(1, len(old))),)
-    base = None if prior.base is None else (prior.base, bytes_of(prior.base))
+    base = None if prior.base is None else (prior.base, bytes_of(prior.base, checked=False))
     encoded = observations.encode_body(page.body, page.body_hash, base)
     return Prepared(checked, same, want_guard, encoded)
