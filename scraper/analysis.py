@@ -110,12 +110,19 @@ def _analyse(job: AnalysisJob) -> Analysis:
     return Analysis(new, old, chapter=chapter, guard=guard)
 
 
-class Analyser:
-    """Runs ``analyse`` inline, or on a pool of worker processes for large batches."""
+_FORKING = "fork" in get_all_start_methods()
 
-    def __init__(self, workers: int = 0, min_batch: int = 8) -> None:
+
+class Analyser:
+    """Runs ``analyse`` inline, or on a pool of worker processes. ``min_batch``: the fewest
+    pages worth starting the pool for; by default any page where workers are forked (they
+    start in a few milliseconds, and a page parsed inline holds up the storing of every
+    other: a week with a few changed chapters parsed them all in the storing process), else
+    8 (a spawned worker first spends about 0.5 s importing)."""
+
+    def __init__(self, workers: int = 0, min_batch: int | None = None) -> None:
         self.workers = workers
-        self.min_batch = min_batch
+        self.min_batch = min_batch if min_batch is not None else (1 if _FORKING else 8)
         self._pool: ProcessPoolExecutor | None = None
 
     def submit(self, jobs: Sequence[AnalysisJob | None]) -> Callable[[], list[Analysis | None]]:
@@ -129,7 +136,7 @@ class Analyser:
                 self.workers,
                 # forked where the platform can: a worker then starts with the parsers
                 # imported (a spawned one spent about 0.5 s importing them first)
-                mp_context=get_context("fork" if "fork" in get_all_start_methods() else "spawn"),
+                mp_context=get_context("fork" if _FORKING else "spawn"),
                 initializer=start_child,  # a worker ends when the snapshot is killed
                 initargs=(os.getpid(),),
             )
