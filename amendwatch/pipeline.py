@@ -62,6 +62,10 @@ from store.rows import fetch_one, write_transaction
 __all__ = ["ChapterOutcome", "SnapshotResult", "site_policy", "snapshot_manual"]
 
 POOL_WORKERS = 2  # extraction processes (parsing is CPU-bound); at most one per core
+EARLY_CONFIRMS = 4  # with fetch processes, a batch parsing at most this many known chapters
+# fetches them again at once, to confirm a change, rather than after the parse (behind the
+# batches fetched ahead); more (a release that changed the rules) would be mostly unchanged
+# pages fetched twice
 POOL_MIN_CHAPTERS = 64  # smaller manuals are analysed inline (a pool costs ~0.5 s to start)
 
 
@@ -146,6 +150,8 @@ class _Batch:
     pages: list[Page]
     heads: list[Head | None]
     analyses: Callable[[], list[Analysis | None]]
+    early: Pending | None = None  # the confirming fetches of the pages being parsed
+    early_urls: tuple[str, ...] = ()
 
 
 def _fetch_elsewhere(ctx: RunContext, chapters: int) -> FetchProcess | None:
@@ -238,7 +244,16 @@ def _start_batch(
             for q, analysis in zip(quick, submitted(), strict=True)
         ]
 
-    return _Batch(rows, pages, heads, analyses)
+    early_urls = tuple(
+        page.url
+        for page, head, job in zip(pages, heads, jobs, strict=True)
+        if job is not None and head is not None and page.ok
+    )
+    ahead = ctx.session.depth > 1  # fetch processes with batches queued: a later fetch waits
+    if not (ahead and ctx.settings.confirm_changes and 0 < len(early_urls) <= EARLY_CONFIRMS):
+        return _Batch(rows, pages, heads, analyses)
+    early = ctx.session.submit([FetchRequest(url) for url in early_urls])
+    return _Batch(rows, pages, heads, analyses, early, early_urls)
 
 
 def _finish_batch(
@@ -290,7 +305,11 @@ def _served_for_many(analyses: Sequence[Analysis | None]) -> frozenset[str]:
 def _second_fetches(
     ctx: RunContext, batch: _Batch, analyses: list[Analysis | None]
 ) -> dict[str, Page]:
-    """Confirm before report: fetch every apparently changed chapter again, together."""
+    """Confirm before report: fetch every apparently changed chapter again, together (or
+    take the fetch made as its parse started: ``_start_batch``)."""
+    got: dict[str, Page] = {}
+    if batch.early is not None:
+        got = dict(zip(batch.early_urls, batch.early.result(), strict=True))
     if not ctx.settings.confirm_changes:
         return {}
     urls = [
@@ -301,9 +320,10 @@ def _second_fetches(
         and analysis.chapter is not None
         and analysis.chapter.content_hash != head.content_hash
     ]
-    if not urls:
-        return {}
-    return {page.url: page for page in fetch(ctx, [FetchRequest(url) for url in urls])}
+    missing = [url for url in urls if url not in got]
+    if missing:
+        got.update((page.url, page) for page in fetch(ctx, [FetchRequest(u) for u in missing]))
+    return {url: got[url] for url in urls}
 
 
 def _request(ctx: RunContext, row: ChapterRow) -> FetchRequest:

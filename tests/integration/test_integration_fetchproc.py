@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -138,3 +139,44 @@ def test_the_child_ends_when_its_parent_is_killed(tmp_path: Path) -> None:
         parent.kill()
         parent.wait(5)
     assert "Traceback" not in (parent.stderr.read() if parent.stderr else "")
+
+
+class FlappingChapter(dict[str, str]):
+    """``MiniSite.pages`` where ``/ch/9.html``'s text changes on every request (a counter
+    in a section): no two fetches of it agree, so no change of it can be confirmed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.served = 0
+
+    def get(self, key: str, default: Any = None) -> Any:
+        page = super().get(key, default)
+        if key != "/ch/9.html" or not isinstance(page, str) or not self.served_once:
+            self.served_once = self.served_once or key == "/ch/9.html"
+            return page
+        self.served += 1
+        return page.replace("section 1.", f"section 1, reading {self.served}.")
+
+    served_once = False
+
+
+def test_a_large_manual_confirms_a_change_with_a_fetch_made_as_its_parse_starts(
+    site: MiniSite, tmp_path: Path
+) -> None:
+    """Through fetch processes, a changed chapter is fetched again as soon as its parse starts
+    (not behind the batches fetched ahead): an edit is confirmed and stored once; a chapter
+    whose every fetch differs is reported unconfirmed, never stored."""
+    flapping = FlappingChapter()
+    flapping.update(site.pages)
+    site.pages = flapping
+    app = Amendwatch.open(replace(Settings(db_path=tmp_path / "aw.db"), batch_size=16))
+    app.add_manual("big", f"{site.base_url}/")
+    app.snapshot(["big"])
+    site.pages["/ch/7.html"] = site.pages["/ch/7.html"].replace("section 1.", "section one.")
+    second = app.snapshot(["big"])
+    app.close()
+    outcome = {o.url.rsplit("/", 1)[1]: o for o in second.results[0].outcomes}
+    assert outcome["7.html"].outcome == "new-version"
+    assert outcome["9.html"].outcome == "suspect"
+    assert outcome["9.html"].reason.startswith("unconfirmed change")
+    assert {o.outcome for n, o in outcome.items() if n not in ("7.html", "9.html")} == {"unchanged"}
