@@ -14,14 +14,14 @@ import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from multiprocessing import get_all_start_methods, get_context
+from multiprocessing import get_context
 
 from lxml import etree
 
 from amendwatch.errors import ExtractError
 from scraper.fingerprint import digest_of, fingerprint, parse_pruned
 from scraper.models import Chapter
-from scraper.orphans import start_child
+from scraper.orphans import can_fork, start_child
 from scraper.pageparts import MAX_ELEMENTS
 from scraper.quickcheck import guard_of, whole_guard
 
@@ -110,9 +110,6 @@ def _analyse(job: AnalysisJob) -> Analysis:
     return Analysis(new, old, chapter=chapter, guard=guard)
 
 
-_FORKING = "fork" in get_all_start_methods()
-
-
 class Analyser:
     """Runs ``analyse`` inline, or on a pool of worker processes. ``min_batch``: the fewest
     pages worth starting the pool for; by default any page where workers are forked (they
@@ -122,7 +119,8 @@ class Analyser:
 
     def __init__(self, workers: int = 0, min_batch: int | None = None) -> None:
         self.workers = workers
-        self.min_batch = min_batch if min_batch is not None else (1 if _FORKING else 8)
+        self._fork = can_fork()
+        self.min_batch = min_batch if min_batch is not None else (1 if self._fork else 8)
         self._pool: ProcessPoolExecutor | None = None
 
     def submit(self, jobs: Sequence[AnalysisJob | None]) -> Callable[[], list[Analysis | None]]:
@@ -134,9 +132,9 @@ class Analyser:
         if self._pool is None:
             self._pool = ProcessPoolExecutor(
                 self.workers,
-                # forked where the platform can: a worker then starts with the parsers
-                # imported (a spawned one spent about 0.5 s importing them first)
-                mp_context=get_context("fork" if _FORKING else "spawn"),
+                # forked when it can (scraper.orphans.can_fork): a worker then starts with
+                # the parsers imported (a spawned one spends about 0.5 s importing them)
+                mp_context=get_context("fork" if self._fork and can_fork() else "spawn"),
                 initializer=start_child,  # a worker ends when the snapshot is killed
                 initargs=(os.getpid(),),
             )

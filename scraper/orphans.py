@@ -15,6 +15,7 @@ import os
 import sys
 import threading
 import time
+from multiprocessing import get_all_start_methods
 
 ORPHANED_EXIT = 70  # EX_SOFTWARE: a child whose parent died
 POLL_SECONDS = 0.25
@@ -46,3 +47,12 @@ def start_child(parent_pid: int) -> None:
     exit_with_parent(parent_pid)
     sys.stdout = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
     sys.stderr = open(os.dup(2), "w", encoding="utf-8", errors="replace")  # noqa: SIM115
+
+
+def can_fork() -> bool:
+    """Whether worker processes may be forked: the platform can, and this process runs no
+    other thread (a fork copies only the calling thread, and a lock another thread held, in
+    logging or an output stream, would stay held in the child). A forked worker starts at
+    once with the modules already imported; a spawned one first imports them (about 0.5 s).
+    The scheduler's job threads and a progress bar's refresh thread mean spawning."""
+    return "fork" in get_all_start_methods() and threading.active_count() == 1
