@@ -12,12 +12,11 @@ storing process does it as before (and reports what is wrong).
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
 from sqlite_utils import Database
 
-from amendwatch.errors import AmendwatchError, IntegrityError
+from amendwatch.errors import AmendwatchError
 from scraper.fetch import decode_body
 from scraper.models import Page
 from scraper.quickcheck import Guard, same_content
@@ -104,11 +103,9 @@ def _prepare(page: Page, prior: Prior) -> Prepared:
         if sha not in raw:
             blob = found[sha]
             base = None if blob.base is None else bytes_of(blob.base, checked=False)
-            data = observations.decompress(blob.compression, blob.data, base)
-            raw[sha] = data
+            raw[sha] = observations.decompress(blob.compression, blob.data, base)
         if checked and sha not in verified:
-            if hashlib.sha256(raw[sha]).hexdigest() != sha:
-                raise IntegrityError(f"body {sha[:12]}: content does not match its hash")
+            observations.checked_body(raw[sha], sha)
             verified.add(sha)
         return raw[sha]
 

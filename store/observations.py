@@ -95,8 +95,8 @@ def _insert_body(
     """Insert a body not stored yet (``base``: a body stored whole, or None), compressed
     here or, as ``encoded``, already (by ``encode_body``)."""
     if encoded is None:
-        raw = None if base is None or base == digest else get_body(db, base, cached=True)
-        encoded = encode_body(body, digest, None if raw is None or base is None else (base, raw))
+        pair = None if base is None or base == digest else (base, get_body(db, base, cached=True))
+        encoded = encode_body(body, digest, pair)
     data, stored_base = encoded
     if stored_base is None:
         _BASES.put(digest, body)  # a base of later deltas, and its version's dictionary
@@ -118,7 +118,11 @@ def stored_row(db: Database, sha256: str) -> tuple[str, bytes, str | None] | Non
 
 def unpack_body(compression: str, data: bytes, base: bytes | None, sha256: str) -> bytes:
     """A stored body's bytes, checked against its hash (``base``: its delta base's bytes)."""
-    body = decompress(compression, data, base)
+    return checked_body(decompress(compression, data, base), sha256)
+
+
+def checked_body(body: bytes, sha256: str) -> bytes:
+    """``body``, when it hashes to ``sha256``; else IntegrityError."""
     if hashlib.sha256(body).hexdigest() != sha256:
         raise IntegrityError(f"body {sha256[:12]}: content does not match its hash")
     return body

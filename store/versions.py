@@ -59,26 +59,7 @@ def get_chapter(db: Database, chapter_id: int) -> ChapterRow:
 
 def upsert_chapter(db: Database, manual_id: int, ref: ChapterRef, now: datetime) -> ChapterRow:
     """Insert the listed chapter, or refresh its title/number/part and listing time."""
-    stamp = to_db_time(now)
-    with write_transaction(db):
-        found = fetch_one(
-            db, "SELECT id FROM chapters WHERE manual_id = ? AND url = ?", (manual_id, ref.url)
-        )
-        if found is None:
-            chapter_id = insert(
-                db,
-                "INSERT INTO chapters (manual_id, url, title, number, part, first_seen,"
-                " last_listed) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (manual_id, ref.url, ref.title, ref.number, ref.part, stamp, stamp),
-            )
-        else:
-            chapter_id = found["id"]
-            db.execute(
-                "UPDATE chapters SET title = ?, number = ?, part = ?, last_listed = ?,"
-                " removed_at = NULL, missing_count = 0 WHERE id = ?",
-                (ref.title, ref.number, ref.part, stamp, chapter_id),
-            )
-    return get_chapter(db, chapter_id)
+    return upsert_chapters(db, manual_id, [ref], now)[0]
 
 
 def upsert_chapters(
@@ -88,15 +69,16 @@ def upsert_chapters(
     (a chapter listed as it was before only has its listing time moved, all in one UPDATE);
     rows in the order of ``refs`` (a URL listed twice is stored once)."""
     stamp = to_db_time(now)
-    listed = "SELECT * FROM chapters WHERE manual_id = ?"
+    urls = list(dict.fromkeys(ref.url for ref in refs))
     with write_transaction(db):
-        stored = {row["url"]: row for row in fetch_all(db, listed, (manual_id,))}
+        stored = _listed_rows(db, manual_id, urls)
         same: list[int] = []
         for ref in refs:
             row = stored.get(ref.url)
             if row is None:
                 stored[ref.url] = {"id": None}  # a URL listed twice is inserted once
-                db.execute(
+                insert(
+                    db,
                     "INSERT INTO chapters (manual_id, url, title, number, part, first_seen,"
                     " last_listed) VALUES (?, ?, ?, ?, ?, ?, ?)",
                     (manual_id, ref.url, ref.title, ref.number, ref.part, stamp, stamp),
@@ -111,14 +93,29 @@ def upsert_chapters(
                     " removed_at = NULL, missing_count = 0 WHERE id = ?",
                     (ref.title, ref.number, ref.part, stamp, row["id"]),
                 )
-        for start in range(0, len(same), 500):
-            ids = same[start : start + 500]
+        for start in range(0, len(same), _CHUNK):
+            ids = same[start : start + _CHUNK]
             db.execute(
                 f"UPDATE chapters SET last_listed = ? WHERE id IN ({', '.join('?' * len(ids))})",
                 (stamp, *ids),
             )
-        rows = {row["url"]: chapter_row(row) for row in fetch_all(db, listed, (manual_id,))}
-    return [rows[url] for url in dict.fromkeys(ref.url for ref in refs)]
+        rows = _listed_rows(db, manual_id, urls)
+    return [chapter_row(rows[url]) for url in urls]
+
+
+_CHUNK = 500  # ids or URLs per statement (SQLite allows 32,766 parameters, older builds 999)
+
+
+def _listed_rows(db: Database, manual_id: int, urls: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """The manual's chapter rows with these URLs, by URL (only those: a one-chapter upsert
+    reads one row, however large the manual)."""
+    rows: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(urls), _CHUNK):
+        chunk = urls[start : start + _CHUNK]
+        marks = ", ".join("?" * len(chunk))
+        sql = f"SELECT * FROM chapters WHERE manual_id = ? AND url IN ({marks})"
+        rows.update((row["url"], row) for row in fetch_all(db, sql, (manual_id, *chunk)))
+    return rows
 
 
 def _listed_as_before(row: dict[str, Any], ref: ChapterRef) -> bool:
