@@ -85,8 +85,8 @@ def remember_guard(db: Database, page: Page, analysis: Analysis | None, outcome:
         return
     if outcome not in _GUARDED_OUTCOMES or not page.body:
         return
-    known = guards.reference_for(db, analysis.fingerprint)
-    if outcome == "unchanged" and known is not None and _current(known):
+    known = guards.reference_for(db, analysis.fingerprint) if outcome == "unchanged" else None
+    if known is not None and _current(known):
         # the same content, and a guard for it already: this page differs from that capture
         # in a way no guard absorbs (an element added, not just text), and so will the next
         # fetch; another guard per run would only grow the table. A guard made under other

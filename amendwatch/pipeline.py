@@ -206,24 +206,36 @@ def _check_batches(
     )
     for start in [*range(0, len(rows), size), len(rows)]:
         batch = None
-        if ahead and (pending_pages := ahead.popleft()) is not None:
+        if ahead and (fetching := ahead.popleft()) is not None:
+            pending_pages, heads = fetching
             pages = pending_pages.result()
             ahead.append(_prefetch(ctx, rows[start + depth * size : start + (depth + 1) * size]))
-            batch = _start_batch(ctx, rows[start : start + size], pages, analyser)
+            batch = _start_batch(ctx, rows[start : start + size], pages, heads, analyser)
         if previous is not None and _finish_batch(ctx, previous, pending, outcomes, progress, stop):
             return True
         previous = batch
     return False
 
 
-def _prefetch(ctx: RunContext, rows: Sequence[ChapterRow]) -> Pending | None:
-    return ctx.session.submit([_request(ctx, row) for row in rows]) if rows else None
+def _prefetch(
+    ctx: RunContext, rows: Sequence[ChapterRow]
+) -> tuple[Pending, list[Head | None]] | None:
+    """Submit the rows' fetches; with the latest version's head of each, read once here (a
+    chapter is fetched once a run, so it cannot change before its batch is stored)."""
+    if not rows:
+        return None
+    heads = [latest_head(ctx, row.id) for row in rows]
+    requests = [_request(ctx, row, head) for row, head in zip(rows, heads, strict=True)]
+    return ctx.session.submit(requests), heads
 
 
 def _start_batch(
-    ctx: RunContext, rows: Sequence[ChapterRow], pages: list[Page], analyser: Analyser
+    ctx: RunContext,
+    rows: Sequence[ChapterRow],
+    pages: list[Page],
+    heads: list[Head | None],
+    analyser: Analyser,
 ) -> _Batch:
-    heads = [latest_head(ctx, row.id) for row in rows]
     quick = [
         quick_analysis(ctx.db, ctx.manual, page, None if head is None else head.fingerprint)
         for page, head in zip(pages, heads, strict=True)
@@ -326,13 +338,12 @@ def _second_fetches(
     return {url: got[url] for url in urls}
 
 
-def _request(ctx: RunContext, row: ChapterRow) -> FetchRequest:
+def _request(ctx: RunContext, row: ChapterRow, head: Head | None) -> FetchRequest:
     """The chapter's conditional GET, with what the fetch process needs to check and encode
-    the page there (``amendwatch.capturework``)."""
+    the page there (``amendwatch.capturework``); ``head``: its latest version's."""
     etag, last_modified = observations.last_validators(ctx.db, row.url)
     if (etag or last_modified) and observations.likely_not_modified(ctx.db, row.url):
         return FetchRequest(row.url, etag=etag, last_modified=last_modified)  # 304, likely
-    head = latest_head(ctx, row.id)
     prior = prior_for(ctx.db, ctx.manual, row.url, None if head is None else head.fingerprint)
     return FetchRequest(row.url, etag=etag, last_modified=last_modified, payload=prior)
 

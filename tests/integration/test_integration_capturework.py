@@ -398,7 +398,7 @@ def test_a_chapter_answered_304_last_time_is_asked_for_without_a_payload(tmp_pat
 
         def requests() -> dict[str, FetchRequest]:
             rows = lifecycle.active_chapters(app.db, manual.id)
-            return {row.url: _request(ctx, row) for row in rows}
+            return {row.url: _request(ctx, row, latest_head(ctx, row.id)) for row in rows}
 
         app.snapshot(["northmoor"], at=T0)  # 200s, with ETags
         first = requests()
