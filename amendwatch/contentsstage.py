@@ -13,16 +13,14 @@ an earlier release (``?ref=contents``) keeps its stored URL (``keep_known_urls``
 from __future__ import annotations
 
 import functools
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
-import scraper
 from amendwatch import __version__
 from amendwatch.contentscheck import NO_CHAPTERS, page_problem
 from amendwatch.runcontext import RunContext, fetch
 from amendwatch.sitemapstage import merge_sitemap
+from scraper import source_digest
 from scraper.fetch import FetchRequest, decode_body
 from scraper.listing import confirm_stable, keep_known_urls
 from scraper.models import Contents, Page, Skipped
@@ -40,8 +38,7 @@ _LISTING_SOURCES = ("discover.py", "guard.py", "sections.py", "text.py", "urlcan
 
 @functools.cache
 def _parser_source() -> str:
-    folder = Path(scraper.__file__).parent
-    return hashlib.sha256(b"".join((folder / n).read_bytes() for n in _LISTING_SOURCES)).hexdigest()
+    return source_digest(_LISTING_SOURCES)
 
 
 @dataclass(frozen=True)

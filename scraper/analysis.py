@@ -119,8 +119,7 @@ class Analyser:
 
     def __init__(self, workers: int = 0, min_batch: int | None = None) -> None:
         self.workers = workers
-        self._fork = can_fork()
-        self.min_batch = min_batch if min_batch is not None else (1 if self._fork else 8)
+        self.min_batch = min_batch if min_batch is not None else (1 if can_fork() else 8)
         self._pool: ProcessPoolExecutor | None = None
 
     def submit(self, jobs: Sequence[AnalysisJob | None]) -> Callable[[], list[Analysis | None]]:
@@ -134,7 +133,7 @@ class Analyser:
                 self.workers,
                 # forked when it can (scraper.orphans.can_fork): a worker then starts with
                 # the parsers imported (a spawned one spends about 0.5 s importing them)
-                mp_context=get_context("fork" if self._fork and can_fork() else "spawn"),
+                mp_context=get_context("fork" if can_fork() else "spawn"),
                 initializer=start_child,  # a worker ends when the snapshot is killed
                 initargs=(os.getpid(),),
             )

@@ -4,10 +4,10 @@ A ``FetchProcess`` runs a ``FetchSession`` (one event loop, client and robots.tx
 each of one or two child processes (forked when :func:`scraper.orphans.can_fork`, else
 spawned) and has the same ``submit`` / ``fetch`` interface: the snapshot keeps a batch
 submitted to each child while it stores the last, and the children fetch meanwhile on the
-other cores. Pages come back
-pickled over a pipe (about 0.07 ms of the parent's time per 140 KB page, against about 0.6 ms
-to fetch it with httpx). The clock must pickle (a module-level function); tests that inject a
-transport or a closure as the clock use ``FetchSession``.
+other cores. Pages come back pickled over a pipe (about 0.07 ms of the parent's time per
+140 KB page, against about 0.6 ms to fetch it with httpx). The clock must pickle (a
+module-level function); tests that inject a transport or a closure as the clock use
+``FetchSession``.
 
 ``Fetcher`` is what the pipeline needs from either; ``Pending`` a submitted batch.
 

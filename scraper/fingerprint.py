@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import hashlib
 import re
-from pathlib import Path
 from typing import cast
 
 from lxml import etree, html
 
+from scraper import source_digest
 from scraper.pageparts import BODY_CANDIDATES, NEVER_CONTENT
 from scraper.text import has_text
 
@@ -57,9 +57,7 @@ _RULE_FILES = (
     "extract.py", "sections.py", "text.py", "fingerprint.py", "contentroot.py", "stamps.py",
     "urlcanon.py", "pageparts.py",
 )  # fmt: skip
-RULES = hashlib.sha256(
-    b"".join((Path(__file__).parent / name).read_bytes() for name in _RULE_FILES)
-).hexdigest()
+RULES = source_digest(_RULE_FILES)
 _PARSER = html.HTMLParser(remove_comments=False)
 
 
