@@ -3,6 +3,7 @@ threaded server on a free 127.0.0.1 port that a ``with`` block starts and stops.
 
 from __future__ import annotations
 
+import socketserver
 import threading
 from collections.abc import Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -41,14 +42,11 @@ class QuietHandler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
-class LoopbackServer:
-    """Serves ``handler`` on a free loopback port in a thread while the ``with`` block runs."""
+class ServedInThread:
+    """``server`` serves in a daemon thread while the ``with`` block runs."""
 
-    def __init__(
-        self, handler: type[BaseHTTPRequestHandler], server: type[ThreadingHTTPServer] | None = None
-    ) -> None:
-        self.server = (server or ThreadingHTTPServer)(("127.0.0.1", 0), handler)
-        self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}"
+    def __init__(self, server: socketserver.BaseServer) -> None:
+        self.server = server
         self.thread = threading.Thread(
             target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
@@ -62,3 +60,15 @@ class LoopbackServer:
     ) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+class LoopbackServer(ServedInThread):
+    """Serves ``handler`` on a free loopback port in a thread while the ``with`` block runs."""
+
+    def __init__(
+        self, handler: type[BaseHTTPRequestHandler], server: type[ThreadingHTTPServer] | None = None
+    ) -> None:
+        http = (server or ThreadingHTTPServer)(("127.0.0.1", 0), handler)
+        super().__init__(http)
+        self.server: ThreadingHTTPServer = http
+        self.base_url = f"http://127.0.0.1:{http.server_address[1]}"

@@ -25,7 +25,7 @@ from types import TracebackType
 from typing import Self
 from urllib.parse import urlsplit
 
-from tests.loopback import HTML, LoopbackServer, QuietHandler
+from tests.loopback import HTML, LoopbackServer, QuietHandler, ServedInThread
 
 # not forwarded in either direction (hop by hop, or recomputed)
 _HOP = {
@@ -135,17 +135,16 @@ def _pipe(near: socket.socket, far: socket.socket) -> None:
             (far if sock is near else near).sendall(data)
 
 
-class ForwardProxy:
+class ForwardProxy(ServedInThread):
     """Runs while the ``with`` block does; ``url`` is what ``FetchPolicy.proxy`` takes."""
 
     def __init__(
         self, routes: Mapping[str, tuple[str, int]] | None = None, refuse: Iterable[str] = ()
     ) -> None:
-        self.server = _ProxyServer(dict(routes or {}), set(refuse))
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self._thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
+        proxy = _ProxyServer(dict(routes or {}), set(refuse))
+        super().__init__(proxy)
+        self.server: _ProxyServer = proxy
+        self.url = f"http://127.0.0.1:{proxy.server_address[1]}"
 
     @property
     def log(self) -> list[ProxyRequest]:
@@ -154,16 +153,6 @@ class ForwardProxy:
 
     def lines(self) -> list[str]:
         return [entry.line for entry in self.log]
-
-    def __enter__(self) -> Self:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 # -- the site behind it --------------------------------------------------------------------------
