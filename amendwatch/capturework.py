@@ -56,7 +56,7 @@ class Prepared:
     checked: bool
     same: bool
     want_guard: bool
-    encoded: tuple[bytes, str | None]
+    encoded: observations.Encoded
 
 
 def prior_for(db: Database, manual: Manual, url: str, fingerprint: str | None) -> Prior | None:

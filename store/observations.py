@@ -1,5 +1,6 @@
 """Observations (one per fetch, hash-chained) and content-addressed, compressed bodies
-(a capture may be stored as a small zstd delta against an earlier capture of its URL)."""
+(a capture may be stored as a splice of, or a small zstd delta against, an earlier capture of
+its URL)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import json
 import zlib
 from collections import OrderedDict
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +20,8 @@ from amendwatch.errors import InputError, IntegrityError, NotFoundError
 from scraper.models import Page
 from store.codec import compress, decompress_zstd, dumps
 from store.rows import fetch_all, fetch_one, from_db_time, insert, to_db_time, write_transaction
+from store.splice import COMPRESSION as SPLICE
+from store.splice import apply_splice, splice_of
 
 GENESIS_HASH = "0" * 64
 ROLES = frozenset({"contents", "chapter", "amendments", "robots"})
@@ -26,6 +30,17 @@ COMPRESSION = "zstd"  # new bodies; "zlib" bodies of older releases stay readabl
 BODY_LEVEL = 3  # about 6x faster than zlib level 6 here, and a little smaller
 BASE_CACHE_BYTES = 32 * 1024 * 1024  # verified whole bodies kept in memory during a snapshot
 DELTA_RATIO = 16  # a delta is kept when under 1/16 of the raw body, else the body is stored whole
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """A body's stored form: its data, how it is encoded ("zstd", or "splice" of its base)
+    and its base (the hash of a body stored whole; None: the data holds the body whole)."""
+
+    data: bytes
+    compression: str
+    base: str | None
+
 
 # The fields a row's hash covers, in this order (id and prev_hash included, hash excluded).
 HASHED_FIELDS = (
@@ -71,18 +86,20 @@ def _is_stored(db: Database, digest: str) -> bool:
     return fetch_one(db, "SELECT 1 FROM bodies WHERE sha256 = ?", (digest,)) is not None
 
 
-def encode_body(
-    body: bytes, digest: str, base: tuple[str, bytes] | None
-) -> tuple[bytes, str | None]:
-    """How ``body`` (SHA-256 ``digest``) is stored: (zstd data, the hash of its delta base or
-    None). A delta against ``base`` (hash, raw bytes of a body stored whole) is kept when it
-    is under 1/``DELTA_RATIO`` of the body; else the body is stored whole. Pure: the fetch
-    process runs it too (amendwatch/capturework.py)."""
+def encode_body(body: bytes, digest: str, base: tuple[str, bytes] | None) -> Encoded:
+    """How ``body`` (SHA-256 ``digest``) is stored. Against ``base`` (hash, raw bytes of a
+    body stored whole): a splice when ``body`` is the base with a few runs of text replaced
+    (``store.splice``), else a zstd delta; either is kept when under 1/``DELTA_RATIO`` of the
+    body, else the body is stored whole. Pure: the fetch process runs it too
+    (amendwatch/capturework.py)."""
     if base is not None and base[0] != digest:
+        spliced = splice_of(base[1], body)
+        if spliced is not None and len(spliced) * DELTA_RATIO < len(body):
+            return Encoded(spliced, SPLICE, base[0])
         delta = compress(body, BODY_LEVEL, base[1])
         if len(delta) * DELTA_RATIO < len(body):
-            return delta, base[0]
-    return compress(body, BODY_LEVEL), None
+            return Encoded(delta, COMPRESSION, base[0])
+    return Encoded(compress(body, BODY_LEVEL), COMPRESSION, None)
 
 
 def _insert_body(
@@ -90,19 +107,18 @@ def _insert_body(
     body: bytes,
     digest: str,
     base: str | None,
-    encoded: tuple[bytes, str | None] | None = None,
+    encoded: Encoded | None = None,
 ) -> None:
     """Insert a body not stored yet (``base``: a body stored whole, or None), compressed
     here or, as ``encoded``, already (by ``encode_body``)."""
     if encoded is None:
         pair = None if base is None or base == digest else (base, get_body(db, base, cached=True))
         encoded = encode_body(body, digest, pair)
-    data, stored_base = encoded
-    if stored_base is None:
+    if encoded.base is None:
         _BASES.put(digest, body)  # a base of later deltas, and its version's dictionary
     db.execute(
         "INSERT INTO bodies (sha256, size, compression, data, base_sha256) VALUES (?, ?, ?, ?, ?)",
-        (digest, len(body), COMPRESSION, data, stored_base),
+        (digest, len(body), encoded.compression, encoded.data, encoded.base),
     )
 
 
@@ -156,7 +172,7 @@ def store_capture(
     url: str,
     body: bytes,
     digest: str | None = None,
-    encoded: tuple[bytes, str | None] | None = None,
+    encoded: Encoded | None = None,
 ) -> str:
     """Store a capture of ``url`` (as a delta against the URL's latest base when small);
     ``digest``: its SHA-256 when already known; ``encoded``: its stored form when already
@@ -232,9 +248,12 @@ def base_bytes(
 
 
 def decompress(compression: str, data: bytes, base: bytes | None = None) -> bytes:
-    """Decompress a stored body (a zstd delta needs its base's raw bytes as ``base``)."""
+    """Decompress a stored body (a zstd delta or a splice needs its base's raw bytes as
+    ``base``)."""
     if compression == "none" and base is None:
         return bytes(data)
+    if compression == SPLICE and base is not None:
+        return apply_splice(base, data)
     try:
         if compression == "zstd":
             return decompress_zstd(data, base)
@@ -267,7 +286,7 @@ def record_observation(
     reason: str = "",
     run_id: int | None = None,
     imported: bool = False,
-    encoded: tuple[bytes, str | None] | None = None,
+    encoded: Encoded | None = None,
 ) -> int:
     """Store the body once (if any; ``encoded``: its stored form, see ``store_capture``) and
     append the observation to the hash chain."""

@@ -143,9 +143,9 @@ def both_ways(app: Amendwatch, page: Page, fingerprint: str) -> tuple[Quick, Qui
 
 
 def decoded(app: Amendwatch, page: Page, work: Prepared) -> bytes:
-    data, base = work.encoded
-    base_bytes = None if base is None else observations.get_body(app.db, base)
-    return observations.unpack_body("zstd", data, base_bytes, page.body_hash)
+    encoded = work.encoded
+    base_bytes = None if encoded.base is None else observations.get_body(app.db, encoded.base)
+    return observations.unpack_body(encoded.compression, encoded.data, base_bytes, page.body_hash)
 
 
 # the quick check and the encoding, in the fetch session -----------------------------------
@@ -204,7 +204,7 @@ def test_the_encoded_capture_decodes_to_the_page_against_the_urls_delta_base(
         if not page.ok:
             continue
         assert isinstance(page.work, Prepared) and prior is not None
-        _, base = page.work.encoded
+        base = page.work.encoded.base
         assert prior.base == observations.delta_base(app.db, url) is not None
         if base is not None:
             deltas += 1
@@ -226,7 +226,7 @@ def test_a_page_with_no_base_is_encoded_whole(app: Amendwatch) -> None:
     (page, _) = fetch_prepared(app, {url: alone})[url]
     assert isinstance(page.work, Prepared)
     assert not page.work.checked and not page.work.same and page.work.want_guard
-    assert page.work.encoded[1] is None
+    assert page.work.encoded.base is None and page.work.encoded.compression == "zstd"
     assert decoded(app, page, page.work) == page.body
 
 

@@ -244,11 +244,11 @@ def test_a_body_that_is_a_base_never_becomes_a_delta() -> None:
                            role="chapter", outcome="unchanged")  # fmt: skip
     shas = [hashlib.sha256(body).hexdigest() for body in bodies]
     db.execute(  # bodies[1] whole and the base of bodies[2], as a later release stored them
-        "UPDATE bodies SET data = ?, base_sha256 = NULL WHERE sha256 = ?",
+        "UPDATE bodies SET compression = 'zstd', data = ?, base_sha256 = NULL WHERE sha256 = ?",
         [compress(bodies[1], 3), shas[1]],
     )
     db.execute(
-        "UPDATE bodies SET data = ?, base_sha256 = ? WHERE sha256 = ?",
+        "UPDATE bodies SET compression = 'zstd', data = ?, base_sha256 = ? WHERE sha256 = ?",
         [compress(bodies[2], 3, bodies[1]), shas[1], shas[2]],
     )
     rows = dump(db)["bodies"]
