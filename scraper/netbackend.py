@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+from collections import deque
 from collections.abc import Iterable
 from typing import Any
 
@@ -28,7 +29,7 @@ class _Receiver(asyncio.Protocol):
     """What a connection received and not read yet, its end, and write flow control."""
 
     def __init__(self) -> None:
-        self.chunks: list[bytes] = []
+        self.chunks: deque[bytes] = deque()
         self.size = 0
         self.ended = False
         self.lost: BaseException | None = None
@@ -80,13 +81,19 @@ class _Receiver(asyncio.Protocol):
             await self._drained
 
     def take(self, most: int) -> bytes:
-        """Up to ``most`` of the bytes received, in order."""
-        if len(self.chunks) == 1 and len(self.chunks[0]) <= most:  # the usual case: no copy
-            taken, self.chunks = self.chunks[0], []
-        else:
-            data = b"".join(self.chunks)
-            taken, rest = data[:most], data[most:]
-            self.chunks = [rest] if rest else []
+        """Up to ``most`` of the bytes received, in order (a received chunk is handed on as it
+        is when it fits, the usual case)."""
+        pieces: list[bytes] = []
+        room = most
+        while self.chunks and room > 0:
+            chunk = self.chunks[0]
+            if len(chunk) <= room:
+                pieces.append(self.chunks.popleft())
+            else:
+                pieces.append(chunk[:room])
+                self.chunks[0] = chunk[room:]
+            room -= len(pieces[-1])
+        taken = pieces[0] if len(pieces) == 1 else b"".join(pieces)
         self.size -= len(taken)
         if self.size <= HIGH_WATER and self.transport is not None and not self.ended:
             self.transport.resume_reading()
@@ -190,7 +197,7 @@ class AsyncioBackend(httpcore.AsyncNetworkBackend):
                 )
         except TimeoutError as exc:
             raise httpcore.ConnectTimeout(f"timed out connecting to {host}:{port}") from exc
-        except OSError as exc:
+        except (OSError, UnicodeError) as exc:  # UnicodeError: a name IDNA cannot encode
             raise httpcore.ConnectError(str(exc)) from exc
         sock = transport.get_extra_info("socket")
         for option in socket_options or ():
