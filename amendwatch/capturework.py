@@ -23,7 +23,7 @@ from scraper.quickcheck import Guard, same_content
 from store import guards, observations
 from store.models import Manual
 
-__all__ = ["Blob", "Prepared", "Prior", "prepare", "prior_for"]
+__all__ = ["Blob", "Prepared", "Prior", "prepare", "prepared_page", "prior_for"]
 
 
 @dataclass(frozen=True)
@@ -78,6 +78,16 @@ def prior_for(db: Database, manual: Manual, url: str, fingerprint: str | None) -
                 return None
             blobs[row[2]] = Blob(row[2], *base_row)
     return Prior(tuple(blobs.values()), reference, base)
+
+
+def prepared_page(page: Page, prior: object) -> Page:
+    """``page`` with its work (``prepare``), as the fetch session's ``prepare``: without its
+    body when the page is the same content as its reference and its capture is stored
+    against a base (the storing process then needs only the stored form, its size and the
+    hash, which the page keeps)."""
+    work = prepare(page, prior)
+    drop = work is not None and work.same and work.encoded.base is not None
+    return page.with_work(work, drop_body=drop)
 
 
 def prepare(page: Page, prior: object) -> Prepared | None:

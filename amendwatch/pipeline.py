@@ -25,7 +25,7 @@ from amendwatch.analysisstage import (
     remember_guard,
     remember_old_fingerprint,
 )
-from amendwatch.capturework import prepare, prior_for
+from amendwatch.capturework import prepared_page, prior_for
 from amendwatch.chapters import (
     NewChapter,
     check_missing,
@@ -89,7 +89,7 @@ def snapshot_manual(
     """
     baseline = not lifecycle.has_completed_baseline(db, manual.id)
     policy = site_policy(settings.fetch, manual, cookie_values)
-    with FetchSession(policy, clock, transport, prepare=prepare) as session:
+    with FetchSession(policy, clock, transport, prepare=prepared_page) as session:
         ctx = RunContext(db, manual, settings, clock, run_id, baseline, session)
         return _run(ctx, progress, stop)
 
@@ -166,7 +166,7 @@ def _fetch_elsewhere(ctx: RunContext, chapters: int) -> FetchProcess | None:
     # twice the gap, the same rate, but two requests could start closer than the delay
     spaced = session.known_crawl_delay(ctx.manual.contents_url) > 0
     processes = 1 if spaced else processes_for(policy, os.cpu_count())
-    return FetchProcess(policy, ctx.clock, processes, prepare=prepare)
+    return FetchProcess(policy, ctx.clock, processes, prepare=prepared_page)
 
 
 def _check_chapters(

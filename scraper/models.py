@@ -40,11 +40,15 @@ class Page:
                 return value
         return None
 
-    def with_work(self, work: object) -> Page:
-        """This page with ``work``, keeping its body hash if computed already."""
-        page = replace(self, work=work)
-        if "body_hash" in self.__dict__:
-            page.__dict__["body_hash"] = self.__dict__["body_hash"]
+    def with_work(self, work: object, *, drop_body: bool = False) -> Page:
+        """This page with ``work``, keeping its body hash if computed already. ``drop_body``:
+        without its body (``b""``), its hash kept, for a page whose work holds all that the
+        storing process needs of it (a fetch process then sends it back without copying
+        100 KB through the pipe twice)."""
+        digest = self.body_hash if drop_body else self.__dict__.get("body_hash")
+        page = replace(self, work=work, body=b"" if drop_body else self.body)
+        if digest is not None:
+            page.__dict__["body_hash"] = digest
         return page
 
     @cached_property

@@ -104,7 +104,9 @@ def stop_on_signals() -> Iterator[Stopping]:
         resume_fetches()
 
 
-Prepare = Callable[[Page, object], object]  # (page, its request's payload) -> the page's work
+# (page, its request's payload) -> the page as the storing process gets it: with what was made
+# of it as its ``work``, and without its body when that work holds all that is needed of it
+Prepare = Callable[[Page, object], Page]
 
 
 class FetchSession:
@@ -220,12 +222,12 @@ class FetchSession:
 def prepared(
     pages: list[Page], requests: Sequence[FetchRequest], prepare: Prepare | None
 ) -> list[Page]:
-    """``pages`` with ``prepare(page, payload)`` as the ``work`` of each whose request has a
-    payload (where the fetching happens: in a fetch process, on another core)."""
+    """``pages``, each whose request has a payload as ``prepare(page, payload)`` made it
+    (where the fetching happens: in a fetch process, on another core)."""
     if prepare is None:
         return pages
     return [
-        page if request.payload is None else page.with_work(prepare(page, request.payload))
+        page if request.payload is None else prepare(page, request.payload)
         for page, request in zip(pages, requests, strict=True)
     ]
 

@@ -34,12 +34,14 @@ DELTA_RATIO = 16  # a delta is kept when under 1/16 of the raw body, else the bo
 
 @dataclass(frozen=True)
 class Encoded:
-    """A body's stored form: its data, how it is encoded ("zstd", or "splice" of its base)
-    and its base (the hash of a body stored whole; None: the data holds the body whole)."""
+    """A body's stored form: its data, how it is encoded ("zstd", or "splice" of its base),
+    its base (the hash of a body stored whole; None: the data holds the body whole) and the
+    body's size (a page sent back from a fetch process without its body still has it)."""
 
     data: bytes
     compression: str
     base: str | None
+    size: int
 
 
 # The fields a row's hash covers, in this order (id and prev_hash included, hash excluded).
@@ -95,11 +97,11 @@ def encode_body(body: bytes, digest: str, base: tuple[str, bytes] | None) -> Enc
     if base is not None and base[0] != digest:
         spliced = splice_of(base[1], body)
         if spliced is not None and len(spliced) * DELTA_RATIO < len(body):
-            return Encoded(spliced, SPLICE, base[0])
+            return Encoded(spliced, SPLICE, base[0], len(body))
         delta = compress(body, BODY_LEVEL, base[1])
         if len(delta) * DELTA_RATIO < len(body):
-            return Encoded(delta, COMPRESSION, base[0])
-    return Encoded(compress(body, BODY_LEVEL), COMPRESSION, None)
+            return Encoded(delta, COMPRESSION, base[0], len(body))
+    return Encoded(compress(body, BODY_LEVEL), COMPRESSION, None, len(body))
 
 
 def _insert_body(
@@ -115,10 +117,12 @@ def _insert_body(
         pair = None if base is None or base == digest else (base, get_body(db, base, cached=True))
         encoded = encode_body(body, digest, pair)
     if encoded.base is None:
+        if len(body) != encoded.size:
+            raise InputError("a body stored whole needs its bytes (the page came without them)")
         _BASES.put(digest, body)  # a base of later deltas, and its version's dictionary
     db.execute(
         "INSERT INTO bodies (sha256, size, compression, data, base_sha256) VALUES (?, ?, ?, ?, ?)",
-        (digest, len(body), encoded.compression, encoded.data, encoded.base),
+        (digest, encoded.size, encoded.compression, encoded.data, encoded.base),
     )
 
 
@@ -176,7 +180,8 @@ def store_capture(
 ) -> str:
     """Store a capture of ``url`` (as a delta against the URL's latest base when small);
     ``digest``: its SHA-256 when already known; ``encoded``: its stored form when already
-    made (by ``encode_body`` against a body stored whole)."""
+    made (by ``encode_body`` against a body stored whole; ``body`` may then be left out,
+    ``b""``, unless it is stored whole)."""
     digest = digest or hashlib.sha256(body).hexdigest()
     if not _is_stored(db, digest):
         base = None if encoded is not None else delta_base(db, url)  # stored whole
@@ -296,7 +301,7 @@ def record_observation(
         raise InputError("an observation needs an outcome")
     with write_transaction(db):
         body_sha = None
-        if page.body:
+        if page.body or encoded is not None:  # a page may come without its body, encoded
             body_sha = store_capture(db, page.url, page.body, page.body_hash, encoded)
         last = fetch_one(db, "SELECT id, hash FROM observations ORDER BY id DESC LIMIT 1")
         row: dict[str, Any] = {

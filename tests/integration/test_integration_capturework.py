@@ -27,7 +27,7 @@ import zstandard
 from amendwatch import pipeline
 from amendwatch.analysisstage import Quick, latest_head, quick_analysis
 from amendwatch.api import Amendwatch, utc_now
-from amendwatch.capturework import Prepared, Prior, prepare, prior_for
+from amendwatch.capturework import Prepared, Prior, prepare, prepared_page, prior_for
 from amendwatch.config import Settings
 from amendwatch.demo.server import DemoServer
 from amendwatch.errors import IntegrityError
@@ -110,14 +110,19 @@ def chapters(app: Amendwatch) -> dict[str, str]:
     return {str(row["url"]): str(row["fingerprint"]) for row in latest(app)}
 
 
+def with_body(page: Page, prior: object) -> Page:
+    """The page with ``prepare``'s work and its body kept (to compare the two)."""
+    return page.with_work(prepare(page, prior))
+
+
 def fetch_prepared(
     app: Amendwatch, priors: dict[str, Prior | None]
 ) -> dict[str, tuple[Page, Prior | None]]:
     """Each URL fetched in one batch by a session that prepares pages, as the fetch process's
-    session does, each request with its prior."""
+    session does, each request with its prior (the body kept)."""
     policy = site_policy(app.settings.fetch, northmoor(app))
     requests = [FetchRequest(url, payload=prior) for url, prior in priors.items()]
-    with FetchSession(policy, lambda: T0, prepare=prepare) as session:
+    with FetchSession(policy, lambda: T0, prepare=with_body) as session:
         pages = session.fetch(requests)
     return {page.url: (page, priors[page.url]) for page in pages}
 
@@ -214,6 +219,35 @@ def test_the_encoded_capture_decodes_to_the_page_against_the_urls_delta_base(
     assert deltas >= 9  # the dynamic footer is a small delta; only edited pages may not be
 
 
+def test_pages_judged_same_come_back_without_their_body_and_are_stored_as_fetched(
+    app: Amendwatch,
+) -> None:
+    priors = priors_of(app)
+    policy = site_policy(app.settings.fetch, northmoor(app))
+    with FetchProcess(policy, utc_now, prepare=prepared_page) as process:
+        pages = process.fetch([FetchRequest(url, payload=prior) for url, prior in priors.items()])
+    for page in pages:  # the dynamic footer: each a splice of its URL's base, no body sent
+        assert isinstance(page.work, Prepared) and page.work.same, page.url
+        assert page.body == b"" and page.work.encoded.base is not None, page.url
+        base = observations.get_body(app.db, page.work.encoded.base)
+        fetched = observations.unpack_body(
+            page.work.encoded.compression, page.work.encoded.data, base, page.body_hash
+        )  # the hash the page kept is that of the bytes fetched
+        assert len(fetched) == page.work.encoded.size and fetched != base, page.url
+    report = app.snapshot(["northmoor"], at=T0 + 8 * DAY)
+    assert {o.outcome for o in report.results[0].outcomes} == {"unchanged"}
+    stored = fetch_all(
+        app.db,
+        "SELECT b.sha256, b.size, b.compression FROM observations o JOIN bodies b"
+        " ON b.sha256 = o.body_sha256 WHERE o.run_id = (SELECT max(id) FROM runs)"
+        " AND o.role = 'chapter'",
+    )
+    assert len(stored) == len(pages) and "splice" in {row["compression"] for row in stored}
+    for row in stored:
+        assert len(observations.get_body(app.db, row["sha256"])) == row["size"]
+    assert app.verify().ok
+
+
 def stored_whole(app: Amendwatch, sha256: str) -> bool:
     row = observations.stored_row(app.db, sha256)
     assert row is not None
@@ -278,7 +312,7 @@ def test_a_body_that_does_not_match_its_hash_leaves_the_work_to_the_storing_proc
     assert priors[url] is not None  # read as stored: nothing is checked in the storing process
     others = [other for other in priors if other != url][:2]
     policy = site_policy(with_work.settings.fetch, northmoor(with_work))
-    with FetchProcess(policy, utc_now, prepare=prepare) as process:
+    with FetchProcess(policy, utc_now, prepare=prepared_page) as process:
         pages = process.fetch([FetchRequest(u, payload=priors[u]) for u in [url, *others]])
         (again,) = process.fetch([FetchRequest(url, payload=priors[url])])
     works = {page.url: page.work for page in pages}
@@ -421,7 +455,7 @@ def test_a_chapter_answered_304_last_time_is_asked_for_without_a_payload(tmp_pat
         assert isinstance(prior, Prior) and prior.reference is not None  # the baseline's guard
         assert prior.base == observations.delta_base(app.db, url) is not None
         policy = site_policy(app.settings.fetch, manual)
-        with FetchSession(policy, lambda: T0, prepare=prepare) as fetching:
+        with FetchSession(policy, lambda: T0, prepare=prepared_page) as fetching:
             (page,) = fetching.fetch([replace(second[url], payload=prior)])
         assert isinstance(prior, Prior) and page.status == 304 and page.work is None
 

@@ -54,10 +54,11 @@ def site() -> Iterator[LoopbackServer]:
         yield running
 
 
-def payload_size(page: Page, payload: object) -> int:
-    """The children's ``prepare`` (module level: the children run it)."""
+def payload_size(page: Page, payload: object) -> Page:
+    """The children's ``prepare`` (module level: the children run it): the payload's size
+    as the page's work."""
     assert isinstance(payload, bytes)
-    return len(payload)
+    return page.with_work(len(payload))
 
 
 def payload_of(number: int) -> bytes:

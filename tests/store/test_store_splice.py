@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from amendwatch.errors import IntegrityError
+from amendwatch.errors import InputError, IntegrityError
 from store.db import open_db
 from store.evidence import verify
 from store.observations import (
@@ -48,7 +48,7 @@ def test_a_re_rendered_page_is_a_small_splice_that_gives_back_the_same_bytes() -
     assert spliced is not None and len(spliced) < 120  # two runs: 2 x 24 bytes + the new text
     assert apply_splice(base, spliced) == body
     encoded = encode_body(body, hashlib.sha256(body).hexdigest(), ("b" * 64, base))
-    assert encoded == Encoded(spliced, "splice", "b" * 64)
+    assert encoded == Encoded(spliced, "splice", "b" * 64, len(body))
 
 
 def test_an_edit_across_markup_is_left_to_the_zstd_delta() -> None:
@@ -158,3 +158,23 @@ def test_verify_reports_a_forged_splice() -> None:
     assert any("does not match its hash" in problem for problem in result.problems)
     with pytest.raises(IntegrityError):
         get_body(db, hashlib.sha256(captures[1]).hexdigest())
+
+
+def test_a_page_without_its_body_is_stored_from_its_encoded_form() -> None:
+    db = open_db(None)
+    base, body = rendered("one", "1"), rendered("two", "2")
+    record_observation(db, page(URL, base, day(0)), manual_id=None, chapter_id=None,
+                       role="chapter", outcome="unchanged")  # fmt: skip
+    base_sha, digest = (hashlib.sha256(b).hexdigest() for b in (base, body))
+    sent = page(URL, body, day(1)).with_work(None, drop_body=True)  # as a fetch process sends it
+    assert sent.body == b"" and sent.body_hash == digest
+    encoded = encode_body(body, digest, (base_sha, base))
+    record_observation(db, sent, manual_id=None, chapter_id=None, role="chapter",
+                       outcome="unchanged", encoded=encoded)  # fmt: skip
+    assert get_body(db, digest) == body
+    row = next(db.query("SELECT size FROM bodies WHERE sha256 = ?", [digest]))
+    assert row["size"] == len(body)
+    whole = encode_body(body + b" ", "c" * 64, None)  # stored whole: the bytes are needed
+    with pytest.raises(InputError, match="needs its bytes"):
+        record_observation(db, page(URL, b"", day(2)), manual_id=None, chapter_id=None,
+                           role="chapter", outcome="unchanged", encoded=whole)  # fmt: skip
