@@ -10,49 +10,37 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import httpx
 from sqlite_utils import Database
 
-from amendwatch import amendmentspage
-from amendwatch.amendmentspage import months_between
 from amendwatch.config import Settings
 from amendwatch.errors import InputError, NotFoundError
 from amendwatch.pipeline import ChapterOutcome
 from amendwatch.snapshotrun import Clock, RunHooks, RunReport, fixed_clock, record_run
-from differ.chapter import diff_chapters
-from reports.models import (
-    AmendmentEntry,
-    DetectedChange,
-    ManualInfo,
-    Period,
-    Reconciliation,
-    ReviewNote,
-    UnconfirmedChange,
-)
-from reports.periods import parse_when
-from scraper.models import PublishedEntry
-from store import compact as compaction
-from store import drafts, evidence, history, lifecycle, lock, manuals, reviews, runs
-from store.chainhead import chain_head
+from store import lifecycle, lock, manuals, runs
 from store.db import open_db, open_db_readonly
-from store.models import (
-    AsOf,
-    ChapterRow,
-    HistoryEntry,
-    Manual,
-    RunRow,
-    SectionEvent,
-    StoredDraft,
-    StoredVersion,
-    VerifyResult,
-)
-from store.network import ManualNetwork
+from store.models import ChapterRow, Manual, RunRow, StoredVersion, VerifyResult
 from store.seals import seal_on_close
 from store.timeorder import check_run_time
-from store.unwatched import Unwatched, unwatched_in_runs
+
+if TYPE_CHECKING:  # imported where used: `snapshot` loads no report, diff or history code
+    from reports.models import (
+        AmendmentEntry,
+        DetectedChange,
+        ManualInfo,
+        Period,
+        Reconciliation,
+        ReviewNote,
+        UnconfirmedChange,
+    )
+    from scraper.models import PublishedEntry
+    from store import compact as compaction
+    from store.network import ManualNetwork
+    from store.readmodels import AsOf, HistoryEntry, SectionEvent, StoredDraft
+    from store.unwatched import Unwatched
 
 __all__ = [  # RunReport and fixed_clock live in amendwatch.snapshotrun
     "Amendwatch",
@@ -67,6 +55,13 @@ __all__ = [  # RunReport and fixed_clock live in amendwatch.snapshotrun
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def months_between(period: Period) -> set[str]:
+    """:func:`amendwatch.amendmentspage.months_between` (that module loads on first use)."""
+    from amendwatch.amendmentspage import months_between as months  # noqa: PLC0415
+
+    return months(period)
 
 
 def check_manual_urls(contents_url: str, amendments_url: str | None = None) -> None:
@@ -220,6 +215,8 @@ class Amendwatch:
 
     # changes, diff, history, show ------------------------------------------------------
     def changes(self, period: Period, manual: str | None = None) -> tuple[DetectedChange, ...]:
+        from store import history  # noqa: PLC0415 (history, diffs, reports: not for snapshots)
+
         if manual is not None:
             manuals.get_manual(self.db, manual)
         return history.changes_in(self.db, period.start, period.end, manual)
@@ -234,9 +231,13 @@ class Amendwatch:
         self, period: Period, manual: str | None = None
     ) -> tuple[UnconfirmedChange, ...]:
         """Large changes a second fetch did not confirm (shown beside the changes)."""
+        from store import history  # noqa: PLC0415
+
         return history.unconfirmed_in(self.db, period.start, period.end, manual)
 
     def find_chapter(self, ref: str) -> ChapterRow:
+        from store import history  # noqa: PLC0415
+
         return history.find_chapter(self.db, ref)
 
     def resolve_version(
@@ -244,6 +245,9 @@ class Amendwatch:
     ) -> StoredVersion:
         """A version by id (``v12`` or ``12``), by date (the version as of then), or the
         latest (``latest=True``) / the one before the latest when ``ref`` is None."""
+        from reports.periods import parse_when  # noqa: PLC0415
+        from store import history  # noqa: PLC0415
+
         if ref is not None:
             digits = ref[1:] if ref[:1] in "vV" else ref
             if digits.isdigit():
@@ -262,6 +266,9 @@ class Amendwatch:
         return history.get_version(self.db, entries[index].version_id)
 
     def diff(self, ref: str, from_ref: str | None, to_ref: str | None) -> DetectedChange:
+        from differ.chapter import diff_chapters  # noqa: PLC0415
+        from reports.models import DetectedChange  # noqa: PLC0415
+
         chapter = self.find_chapter(ref)
         old = self.resolve_version(chapter, from_ref, latest=False)
         new = self.resolve_version(chapter, to_ref, latest=True)
@@ -279,16 +286,22 @@ class Amendwatch:
         )
 
     def history(self, ref: str) -> tuple[ChapterRow, tuple[HistoryEntry, ...]]:
+        from store import history  # noqa: PLC0415
+
         chapter = self.find_chapter(ref)
         return chapter, tuple(history.chapter_history(self.db, chapter.id))
 
     def section_timeline(
         self, ref: str, section: str
     ) -> tuple[ChapterRow, tuple[SectionEvent, ...]]:
+        from store import history  # noqa: PLC0415
+
         chapter = self.find_chapter(ref)
         return chapter, tuple(history.section_timeline(self.db, chapter.id, section))
 
     def as_of(self, ref: str, at: datetime) -> tuple[ChapterRow, AsOf]:
+        from store import history  # noqa: PLC0415
+
         chapter = self.find_chapter(ref)
         return chapter, history.version_as_of(self.db, chapter.id, at)
 
@@ -297,20 +310,29 @@ class Amendwatch:
 
     def unwatched(self, run_ids: Sequence[int]) -> dict[int, tuple[Unwatched, ...]]:
         """The listed entries each run did not watch, with the reasons."""
+        from store.unwatched import unwatched_in_runs  # noqa: PLC0415
+
         return unwatched_in_runs(self.db, run_ids)
 
     def edit_draft(self, draft_id: int, text: str, who: str) -> None:
+        from store import drafts  # noqa: PLC0415
+
         drafts.edit_draft(self.db, draft_id, text, who, self.clock())
 
     def set_draft_status(self, draft_id: int, status: str, who: str) -> None:
+        from store import drafts  # noqa: PLC0415
+
         drafts.set_draft_status(self.db, draft_id, status, who, self.clock())
 
     def get_draft(self, draft_id: int) -> StoredDraft:
+        from store import drafts  # noqa: PLC0415
+
         return drafts.get_draft(self.db, draft_id)
 
     # drafts and reports --------------------------------------------------------------
     def draft(self, period: Period, manual: str | None = None) -> tuple[AmendmentEntry, ...]:
         from reports.draft import draft_entries  # noqa: PLC0415 (not needed at start-up)
+        from store import drafts  # noqa: PLC0415
 
         entries = draft_entries(self.changes(period, manual), period)
         drafts.save_drafts(self.db, entries, period, self.clock())
@@ -327,6 +349,8 @@ class Amendwatch:
         """The digest of ``period``, its times in ``tz`` (default: the settings' time zone)."""
         from reports.digest import build_digest, weekly_counts  # noqa: PLC0415 (imported
         from reports.render import render_digest  # noqa: PLC0415 where used: Jinja2 is slow)
+        from store import history  # noqa: PLC0415
+        from store.chainhead import chain_head  # noqa: PLC0415
 
         changes = self.changes(period, manual)
         failures = history.failures_in(self.db, period.start, period.end, manual)
@@ -349,6 +373,9 @@ class Amendwatch:
 
     def review_notes(self, change_ids: Sequence[int]) -> dict[int, ReviewNote]:
         """The current review of each of ``change_ids`` that the web application recorded."""
+        from reports.models import ReviewNote  # noqa: PLC0415
+        from store import reviews  # noqa: PLC0415
+
         found = reviews.latest_reviews(self.db, change_ids)
         return {
             cid: ReviewNote(r.status, r.impact, r.owner, r.who, r.at) for cid, r in found.items()
@@ -356,6 +383,8 @@ class Amendwatch:
 
     def manual_info(self) -> list[ManualInfo]:
         """Each manual's reader-facing heading and start, as the renderers want them."""
+        from reports.models import ManualInfo  # noqa: PLC0415
+
         return [ManualInfo(m.name, m.heading, m.created_at) for m in self.manuals()]
 
     def reconciliations(
@@ -363,9 +392,13 @@ class Amendwatch:
     ) -> tuple[Reconciliation, ...]:
         """The publisher's declared entries compared with what was detected (see
         :func:`amendwatch.amendmentspage.reconciliations`)."""
+        from amendwatch import amendmentspage  # noqa: PLC0415
+
         return amendmentspage.reconciliations(self, period, changes, manual)
 
     def verify(self) -> VerifyResult:
+        from store import evidence  # noqa: PLC0415
+
         path = None if self.db.memory else self.settings.db_path
         return evidence.verify(self.db, path)
 
@@ -374,6 +407,8 @@ class Amendwatch:
     ) -> compaction.CompactResult:
         """Rewrite rows stored before compact storage into it, then VACUUM (see
         ``store.compact``); holds the writer lock, so no snapshot runs meanwhile."""
+        from store import compact as compaction  # noqa: PLC0415
+
         with self.exclusive("compaction", wait=wait):
             return compaction.compact(self.db, progress=progress)
 
@@ -383,4 +418,6 @@ class Amendwatch:
     ) -> tuple[tuple[PublishedEntry, ...], tuple[str, ...]]:
         """The entries of a manual's (or a URL's) Amendments page, with those of the year
         archives it links when ``follow_archives``; and the archive URLs that failed."""
+        from amendwatch import amendmentspage  # noqa: PLC0415
+
         return amendmentspage.published_entries(self, name_or_url, follow_archives)

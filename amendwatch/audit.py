@@ -33,9 +33,10 @@ from scraper.models import Chapter, ChapterRef, Page
 from scraper.text import decode_bytes
 from store import export, history, manuals, observations, rederive
 from store.chainhead import chain_head
-from store.models import AsOf, ChapterState, Manual, StoredVersion
+from store.models import Manual, StoredVersion
 from store.packdoc import verify_md
 from store.packseals import VERIFY_SECTION, pack_seals
+from store.readmodels import AsOf, ChapterState
 from store.rows import fetch_all, to_db_time
 
 __all__ = [

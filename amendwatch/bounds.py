@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from store.models import AsOf
+if TYPE_CHECKING:
+    from store.readmodels import AsOf
 
 
 def format_time(moment: datetime | None) -> str:

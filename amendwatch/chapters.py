@@ -7,7 +7,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from amendwatch.runcontext import ChapterOutcome, RunContext, fetch, record
-from differ.chapter import diff_chapters, diff_moved, is_same_content
 from differ.models import ChapterDiff
 from scraper.fetch import FetchRequest
 from scraper.models import Chapter, Page
@@ -23,6 +22,16 @@ class NewChapter:
     version: StoredVersion
     diff: ChapterDiff
     detected_at: datetime
+
+
+def diff_chapters(
+    old: Chapter | None, new: Chapter | None, *, old_version: int | None, new_version: int | None
+) -> ChapterDiff:
+    """``differ.chapter.diff_chapters``, imported on the first change: a run that changes
+    nothing never loads the differ (bench/snap.py times the diffs by wrapping this name)."""
+    from differ.chapter import diff_chapters as diff  # noqa: PLC0415
+
+    return diff(old, new, old_version=old_version, new_version=new_version)
 
 
 def store_new_version(
@@ -98,6 +107,8 @@ def find_move(
     latest = versions.latest_version(ctx.db, row.id)
     if latest is None:
         return None
+    from differ.chapter import is_same_content  # noqa: PLC0415
+
     for item in pending:
         if is_same_content(latest.chapter, item.version.chapter):
             return item, latest
@@ -113,6 +124,8 @@ def record_move(
 ) -> ChapterOutcome:
     pending.remove(item)
     versions.mark_removed(ctx.db, row.id, item.detected_at)
+    from differ.chapter import diff_moved  # noqa: PLC0415
+
     diff = diff_moved(
         old.chapter, item.version.chapter, old_version=old.id, new_version=item.version.id
     )

@@ -10,7 +10,6 @@ docs/configuration.md; ``amendwatch.example.toml`` shows them all.
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -204,6 +203,8 @@ def is_proxy_url(url: str) -> bool:
 def load_schedule_config(path: Path) -> ScheduleConfig:
     """Read and validate the scheduler's TOML file; ``ConfigError`` says what is wrong, with
     the file and line."""
+    import tomllib  # noqa: PLC0415 (only with a config file)
+
     try:
         text = path.read_text(encoding="utf-8")
         raw = tomllib.loads(text)

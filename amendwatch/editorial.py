@@ -14,7 +14,7 @@ from amendwatch.errors import InputError
 from reports.models import AmendmentEntry, Period
 from reports.render import render_drafts
 from store import drafts
-from store.models import DraftEvent, StoredDraft
+from store.readmodels import DraftEvent, StoredDraft
 
 _CATEGORY_ORDER = {"updated": 0, "new": 1, "removed": 2}
 

@@ -22,7 +22,8 @@ if TYPE_CHECKING:
     from sqlite_utils import Database
 
     from store.chainhead import ChainHead
-    from store.models import ChapterRow, HistoryEntry, Manual, RunRow, SectionEvent, VerifyResult
+    from store.models import ChapterRow, Manual, RunRow, VerifyResult
+    from store.readmodels import HistoryEntry, SectionEvent
     from store.unwatched import Unwatched
 
 SCHEMA_VERSION = 1

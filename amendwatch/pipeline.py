@@ -52,7 +52,6 @@ from scraper.analysis import Analyser, Analysis
 from scraper.checks import Judgement, ends_whole, judge_page
 from scraper.fetch import FetchRequest, decode_body
 from scraper.fetchproc import FetchProcess, Pending, clock_pickles, processes_for
-from scraper.fingerprint import fingerprint
 from scraper.models import Chapter, Page
 from scraper.session import FetchSession
 from store import lifecycle, observations, versions
@@ -430,6 +429,8 @@ def _confirmed(
 ) -> bool:
     """Confirm before report: a second fetch must give the same extracted content
     (the same fingerprint says so without a second full extraction)."""
+    from scraper.fingerprint import fingerprint  # noqa: PLC0415 (lxml: only for a change)
+
     if not again.ok:
         return False
     html, url = decode_body(again), again.final_url or again.url

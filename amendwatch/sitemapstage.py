@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 from urllib.robotparser import RobotFileParser
 
@@ -23,18 +23,12 @@ from amendwatch.errors import ExtractError
 from amendwatch.runcontext import RunContext, fetch
 from scraper.fetch import FetchRequest, decode_body
 from scraper.models import ChapterRef, Contents, Page
-from scraper.sitemap import (
-    Sitemap,
-    chapter_prefix,
-    child_sitemaps,
-    is_chapter,
-    page_key,
-    parse_sitemap,
-    title_from_url,
-)
 from store import lifecycle, observations
 from store.manuals import SITEMAP_AUTO
 from store.rows import fetch_all, fetch_one
+
+if TYPE_CHECKING:  # scraper.sitemap (and lxml) load only for a manual with a sitemap
+    from scraper.sitemap import Sitemap
 
 SITEMAP_OUTCOME = "sitemap"  # a sitemap read in full (the contents page's outcome is 'ok')
 MAX_ROBOTS_SITEMAPS = 5  # Sitemap: lines of robots.txt followed
@@ -46,6 +40,8 @@ def merge_sitemap(ctx: RunContext, contents: Contents) -> Contents:
     gives one); on a failed sitemap, with the known chapters absent from the page kept."""
     if not ctx.manual.sitemap_url:
         return contents
+    from scraper.sitemap import chapter_prefix, is_chapter, page_key, title_from_url  # noqa: PLC0415
+
     listed = {ref.url for ref in contents.chapters}
     found = _sitemap_urls(ctx, contents.url)
     if found is None:
@@ -85,6 +81,8 @@ def _sitemap_urls(ctx: RunContext, contents_url: str) -> list[str] | None:
 
 
 def _read_all(ctx: RunContext, urls: Sequence[str], *, absent_ok: bool = False) -> list[str] | None:
+    from scraper.sitemap import child_sitemaps  # noqa: PLC0415
+
     tops = _read(ctx, urls, absent_ok=absent_ok)
     if tops is None:
         return None
@@ -153,6 +151,8 @@ def _unless_unchanged(ctx: RunContext, page: Page) -> Page:
 
 
 def _parse(page: Page) -> tuple[Sitemap | None, str]:
+    from scraper.sitemap import parse_sitemap  # noqa: PLC0415
+
     if not page.ok:
         return None, page.error or f"HTTP {page.status}"
     try:

@@ -7,20 +7,22 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import click
 
-from amendwatch.api import Amendwatch, RunReport
 from amendwatch.bounds import bounds_text, format_time
 from amendwatch.cli.tools import echo
 from amendwatch.errors import InputError
-from amendwatch.pipeline import ChapterOutcome
-from differ.classify import split_hunks
-from differ.models import SectionChange
-from reports.models import DetectedChange, UnconfirmedChange
-from scraper.models import PublishedEntry, Section, Skipped
-from store.models import AsOf
-from store.unwatched import Unwatched
+
+if TYPE_CHECKING:  # `snapshot` loads none of the report, diff and history machinery
+    from amendwatch.api import Amendwatch, RunReport
+    from amendwatch.pipeline import ChapterOutcome
+    from differ.models import SectionChange
+    from reports.models import DetectedChange, UnconfirmedChange
+    from scraper.models import PublishedEntry, Section, Skipped
+    from store.readmodels import AsOf
+    from store.unwatched import Unwatched
 
 
 def run_snapshot(
@@ -96,6 +98,8 @@ def _hunk_lines(change: SectionChange, most: int = 3) -> list[str]:
     if change.old is None or change.new is None:
         text = change.section.text
         return [f"      {'+' if change.new else '-'} {_clip(text)}"] if text else []
+    from differ.classify import split_hunks  # noqa: PLC0415 (only `changes` shows edits)
+
     lines = []
     hunks = list(split_hunks(change.edits))
     for old, new in hunks[:most]:

@@ -16,10 +16,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import get_context
 
-from lxml import etree
-
 from amendwatch.errors import ExtractError
-from scraper.fingerprint import digest_of, fingerprint, parse_pruned
 from scraper.models import Chapter
 from scraper.orphans import can_fork, start_child
 from scraper.pageparts import MAX_ELEMENTS
@@ -62,9 +59,9 @@ MAX_PAGE_ELEMENTS = 2 * MAX_ELEMENTS  # refused before the BeautifulSoup pass is
 
 # What the HTML libraries raise on input they cannot take (lxml and bs4 raise ValueError on
 # some control characters and broken encodings, lookups of unknown codecs raise LookupError,
-# a tree too deep for a recursive library function RecursionError): one page's failure,
-# recorded with its reason, never the end of a run.
-_PAGE_ERRORS = (ValueError, UnicodeError, RecursionError, LookupError, etree.ParserError)
+# a tree too deep for a recursive library function RecursionError; and lxml's ParserError):
+# one page's failure, recorded with its reason, never the end of a run.
+_PAGE_ERRORS = (ValueError, UnicodeError, RecursionError, LookupError)
 
 
 def analyse(job: AnalysisJob) -> Analysis:
@@ -73,16 +70,22 @@ def analyse(job: AnalysisJob) -> Analysis:
     Never raises for a page: what the extraction or the HTML libraries refuse is an
     ``Analysis`` with an ``error`` (the page becomes a suspect observation with that reason).
     """
+    from lxml import etree  # noqa: PLC0415 (lxml loads with the first page to parse)
+
     try:
         return _analyse(job)
     except ExtractError as exc:
         return Analysis(None, job.old_fingerprint, error=str(exc))
-    except _PAGE_ERRORS as exc:
+    except (*_PAGE_ERRORS, etree.ParserError) as exc:
         reason = f"the page could not be read ({type(exc).__name__}: {str(exc)[:200]})"
         return Analysis(None, job.old_fingerprint, error=str(ExtractError(reason)))
 
 
 def _analyse(job: AnalysisJob) -> Analysis:
+    from lxml import etree  # noqa: PLC0415
+
+    from scraper.fingerprint import digest_of, fingerprint, parse_pruned  # noqa: PLC0415
+
     root = None if job.selector is not None or not job.html.strip() else parse_pruned(job.html)
     if root is not None:
         elements = sum(1 for _ in root.iter(etree.Element))
@@ -129,6 +132,8 @@ class Analyser:
         if self.workers < 2 or len(wanted) < self.min_batch:
             return lambda: [None if job is None else analyse(job) for job in jobs]
         if self._pool is None:
+            import scraper.fingerprint  # noqa: F401, PLC0415 (forked workers start with lxml)
+
             self._pool = ProcessPoolExecutor(
                 self.workers,
                 # forked when it can (scraper.orphans.can_fork): a worker then starts with

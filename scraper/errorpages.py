@@ -8,6 +8,7 @@ title, in a short page's first heading, or anywhere in a page too short to be a 
 
 from __future__ import annotations
 
+import functools
 import re
 
 from scraper.models import Chapter
@@ -43,11 +44,17 @@ _OTHERS = (
     r"|p[áa]gina n[ãa]o encontrada|em manuten[çc][ãa]o|servi[çc]o indispon[íi]vel"
     r"|strony nie znaleziono|przerwa techniczna|sidan hittades inte|siden blev ikke fundet"
 )
-_WORDING = re.compile(rf"\b(?:{_EN}|{_OTHERS})\b|^(?:log ?in|sign ?in|log on|sign on)\b", re.I)
+_WORDING = rf"\b(?:{_EN}|{_OTHERS})\b|^(?:log ?in|sign ?in|log on|sign on)\b"
+
+
+@functools.cache
+def _wording() -> re.Pattern[str]:
+    """Compiled on the first extracted page (about 2 ms): a run that extracts none never does."""
+    return re.compile(_WORDING, re.I)
 
 
 def _match(text: str) -> str | None:
-    found = _WORDING.search(text)
+    found = _wording().search(text)
     return found.group(0) if found else None
 
 

@@ -17,13 +17,17 @@ covers the whole document. ``None`` means "cannot tell": run the full extraction
 from __future__ import annotations
 
 import hashlib
-import re
 from typing import cast
 
 from lxml import etree, html
 
-from scraper import source_digest
-from scraper.pageparts import BODY_CANDIDATES, NEVER_CONTENT
+from scraper.pageparts import (
+    BODY_CANDIDATES,
+    CANDIDATE_XPATH,
+    NEVER_CONTENT,
+    RULES,
+    SELECTING_ATTRIBUTES,
+)
 from scraper.text import has_text
 
 __all__ = [
@@ -38,26 +42,6 @@ __all__ = [
 ]
 
 _MIN_TEXT = 40  # find_body's threshold
-_CANDIDATE_XPATH = {
-    "main": "//main",
-    "[role=main]": "//*[@role='main']",
-    "article": "//article",
-    "#content": "//*[@id='content']",
-    "#main-content": "//*[@id='main-content']",
-    "#maincontent": "//*[@id='maincontent']",
-    ".main-content": "//*[contains(concat(' ', normalize-space(@class), ' '), ' main-content ')]",
-    ".content": "//*[contains(concat(' ', normalize-space(@class), ' '), ' content ')]",
-    "#main": "//*[@id='main']",
-    ".page-content": "//*[contains(concat(' ', normalize-space(@class), ' '), ' page-content ')]",
-    ".entry-content": "//*[contains(concat(' ', normalize-space(@class), ' '), ' entry-content ')]",
-}
-# the attributes the XPaths above look at (derived, so a new candidate cannot be forgotten)
-SELECTING_ATTRIBUTES = frozenset(re.findall(r"@([\w-]+)", " ".join(_CANDIDATE_XPATH.values())))
-_RULE_FILES = (
-    "extract.py", "sections.py", "text.py", "fingerprint.py", "contentroot.py", "stamps.py",
-    "urlcanon.py", "pageparts.py",
-)  # fmt: skip
-RULES = source_digest(_RULE_FILES)
 _PARSER = html.HTMLParser(remove_comments=False)
 
 
@@ -69,7 +53,7 @@ def _candidates(root: html.HtmlElement) -> list[tuple[str, html.HtmlElement]] | 
     """The candidates in order up to (and including) the one ``find_body`` takes."""
     found: list[tuple[str, html.HtmlElement]] = []
     for candidate in BODY_CANDIDATES:
-        for element in cast(list[html.HtmlElement], root.xpath(_CANDIDATE_XPATH[candidate])):
+        for element in cast(list[html.HtmlElement], root.xpath(CANDIDATE_XPATH[candidate])):
             found.append((candidate, element))
             if has_text(element.text_content(), _MIN_TEXT):
                 return found

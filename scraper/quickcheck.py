@@ -27,17 +27,12 @@ import re
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from lxml import html
+from scraper.pageparts import NEVER_CONTENT, RULES, SELECTING_ATTRIBUTES
 
-from scraper.fingerprint import (
-    RULES,
-    SELECTING_ATTRIBUTES,
-    covered_elements,
-    parse_document,
-    prune,
-)
-from scraper.pageparts import NEVER_CONTENT
+if TYPE_CHECKING:  # lxml loads with the first page parsed: `same_content` needs none
+    from lxml import html
 
 __all__ = ["Guard", "guard_of", "same_content", "whole_guard"]
 
@@ -74,6 +69,8 @@ class Guard:
 
 def guard_of(page_html: str, root: html.HtmlElement) -> Guard | None:
     """The guard of ``page_html``, whose pruned parse (``parse_pruned``) is ``root``."""
+    from scraper.fingerprint import covered_elements, parse_document, prune  # noqa: PLC0415
+
     covered = covered_elements(root)
     if covered is None or page_html.count("\n") + page_html.count("<") >= MAX_LINES:
         return None

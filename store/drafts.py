@@ -12,7 +12,7 @@ from sqlite_utils import Database
 from amendwatch.errors import InputError, NotFoundError
 from reports.models import AmendmentEntry, EntryCategory, Period
 from store.codec import dumps
-from store.models import DraftEvent, StoredDraft
+from store.readmodels import DraftEvent, StoredDraft
 from store.rows import fetch_all, fetch_one, from_db_time, insert, to_db_time, write_transaction
 
 DECISIONS = frozenset({"approved", "rejected"})

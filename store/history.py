@@ -13,8 +13,9 @@ from sqlite_utils import Database
 from amendwatch.errors import AmbiguousError, NotFoundError
 from reports.models import DetectedChange, FailedCheck, Reversion, UnconfirmedChange
 from store.codec import unpack_diff
-from store.models import ChapterRow, HistoryEntry, StoredVersion
+from store.models import ChapterRow, StoredVersion
 from store.pointintime import manual_as_of, section_timeline, version_as_of
+from store.readmodels import HistoryEntry
 from store.rows import (
     fetch_all,
     fetch_one,

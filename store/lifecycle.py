@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlite_utils import Database
 
-from reports.models import WeekCount
 from store.manuals import get_manual_by_id
 from store.models import ChapterRow
 from store.rows import fetch_all, fetch_one, from_db_time, to_db_time
 from store.versions import chapter_row
+
+if TYPE_CHECKING:  # the reports' dataclasses load only where reports are made
+    from reports.models import WeekCount
 
 
 def has_completed_baseline(db: Database, manual_id: int) -> bool:
@@ -44,6 +47,8 @@ def weekly_counts(
     db: Database, end: datetime, *, weeks: int = 13, manual: str | None = None
 ) -> tuple[WeekCount, ...]:
     """Changes per ISO week and manual over the ``weeks`` weeks before ``end`` (zeros too)."""
+    from reports.models import WeekCount  # noqa: PLC0415
+
     start = end - timedelta(weeks=weeks)
     params: list[object] = [to_db_time(start), to_db_time(end)]
     where = ""

@@ -9,7 +9,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from amendwatch.errors import AmbiguousError, IntegrityError, NotFoundError
-from store.models import AsOf, ChapterState, SectionEvent
+from store.readmodels import AsOf, ChapterState, SectionEvent
 from store.rows import fetch_all, fetch_one, from_db_time, number_key, opt_from_db_time, to_db_time
 from store.versions import chapter_row, get_chapter, load_version, version_chapter
 

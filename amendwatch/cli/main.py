@@ -165,10 +165,13 @@ def snapshot(
     from amendwatch.afterrun import after_run  # noqa: PLC0415
     from amendwatch.config import fetch_settings, load_schedule_config  # noqa: PLC0415
     from amendwatch.snapshotrun import incomplete  # noqa: PLC0415
-    from reports.periods import parse_when  # noqa: PLC0415
     from scraper.session import stop_on_signals  # noqa: PLC0415
 
-    when = parse_when(at) if at else None
+    when = None
+    if at:  # the reports' dataclasses load only for --at
+        from reports.periods import parse_when  # noqa: PLC0415
+
+        when = parse_when(at)
     config = load_schedule_config(config_path) if config_path else None
     settings = fetch_settings(settings_of(ctx), config) if config else None
     with stop_on_signals() as stopping, opened(ctx, settings) as app:

@@ -161,3 +161,57 @@ def test_what_snapshot_imports_leaves_the_html_parser_templates_and_rich_out(
     )  # fmt: skip
     seen = json.loads(probe.stdout.strip().splitlines()[-1])
     assert seen == {"loaded": [], "httpx_main_blocked": True}, probe.stderr
+
+
+# What `amendwatch snapshot` imports only when a run needs it: the reports' dataclasses and the
+# read side of the store (history, drafts, evidence, compaction), the differ (a change), lxml
+# and BeautifulSoup (a page to parse), the sitemap reader (a manual with one), the TOML reader
+# (--config), and importlib.metadata (sqlite-utils' plugin search, which amendwatch skips).
+SNAPSHOT_LAZY = (
+    "reports", "reports.models", "reports.periods", "reports.reconcile", "differ.chapter",
+    "differ.classify", "differ.align", "differ.textdiff", "diff_match_patch", "lxml", "bs4",
+    "scraper.fingerprint", "scraper.extract", "scraper.discover", "scraper.sitemap",
+    "store.history", "store.pointintime", "store.readmodels", "store.drafts", "store.compact",
+    "store.evidence", "store.reviews", "store.chainhead", "amendwatch.amendmentspage",
+    "tomllib", "importlib.metadata", "jinja2", "rich",
+)  # fmt: skip
+
+
+def snapshot_probe(db: Path) -> tuple[list[str], str]:
+    """Run `amendwatch --db DB snapshot --quiet` in a fresh interpreter: the modules of
+    SNAPSHOT_LAZY it loaded, and its output."""
+    args = ["--db", str(db), "snapshot", "--quiet"]
+    probe = subprocess.run(
+        [sys.executable, "-c", PROBE, json.dumps(args), json.dumps(SNAPSHOT_LAZY)],
+        capture_output=True, text=True, cwd=ROOT, timeout=60, check=True,
+    )  # fmt: skip
+    loaded: list[str] = json.loads(probe.stderr.strip().splitlines()[-1])
+    return loaded, probe.stdout + probe.stderr
+
+
+def test_the_snapshot_command_imports_none_of_what_a_run_loads_lazily(tmp_path: Path) -> None:
+    """Everything the command imports, and the database opened (no manual to snapshot)."""
+    loaded, output = snapshot_probe(tmp_path / "empty.db")
+    assert "no manuals to snapshot" in output
+    assert loaded == [], output
+
+
+def test_a_snapshot_that_changes_nothing_parses_diffs_and_reports_nothing(
+    tmp_path: Path,
+) -> None:
+    from tests.integration.minisite import MiniSite, chapter_html, contents_html  # noqa: PLC0415
+
+    db = tmp_path / "site.db"
+    chapters = [("1.1", "Referrals", "/referrals.html"), ("1.2", "Assessments", "/assess.html")]
+    text = "Practitioners must record every referral and the decision made on it the same day."
+    with MiniSite() as site:
+        site.pages["/"] = contents_html(chapters)
+        for _, title, path in chapters:
+            site.pages[path] = chapter_html(title, [("1. Purpose", text), ("2. Scope", text)])
+        added = CliRunner().invoke(cli, ["--db", str(db), "manual", "add", "m", site.base_url])
+        assert added.exit_code == 0, added.output
+        first, output = snapshot_probe(db)  # the baseline parses every page: the probe sees it
+        assert {"bs4", "lxml", "scraper.fingerprint"} <= set(first), output
+        again, output = snapshot_probe(db)  # the same bytes again: nothing to parse or diff
+    assert "m: checked 2, changed 0, not checked 0" in output
+    assert again == [], output
