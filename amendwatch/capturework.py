@@ -65,9 +65,11 @@ def prior_for(db: Database, manual: Manual, url: str, fingerprint: str | None) -
     if fingerprint is not None and manual.content_selector is None:
         reference = guards.reference_for(db, fingerprint)
     base = observations.delta_base(db, url)
-    wanted = [sha for sha in (reference and reference.body_sha256, base) if sha]
+    wanted = dict.fromkeys(sha for sha in (reference and reference.body_sha256, base) if sha)
     blobs: dict[str, Blob] = {}
-    for sha in wanted:
+    for sha in wanted:  # the reference is often the base itself: read once
+        if sha in blobs:
+            continue
         row = observations.stored_row(db, sha)
         if row is None:
             return None

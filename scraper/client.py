@@ -14,7 +14,7 @@ import httpcore
 import httpx
 
 from amendwatch.errors import FetchError
-from scraper.guard import proxied, without_credentials
+from scraper.guard import parse_url, proxied, without_credentials
 from scraper.netbackend import AsyncioBackend
 from scraper.policy import FetchPolicy
 
@@ -117,7 +117,9 @@ class AsyncSender:
     @contextlib.asynccontextmanager
     async def stream(self, url: str, headers: dict[str, str]) -> AsyncIterator[httpx.Response]:
         """A GET of ``url``, its body not read yet; the site's cookies are kept."""
-        request = httpx.Request("GET", url, headers=headers, extensions={"timeout": self._timeout})
+        request = httpx.Request(
+            "GET", parse_url(url), headers=headers, extensions={"timeout": self._timeout}
+        )
         response = await self.transport.handle_async_request(request)
         response.request = request
         try:

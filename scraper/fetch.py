@@ -259,6 +259,8 @@ class FetchPool:
     async def robots_for(self, url: str) -> RobotsRules | None:
         parts = urlsplit(url)
         key = f"{parts.scheme}://{parts.netloc}"
+        if key in self.robots:  # read already: no lock (each acquire scans its waiters)
+            return self.robots[key]
         async with self.robot_locks.setdefault(key, asyncio.Lock()):
             if key not in self.robots:
                 self.robots[key] = await self._load_robots(key)
