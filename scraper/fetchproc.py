@@ -19,6 +19,7 @@ later one, with "interrupted" pages.
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import pickle
 import queue
@@ -175,6 +176,7 @@ class FetchProcess:
         self._answers: dict[int, list[Page] | str] = {}
         self._owed: dict[int, tuple[FetchRequest, ...]] = {}  # batches not answered yet
         self._cancelled = False
+        self._frozen = False  # gc.freeze() in effect (fork)
 
     @property
     def pids(self) -> list[int]:
@@ -194,6 +196,13 @@ class FetchProcess:
         context: ForkContext | SpawnContext = (
             get_context("fork") if forking else get_context("spawn")
         )
+        if forking:
+            # the objects alive now (the modules, mostly) leave the collector's care until
+            # __exit__: a forked child then shares their pages (no copy-on-write from the
+            # collector's bookkeeping) and every collection, here and there, skips them
+            # (about 0.05 s of a 1,000-chapter run)
+            gc.freeze()
+            self._frozen = True
         policy = share_policy(self.policy, self._processes)
         try:
             for number in range(self._processes):
@@ -280,6 +289,9 @@ class FetchProcess:
         tb: TracebackType | None,
     ) -> None:
         unregister(self)
+        if self._frozen:
+            gc.unfreeze()
+            self._frozen = False
         children, self._children = self._children, []
         for child in children:
             with contextlib.suppress(BrokenPipeError, OSError):  # it may have gone already
