@@ -219,8 +219,9 @@ class Tls:
     trusting: ssl.SSLContext  # a client context that trusts only that certificate
 
 
-def make_tls(folder: Path) -> Tls:
-    """A self-signed certificate for 127.0.0.1, written to ``folder``, and its contexts."""
+def write_self_signed(folder: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 (no CA anyone trusts issued it), written to
+    ``folder``: the paths of the certificate and of its key (PEM)."""
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
     now = dt.datetime.now(dt.UTC)
@@ -247,6 +248,12 @@ def make_tls(folder: Path) -> Tls:
             serialization.NoEncryption(),
         )
     )
+    return cert_path, key_path
+
+
+def make_tls(folder: Path) -> Tls:
+    """A self-signed certificate for 127.0.0.1, written to ``folder``, and its contexts."""
+    cert_path, key_path = write_self_signed(folder)
     server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     server.load_cert_chain(cert_path, key_path)
     return Tls(server, ssl.create_default_context(cafile=str(cert_path)))
