@@ -15,6 +15,7 @@ import httpx
 
 from amendwatch.errors import FetchError
 from scraper.guard import parse_url, proxied, without_credentials
+from scraper.h11route import H11Route
 from scraper.netbackend import AsyncioBackend
 from scraper.policy import FetchPolicy
 
@@ -62,20 +63,13 @@ class DirectRoute(httpx.AsyncBaseTransport):
     the CA bundle)."""
 
     def __init__(self) -> None:
-        self._plain = pooled(httpx.AsyncHTTPTransport(verify=_plain_only(), trust_env=False))
-        self._tls: httpx.AsyncHTTPTransport | None = None
+        self._route = H11Route(tls_context)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if request.url.scheme != "https":
-            return await self._plain.handle_async_request(request)
-        if self._tls is None:
-            self._tls = pooled(httpx.AsyncHTTPTransport(verify=tls_context(), trust_env=False))
-        return await self._tls.handle_async_request(request)
+        return await self._route.handle_async_request(request)
 
     async def aclose(self) -> None:
-        await self._plain.aclose()
-        if self._tls is not None:
-            await self._tls.aclose()
+        await self._route.aclose()
 
 
 class ProxyRoute(httpx.AsyncBaseTransport):

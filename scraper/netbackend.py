@@ -20,7 +20,7 @@ from typing import Any
 
 import httpcore
 
-__all__ = ["AsyncioBackend"]
+__all__ = ["AsyncioBackend", "AsyncioStream"]
 
 HIGH_WATER = 1024 * 1024  # received bytes held before the socket is no longer read
 
@@ -139,6 +139,10 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
             raise httpcore.WriteError(str(exc)) from exc
 
     async def aclose(self) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection at once (no await: the transport closes in the loop)."""
         self._transport.close()
 
     async def start_tls(
@@ -146,7 +150,7 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
         ssl_context: ssl.SSLContext,
         server_hostname: str | None = None,
         timeout: float | None = None,
-    ) -> httpcore.AsyncNetworkStream:
+    ) -> AsyncioStream:
         loop = asyncio.get_running_loop()
         try:
             async with asyncio.timeout(timeout):
@@ -187,7 +191,7 @@ class AsyncioBackend(httpcore.AsyncNetworkBackend):
         timeout: float | None = None,
         local_address: str | None = None,
         socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
+    ) -> AsyncioStream:
         loop = asyncio.get_running_loop()
         local = None if local_address is None else (local_address, 0)
         try:

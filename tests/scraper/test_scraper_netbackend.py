@@ -97,18 +97,16 @@ def tls(tmp_path_factory: pytest.TempPathFactory) -> Tls:
 
 def test_every_pool_of_the_fetch_layer_is_on_the_asyncio_backend() -> None:
     async def check() -> None:
-        direct = DirectRoute()
-        assert isinstance(backend(direct._plain), AsyncioBackend)
-        assert direct._tls is None  # made on the first https request
+        direct = DirectRoute()  # h11 on the backend's streams (scraper/h11route.py)
+        assert isinstance(direct._route._backend, AsyncioBackend)
         with pytest.raises(httpx.ConnectError):
             url = f"https://127.0.0.1:{closed_port()}/"
             await direct.handle_async_request(httpx.Request("GET", url))
-        assert isinstance(backend(direct._tls), AsyncioBackend)
         await direct.aclose()
         proxy = ProxyRoute(FetchPolicy(proxy="http://127.0.0.1:3128"))
         assert isinstance(proxy._proxy._pool, httpcore.AsyncHTTPProxy)
         assert isinstance(backend(proxy._proxy), AsyncioBackend)
-        assert isinstance(backend(proxy._direct._plain), AsyncioBackend)
+        assert isinstance(proxy._direct._route._backend, AsyncioBackend)
         await proxy.aclose()
 
     run(check())
