@@ -29,6 +29,7 @@ from scraper.netbackend import AsyncioBackend, AsyncioStream
 
 __all__ = ["H11Route"]
 
+MAX_HEAD = 100 * 1024  # an answer's head may be this long (httpcore's limit; h11's is 16 KiB)
 KEEPALIVE_SECONDS = 5.0  # an idle connection older than this is closed, not reused (httpcore's)
 READ_BYTES = 256 * 1024  # a whole page in one read, mostly (fewer h11 events)
 Origin = tuple[bytes, bytes, int]
@@ -58,7 +59,9 @@ def _as_httpx(request: httpx.Request) -> Iterator[None]:
 @dataclass
 class _Connection:
     stream: AsyncioStream
-    protocol: h11.Connection = field(default_factory=lambda: h11.Connection(h11.CLIENT))
+    protocol: h11.Connection = field(
+        default_factory=lambda: h11.Connection(h11.CLIENT, max_incomplete_event_size=MAX_HEAD)
+    )
     idle_since: float = 0.0
     used: bool = False  # has answered a request before (a reused connection may be stale)
 
@@ -72,6 +75,8 @@ async def _ask(
     connection: _Connection, request: httpx.Request, timeouts: dict[str, float | None]
 ) -> h11.Response:
     """Send the request's head and read the response's (informational answers skipped)."""
+    if request.headers.get("content-length", "0") != "0" or "transfer-encoding" in request.headers:
+        raise h11.LocalProtocolError("this transport sends no request body (the fetch layer GETs)")
     protocol = connection.protocol
     head = h11.Request(method=request.method, target=request.url.raw_path,
                        headers=request.headers.raw)  # fmt: skip
@@ -81,9 +86,7 @@ async def _ask(
     while True:
         event = await connection.next_event(timeouts.get("read"))
         if isinstance(event, h11.Response):
-            return event
-        if isinstance(event, h11.ConnectionClosed):
-            raise h11.RemoteProtocolError("Server disconnected without sending a response.")
+            return event  # (h11 raises RemoteProtocolError when the connection ends first)
 
 
 class H11Route(httpx.AsyncBaseTransport):
@@ -92,8 +95,10 @@ class H11Route(httpx.AsyncBaseTransport):
 
     def __init__(self, tls: Callable[[], ssl.SSLContext]) -> None:
         self._tls = tls
+        self._context: ssl.SSLContext | None = None
         self._backend = AsyncioBackend()
         self._idle: dict[Origin, list[_Connection]] = {}
+        self._closed = False
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         timeouts = request.extensions.get("timeout", {})
@@ -127,7 +132,10 @@ class H11Route(httpx.AsyncBaseTransport):
             event.status_code,
             headers=event.headers.raw_items(),
             stream=_Body(self, origin, connection, timeouts.get("read"), request),
-            extensions={"http_version": b"HTTP/1.1", "reason_phrase": event.reason},
+            extensions={
+                "http_version": b"HTTP/" + event.http_version,
+                "reason_phrase": event.reason,
+            },
         )
 
     async def _connect(self, origin: Origin, timeouts: dict[str, float | None]) -> AsyncioStream:
@@ -135,8 +143,10 @@ class H11Route(httpx.AsyncBaseTransport):
         name = host.decode("ascii")
         stream = await self._backend.connect_tcp(name, port, timeout=timeouts.get("connect"))
         if scheme == b"https":
+            if self._context is None:
+                self._context = self._tls()
             stream = await stream.start_tls(
-                self._tls(), server_hostname=name, timeout=timeouts.get("connect")
+                self._context, server_hostname=name, timeout=timeouts.get("connect")
             )
         return stream
 
@@ -157,15 +167,17 @@ class H11Route(httpx.AsyncBaseTransport):
         protocol = connection.protocol
         if protocol.our_state is h11.DONE and protocol.their_state is h11.DONE:
             protocol.start_next_cycle()
-            connection.idle_since, connection.used = time.monotonic(), True
-            self._idle.setdefault(origin, []).append(connection)
-        else:
-            self._drop(connection)
+            if not protocol.trailing_data[0] and not self._closed:  # nothing unasked came
+                connection.idle_since, connection.used = time.monotonic(), True
+                self._idle.setdefault(origin, []).append(connection)
+                return
+        self._drop(connection)
 
     def _drop(self, connection: _Connection) -> None:
         connection.stream.close()
 
     async def aclose(self) -> None:
+        self._closed = True  # a connection released later is closed, not kept
         idle, self._idle = self._idle, {}
         for connections in idle.values():
             for connection in connections:

@@ -257,3 +257,46 @@ def make_tls(folder: Path) -> Tls:
     server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     server.load_cert_chain(cert_path, key_path)
     return Tls(server, ssl.create_default_context(cafile=str(cert_path)))
+
+
+RESET = b"<reset>"  # a ``scripted`` reply: reset the connection (RST) instead of answering
+Reply = Callable[[int, int, str], bytes | None]  # (connection number, request on it, path)
+
+
+def reset(writer: asyncio.StreamWriter) -> None:
+    """Ends the connection with a TCP reset (RST), not a clean close."""
+    linger = struct.pack("ii", 1, 0)
+    writer.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
+    writer.transport.abort()
+
+
+def scripted(reply: Reply, close: bool = False, ended: list[int] | None = None) -> Serve:
+    """Answers request k (from 1) of connection n with the bytes ``reply(n, k, path)``
+    (None: ends the connection without answering; RESET: resets it); ``close``: ends the
+    connection after each answer; ``ended`` gets n once the client ended connection n."""
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, n: int) -> None:
+        k = 0
+        async for path in paths(reader):
+            k += 1
+            data = reply(n, k, path)
+            if data == RESET:
+                reset(writer)
+            if data is None or data == RESET:
+                return
+            writer.write(data)
+            await writer.drain()
+            if close:
+                return
+        if ended is not None:
+            ended.append(n)
+
+    return serve
+
+
+async def until(condition: Callable[[], bool], seconds: float = 2.0) -> None:
+    """Waits (polling) until ``condition()`` holds; fails after ``seconds``."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "the condition never held"
+        await asyncio.sleep(0.005)
