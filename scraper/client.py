@@ -1,7 +1,7 @@
-"""The client of the fetch layer: an async sender straight to httpx's transport (the fetch
-layer does what ``httpx.AsyncClient.send`` would add), direct or through the policy's proxy as
-:func:`scraper.guard.proxied` decides, TLS set up only for https. Nothing is read from the
-environment (``trust_env=False``)."""
+"""The client of the fetch layer: an async sender straight to a transport (the fetch layer
+does what ``httpx.AsyncClient.send`` would add), direct (h11, scraper/h11route.py) or through
+the policy's proxy (httpx's transport) as :func:`scraper.guard.proxied` decides, TLS set up
+only for https. Nothing is read from the environment (``trust_env=False``)."""
 
 from __future__ import annotations
 
@@ -51,16 +51,10 @@ def pooled(transport: httpx.AsyncHTTPTransport) -> httpx.AsyncHTTPTransport:
     return transport
 
 
-def _plain_only() -> ssl.SSLContext:
-    """The context of a transport that is only given http:// URLs: it trusts no
-    certificate, so if TLS were ever attempted through it, it would fail closed."""
-    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-
-
 class DirectRoute(httpx.AsyncBaseTransport):
-    """Direct connections: http:// through a pool that never does TLS, https:// through one
-    made on the first https request with :func:`tls_context` (an http:// site never loads
-    the CA bundle)."""
+    """Direct connections, through :class:`scraper.h11route.H11Route`; TLS with
+    :func:`tls_context`, built on the first https request (an http:// site never loads the
+    CA bundle)."""
 
     def __init__(self) -> None:
         self._route = H11Route(tls_context)
