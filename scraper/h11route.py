@@ -68,6 +68,8 @@ class _Connection:
     async def next_event(self, timeout: float | None) -> object:
         while (event := self.protocol.next_event()) is h11.NEED_DATA:
             self.protocol.receive_data(await self.stream.read(READ_BYTES, timeout))
+        if event is h11.PAUSED:  # nothing more can come in this exchange: never wait on it
+            raise h11.RemoteProtocolError("the connection cannot go on (h11 paused it)")
         return event
 
 
@@ -145,9 +147,13 @@ class H11Route(httpx.AsyncBaseTransport):
         if scheme == b"https":
             if self._context is None:
                 self._context = self._tls()
-            stream = await stream.start_tls(
-                self._context, server_hostname=name, timeout=timeouts.get("connect")
-            )
+            try:
+                stream = await stream.start_tls(
+                    self._context, server_hostname=name, timeout=timeouts.get("connect")
+                )
+            except BaseException:  # cancelled in the handshake too: the socket is closed
+                stream.close()
+                raise
         return stream
 
     def _reusable(self, origin: Origin) -> _Connection | None:
