@@ -131,7 +131,14 @@ def _lookup_indexes(db: Database) -> None:
     db.executescript(LOOKUP_SCHEMA)
 
 
-SCHEMA_VERSION = 15  # the number of migrations above; PRAGMA user_version mirrors it
+@MIGRATIONS(name="0016_splice_bodies")
+def _splice_bodies(db: Database) -> None:
+    """No table changes: from here ``bodies.compression`` may be 'splice' (store/splice.py).
+    The new schema number makes an older release refuse the file ("written by a newer
+    amendwatch; upgrade") instead of reading a splice as a body that was tampered with."""
+
+
+SCHEMA_VERSION = 16  # the number of migrations above; PRAGMA user_version mirrors it
 
 
 @contextlib.contextmanager
