@@ -18,12 +18,12 @@ from functools import partial
 
 from sqlite_utils import Database
 
-from amendwatch.capturework import Prepared
+from amendwatch.capturework import Prepared, judged_against
 from amendwatch.runcontext import RunContext
 from scraper.analysis import Analysis, AnalysisJob
 from scraper.fetch import decode_body
 from scraper.models import Page
-from scraper.quickcheck import GUARD_RULES, Guard, same_content
+from scraper.quickcheck import GUARD_RULES, Guard
 from store import guards, observations, versions
 from store.models import Manual
 from store.rows import fetch_one
@@ -69,14 +69,9 @@ def quick_analysis(db: Database, manual: Manual, page: Page, fingerprint: str | 
     reference = guards.reference_for(db, fingerprint)
     if reference is None or reference.url != (page.final_url or page.url):
         return Quick(None, True)
-    headers = (("Content-Type", reference.content_type),) if reference.content_type else ()
     body = observations.get_body(db, reference.body_sha256, cached=True)
-    old = decode_body(Page(reference.url, reference.url, 200, headers, body, page.fetched_at))
-    guard = Guard.from_json(reference.guard)
-    if not same_content(old, decode_body(page), guard):
-        # a whole-page guard (the capture's elements could not be placed) is not tried again
-        return Quick(None, guard.extents != ((0, max(1, len(old))),))
-    return Quick(Analysis(fingerprint, fingerprint, same=True), False)
+    same, want_guard = judged_against(reference, body, page)
+    return Quick(Analysis(fingerprint, fingerprint, same=True) if same else None, want_guard)
 
 
 def remember_guard(db: Database, page: Page, analysis: Analysis | None, outcome: str) -> None:

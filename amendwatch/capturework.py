@@ -23,7 +23,7 @@ from scraper.quickcheck import Guard, same_content
 from store import guards, observations
 from store.models import Manual
 
-__all__ = ["Blob", "Prepared", "Prior", "prepare", "prepared_page", "prior_for"]
+__all__ = ["Blob", "Prepared", "Prior", "judged_against", "prepare", "prepared_page", "prior_for"]
 
 
 @dataclass(frozen=True)
@@ -65,20 +65,21 @@ def prior_for(db: Database, manual: Manual, url: str, fingerprint: str | None) -
     if fingerprint is not None and manual.content_selector is None:
         reference = guards.reference_for(db, fingerprint)
     base = observations.delta_base(db, url)
-    wanted = dict.fromkeys(sha for sha in (reference and reference.body_sha256, base) if sha)
     blobs: dict[str, Blob] = {}
-    for sha in wanted:  # the reference is often the base itself: read once
+
+    def read(sha: str) -> bool:
+        """Read ``sha`` (and its delta base) once: the reference is often the base itself."""
         if sha in blobs:
-            continue
+            return True
         row = observations.stored_row(db, sha)
         if row is None:
-            return None
+            return False
         blobs[sha] = Blob(sha, *row)
-        if row[2] is not None and row[2] not in blobs:
-            base_row = observations.stored_row(db, row[2])
-            if base_row is None:
-                return None
-            blobs[row[2]] = Blob(row[2], *base_row)
+        return row[2] is None or read(row[2])
+
+    wanted = (sha for sha in (reference and reference.body_sha256, base) if sha)
+    if not all(read(sha) for sha in wanted):
+        return None
     return Prior(tuple(blobs.values()), reference, base)
 
 
@@ -103,6 +104,18 @@ def prepare(page: Page, prior: object) -> Prepared | None:
         return None  # storing process then reads itself, and reports
 
 
+def judged_against(reference: guards.Reference, body: bytes, page: Page) -> tuple[bool, bool]:
+    """The quick check of ``page`` against its reference capture (``body``: its verified
+    bytes): (the same content, a parse should compute the page's guard). A whole-page guard
+    (the capture's elements could not be placed) is not tried again."""
+    headers = (("Content-Type", reference.content_type),) if reference.content_type else ()
+    old = decode_body(Page(reference.url, reference.url, 200, headers, body, page.fetched_at))
+    guard = Guard.from_json(reference.guard)
+    if same_content(old, decode_body(page), guard):
+        return True, False
+    return False, guard.extents != ((0, max(1, len(old))),)
+
+
 def _prepare(page: Page, prior: Prior) -> Prepared:
     found = {blob.sha256: blob for blob in prior.blobs}
     raw: dict[str, bytes] = {}
@@ -125,13 +138,8 @@ def _prepare(page: Page, prior: Prior) -> Prepared:
     want_guard = True
     reference = prior.reference
     if reference is not None and reference.url == (page.final_url or page.url):
-        headers = (("Content-Type", reference.content_type),) if reference.content_type else ()
-        body = bytes_of(reference.body_sha256)
-        old = decode_body(Page(reference.url, reference.url, 200, headers, body, page.fetched_at))
-        guard = Guard.from_json(reference.guard)
-        checked, same = True, same_content(old, decode_body(page), guard)
-        # a whole-page guard (the capture's elements could not be placed) is not tried again
-        want_guard = not same and guard.extents != ((0, max(1, len(old))),)
+        checked = True
+        same, want_guard = judged_against(reference, bytes_of(reference.body_sha256), page)
     base = None if prior.base is None else (prior.base, bytes_of(prior.base, checked=False))
     encoded = observations.encode_body(page.body, page.body_hash, base)
     return Prepared(checked, same, want_guard, encoded)
