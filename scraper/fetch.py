@@ -75,6 +75,12 @@ Clock = Callable[[], datetime]
 AsyncSleep = Callable[[float], Awaitable[None]]
 
 
+def _origin(url: str) -> str:
+    """``scheme://host[:port]`` of ``url``: the key of its robots rules."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 def _hop_headers(jar: httpx.Cookies, attempt: Attempt) -> dict[str, str]:
     """The attempt's headers for its next request; the client's own cookies (set by the
     site) for that URL are kept beside the policy's, which win on a name."""
@@ -256,9 +262,13 @@ class FetchPool:
         if ready > now:
             await self.sleep(ready - now)
 
+    def read_robots(self, url: str) -> RobotsRules | None:
+        """The robots rules of ``url``'s origin when read already (None also when they have
+        not been read: see ``robots_for``)."""
+        return self.robots.get(_origin(url))
+
     async def robots_for(self, url: str) -> RobotsRules | None:
-        parts = urlsplit(url)
-        key = f"{parts.scheme}://{parts.netloc}"
+        key = _origin(url)
         if key in self.robots:  # read already: no lock (each acquire scans its waiters)
             return self.robots[key]
         async with self.robot_locks.setdefault(key, asyncio.Lock()):

@@ -23,7 +23,6 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from types import FrameType, TracebackType
 from typing import Protocol
-from urllib.parse import urlsplit
 
 import httpx
 
@@ -141,8 +140,7 @@ class FetchSession:
         already (0.0 when it has not, or there is none)."""
         if self._pool is None:
             return 0.0
-        parts = urlsplit(url)
-        rules = self._pool.robots.get(f"{parts.scheme}://{parts.netloc}")
+        rules = self._pool.read_robots(url)
         return 0.0 if rules is None else rules.crawl_delay(self.policy.user_agent)
 
     @property
